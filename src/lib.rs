@@ -1,0 +1,13 @@
+//! security-scanner: nmap-driven scanning for people who watch their own networks.
+//!
+//! Two programs share this library: `api_server` (one HTTP request, one scan, one JSON answer)
+//! and `daily_scan` (cron batch runs stored as SQLite snapshots, reported as a delta). Data flows
+//! one way: `target` and `profile` build a safe nmap argument vector, `nmap` runs and parses it
+//! into the `model`, and the edges (`api`, `store`, `report`) consume the model.
+//! See `docs/ARCHITECTURE.md` for the contracts.
+
+pub mod config;
+pub mod model;
+pub mod nmap;
+pub mod profile;
+pub mod target;

@@ -1,0 +1,4 @@
+//! Everything that touches the nmap program: running it (`run`) and reading its XML (`xml`).
+
+pub mod run;
+pub mod xml;

@@ -1,0 +1,1 @@
+//! One nmap subprocess (to be written).

@@ -1,0 +1,1 @@
+//! Streaming nmap XML parser (to be written).
