@@ -1,1 +1,371 @@
-//! Config (to be written).
+//! Configuration: `config.toml`, then environment overrides, then CLI flags, validated once at
+//! start-up. A bad value stops the program with a message naming the key and the reason, so
+//! a typo never silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
+/// names one.
+pub const DEFAULT_CONFIG_FILE: &str = "config.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config key `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every setting, with the defaults of the reference design.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub output_dir: PathBuf,
+    /// SQLite file; `<output_dir>/scans.db` when unset.
+    pub database: Option<PathBuf>,
+    pub log_level: String,
+    pub nmap_path: PathBuf,
+    /// Seconds one nmap process may run before its process group is killed.
+    pub nmap_timeout: u64,
+    pub nmap_timing: String,
+    pub nmap_max_retries: u32,
+    pub nmap_host_timeout: String,
+    pub nmap_min_rate: u32,
+    pub nmap_max_rate: u32,
+    /// Ask nmap for reverse DNS names (`-n` when false: faster, and no lookups leave the host).
+    pub nmap_reverse_dns: bool,
+    pub allowed_networks: Vec<IpNet>,
+    pub denied_networks: Vec<IpNet>,
+    pub api: ApiConfig,
+    pub batch: BatchConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    pub bind: String,
+    /// nmap processes alive at once, all requests together.
+    pub max_concurrent_scans: usize,
+    /// Seconds a request may wait for scan capacity before a 503.
+    pub queue_timeout: u64,
+    /// Largest `ports` selection one request may ask for.
+    pub max_ports: u32,
+    /// Requests per minute per client address; 0 disables the limit.
+    pub rate_limit_per_minute: u32,
+    /// Bearer tokens; empty means no authentication (the default bind is loopback only).
+    pub tokens: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    pub profile: String,
+    /// Optional port spec overriding the profile's port selection.
+    pub ports: String,
+    pub parallel: usize,
+    pub chunk_size: usize,
+    pub max_hosts_per_run: usize,
+    /// Snapshots older than this many days are deleted after a run; 0 keeps everything.
+    pub retention_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            output_dir: PathBuf::from("scan_results"),
+            database: None,
+            log_level: "info".to_string(),
+            nmap_path: PathBuf::from("nmap"),
+            nmap_timeout: 300,
+            nmap_timing: "-T4".to_string(),
+            nmap_max_retries: 2,
+            nmap_host_timeout: "10m".to_string(),
+            nmap_min_rate: 800,
+            nmap_max_rate: 2000,
+            nmap_reverse_dns: false,
+            allowed_networks: loopback_networks(),
+            denied_networks: Vec::new(),
+            api: ApiConfig::default(),
+            batch: BatchConfig::default(),
+        }
+    }
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            bind: "127.0.0.1:5000".to_string(),
+            max_concurrent_scans: 8,
+            queue_timeout: 30,
+            max_ports: 1000,
+            rate_limit_per_minute: 60,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig {
+            profile: "default".to_string(),
+            ports: String::new(),
+            parallel: 4,
+            chunk_size: 256,
+            max_hosts_per_run: 65536,
+            retention_days: 0,
+        }
+    }
+}
+
+fn loopback_networks() -> Vec<IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// Values given on the command line; they win over the environment and the file.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    pub config: Option<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+    pub database: Option<PathBuf>,
+    pub log_level: Option<String>,
+    pub nmap_path: Option<PathBuf>,
+    pub nmap_timeout: Option<u64>,
+    pub bind: Option<String>,
+    pub profile: Option<String>,
+    pub ports: Option<String>,
+    pub parallel: Option<usize>,
+}
+
+impl Config {
+    /// Loads the configuration from the process environment and `cli`.
+    pub fn load(cli: &CliOverrides) -> Result<Config, ConfigError> {
+        Self::load_with(cli, |key| std::env::var(key).ok())
+    }
+
+    /// Like [`Config::load`] with an explicit environment, so precedence is testable.
+    pub fn load_with(
+        cli: &CliOverrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = cli
+            .config
+            .clone()
+            .or_else(|| env("SCANNER_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+                default.is_file().then_some(default)
+            });
+        let mut config = match file {
+            Some(path) => Self::from_file(&path)?,
+            None => Config::default(),
+        };
+        config.apply_env(&env)?;
+        config.apply_cli(cli);
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses TOML text; the error names the offending key and line (toml's own message).
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = env("SCANNER_OUTPUT_DIR") {
+            self.output_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("SCANNER_LOG_LEVEL") {
+            self.log_level = v;
+        }
+        if let Some(v) = env("SCANNER_NMAP_TIMEOUT") {
+            self.nmap_timeout = v.trim().parse().map_err(|_| {
+                ConfigError::invalid(
+                    "SCANNER_NMAP_TIMEOUT",
+                    format!("`{v}` is not a whole number of seconds"),
+                )
+            })?;
+        }
+        if let Some(v) = env("SCANNER_BIND") {
+            self.api.bind = v;
+        }
+        if let Some(v) = env("SCANNER_API_TOKENS") {
+            self.api.tokens = v
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        Ok(())
+    }
+
+    fn apply_cli(&mut self, cli: &CliOverrides) {
+        if let Some(v) = &cli.output_dir {
+            self.output_dir = v.clone();
+        }
+        if let Some(v) = &cli.database {
+            self.database = Some(v.clone());
+        }
+        if let Some(v) = &cli.log_level {
+            self.log_level = v.clone();
+        }
+        if let Some(v) = &cli.nmap_path {
+            self.nmap_path = v.clone();
+        }
+        if let Some(v) = cli.nmap_timeout {
+            self.nmap_timeout = v;
+        }
+        if let Some(v) = &cli.bind {
+            self.api.bind = v.clone();
+        }
+        if let Some(v) = &cli.profile {
+            self.batch.profile = v.clone();
+        }
+        if let Some(v) = &cli.ports {
+            self.batch.ports = v.clone();
+        }
+        if let Some(v) = cli.parallel {
+            self.batch.parallel = v;
+        }
+    }
+
+    /// Checks every value once, so the rest of the program can trust them.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.output_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("output_dir", "must not be empty"));
+        }
+        if !["error", "warn", "info", "debug", "trace", "off"]
+            .contains(&self.log_level.to_ascii_lowercase().as_str())
+        {
+            return Err(ConfigError::invalid(
+                "log_level",
+                format!(
+                    "`{}` is not one of error, warn, info, debug, trace, off",
+                    self.log_level
+                ),
+            ));
+        }
+        if self.nmap_path.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("nmap_path", "must not be empty"));
+        }
+        if !(1..=86_400).contains(&self.nmap_timeout) {
+            return Err(ConfigError::invalid(
+                "nmap_timeout",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
+        if self.allowed_networks.is_empty() {
+            return Err(ConfigError::invalid(
+                "allowed_networks",
+                "must list at least one network (the default is loopback only)",
+            ));
+        }
+        self.api
+            .bind
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                ConfigError::invalid(
+                    "api.bind",
+                    format!("`{}` is not an address:port", self.api.bind),
+                )
+            })
+            .map(drop)?;
+        if !(1..=256).contains(&self.api.max_concurrent_scans) {
+            return Err(ConfigError::invalid(
+                "api.max_concurrent_scans",
+                "must be between 1 and 256",
+            ));
+        }
+        if self.api.queue_timeout > 3600 {
+            return Err(ConfigError::invalid(
+                "api.queue_timeout",
+                "must be at most 3600 seconds",
+            ));
+        }
+        if !(1..=65535).contains(&self.api.max_ports) {
+            return Err(ConfigError::invalid(
+                "api.max_ports",
+                "must be between 1 and 65535",
+            ));
+        }
+        if let Some(bad) = self
+            .api
+            .tokens
+            .iter()
+            .find(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            let shown: String = bad.chars().take(4).collect();
+            return Err(ConfigError::invalid(
+                "api.tokens",
+                format!(
+                    "token starting `{shown}` must be at least 16 characters with no whitespace"
+                ),
+            ));
+        }
+        if !(1..=64).contains(&self.batch.parallel) {
+            return Err(ConfigError::invalid(
+                "batch.parallel",
+                "must be between 1 and 64",
+            ));
+        }
+        if !(1..=65536).contains(&self.batch.chunk_size) {
+            return Err(ConfigError::invalid(
+                "batch.chunk_size",
+                "must be between 1 and 65536",
+            ));
+        }
+        if !(1..=16_777_216).contains(&self.batch.max_hosts_per_run) {
+            return Err(ConfigError::invalid(
+                "batch.max_hosts_per_run",
+                "must be between 1 and 16777216",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The SQLite file: `database` when set, else `<output_dir>/scans.db`.
+    pub fn database_path(&self) -> PathBuf {
+        self.database
+            .clone()
+            .unwrap_or_else(|| self.output_dir.join("scans.db"))
+    }
+
+    pub fn nmap_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.nmap_timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests;

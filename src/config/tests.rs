@@ -1,0 +1,175 @@
+use super::*;
+use std::collections::HashMap;
+
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+fn write_config(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn defaults_follow_the_reference_design() {
+    let c = Config::default();
+    assert_eq!(c.nmap_timing, "-T4");
+    assert_eq!(c.nmap_max_retries, 2);
+    assert_eq!(c.nmap_host_timeout, "10m");
+    assert_eq!((c.nmap_min_rate, c.nmap_max_rate), (800, 2000));
+    assert_eq!(c.nmap_timeout, 300);
+    assert_eq!(c.api.bind, "127.0.0.1:5000");
+    let nets: Vec<String> = c.allowed_networks.iter().map(|n| n.to_string()).collect();
+    assert_eq!(nets, ["127.0.0.0/8", "::1/128"]);
+    assert!(c.denied_networks.is_empty());
+    assert_eq!(c.database_path(), PathBuf::from("scan_results/scans.db"));
+    c.validate().unwrap();
+}
+
+#[test]
+fn shipped_config_toml_parses_to_the_defaults() {
+    let text = include_str!("../../config.toml");
+    let parsed = Config::from_toml(text).unwrap();
+    assert_eq!(parsed, Config::default());
+}
+
+#[test]
+fn unknown_key_is_refused_and_named() {
+    let err = Config::from_toml("nmap_timout = 5\n").unwrap_err();
+    assert!(err.contains("nmap_timout"), "{err}");
+    let err = Config::from_toml("[api]\nmax_concurent_scans = 5\n").unwrap_err();
+    assert!(err.contains("max_concurent_scans"), "{err}");
+}
+
+#[test]
+fn wrong_type_is_refused_and_named() {
+    let err = Config::from_toml("nmap_timeout = \"soon\"\n").unwrap_err();
+    assert!(err.contains("nmap_timeout"), "{err}");
+    let err = Config::from_toml("allowed_networks = [\"127.0.0.1/99\"]\n").unwrap_err();
+    assert!(err.contains("allowed_networks"), "{err}");
+}
+
+#[test]
+fn precedence_is_cli_then_env_then_file_then_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        &dir,
+        "nmap_timeout = 10\noutput_dir = \"from_file\"\n[api]\nbind = \"127.0.0.1:6000\"\n",
+    );
+
+    let cli = CliOverrides {
+        config: Some(path.clone()),
+        ..Default::default()
+    };
+    let c = Config::load_with(&cli, env_of(&[])).unwrap();
+    assert_eq!(
+        (c.nmap_timeout, c.api.bind.as_str()),
+        (10, "127.0.0.1:6000")
+    );
+    assert_eq!(c.output_dir, PathBuf::from("from_file"));
+    assert_eq!(
+        c.nmap_max_retries, 2,
+        "keys absent from the file keep defaults"
+    );
+
+    let env = env_of(&[
+        ("SCANNER_NMAP_TIMEOUT", "20"),
+        ("SCANNER_BIND", "127.0.0.1:7000"),
+        ("SCANNER_OUTPUT_DIR", "from_env"),
+    ]);
+    let c = Config::load_with(&cli, env).unwrap();
+    assert_eq!(
+        (c.nmap_timeout, c.api.bind.as_str()),
+        (20, "127.0.0.1:7000")
+    );
+    assert_eq!(c.output_dir, PathBuf::from("from_env"));
+
+    let cli = CliOverrides {
+        config: Some(path),
+        nmap_timeout: Some(30),
+        bind: Some("127.0.0.1:8000".into()),
+        ..Default::default()
+    };
+    let env = env_of(&[
+        ("SCANNER_NMAP_TIMEOUT", "20"),
+        ("SCANNER_BIND", "127.0.0.1:7000"),
+    ]);
+    let c = Config::load_with(&cli, env).unwrap();
+    assert_eq!(
+        (c.nmap_timeout, c.api.bind.as_str()),
+        (30, "127.0.0.1:8000")
+    );
+}
+
+#[test]
+fn scanner_config_env_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(&dir, "nmap_max_retries = 5\n");
+    let env = env_of(&[("SCANNER_CONFIG", path.to_str().unwrap())]);
+    let c = Config::load_with(&CliOverrides::default(), env).unwrap();
+    assert_eq!(c.nmap_max_retries, 5);
+}
+
+#[test]
+fn missing_named_file_is_an_error_naming_it() {
+    let cli = CliOverrides {
+        config: Some(PathBuf::from("/nonexistent/scanner.toml")),
+        ..Default::default()
+    };
+    let err = Config::load_with(&cli, env_of(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/nonexistent/scanner.toml"), "{err}");
+}
+
+#[test]
+fn api_tokens_come_from_a_comma_list() {
+    let env = env_of(&[(
+        "SCANNER_API_TOKENS",
+        " aaaaaaaaaaaaaaaa1 , bbbbbbbbbbbbbbbb2,",
+    )]);
+    let c = Config::load_with(&CliOverrides::default(), env).unwrap();
+    assert_eq!(c.api.tokens, ["aaaaaaaaaaaaaaaa1", "bbbbbbbbbbbbbbbb2"]);
+    let env = env_of(&[("SCANNER_API_TOKENS", "short")]);
+    let err = Config::load_with(&CliOverrides::default(), env)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("api.tokens"), "{err}");
+    assert!(
+        !err.contains("short"),
+        "a rejected token is not echoed whole: {err}"
+    );
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let cases: &[(&str, &str)] = &[
+        ("nmap_timeout = 0", "nmap_timeout"),
+        ("log_level = \"loud\"", "log_level"),
+        ("allowed_networks = []", "allowed_networks"),
+        ("[api]\nbind = \"localhost\"", "api.bind"),
+        (
+            "[api]\nmax_concurrent_scans = 0",
+            "api.max_concurrent_scans",
+        ),
+        ("[api]\nmax_ports = 70000", "api.max_ports"),
+        ("[batch]\nparallel = 0", "batch.parallel"),
+        ("[batch]\nchunk_size = 0", "batch.chunk_size"),
+        ("[batch]\nmax_hosts_per_run = 0", "batch.max_hosts_per_run"),
+    ];
+    for (text, key) in cases {
+        let c = Config::from_toml(text).unwrap();
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+    let env = env_of(&[("SCANNER_NMAP_TIMEOUT", "ten")]);
+    let err = Config::load_with(&CliOverrides::default(), env)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("SCANNER_NMAP_TIMEOUT"), "{err}");
+}
