@@ -1,0 +1,36 @@
+# Sourced by the set-up scripts: installs what a fresh Debian machine lacks, and nothing else.
+# Never downloads binaries from outside the distribution: nmap and (when absent) Rust come from apt.
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else echo "error: '$*' needs root and sudo is not installed" >&2; return 1
+  fi
+}
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+ensure_nmap() {
+  command -v nmap >/dev/null 2>&1 && return 0
+  echo "==> nmap not found: installing it with apt" >&2
+  apt_install nmap
+}
+
+# The project needs Rust >= 1.85 (edition 2024). Debian bookworm's plain `cargo` is 1.65, too old;
+# its `rustc-web`/`cargo-web` packages (bookworm-security) are recent enough.
+ensure_cargo() {
+  if command -v cargo >/dev/null 2>&1; then return 0; fi
+  for dir in "$HOME/.cargo/bin" /usr/lib/rust-web/bin; do
+    if [ -x "$dir/cargo" ]; then PATH="$dir:$PATH"; export PATH; return 0; fi
+  done
+  echo "==> cargo not found: installing Debian's cargo-web and rustc-web" >&2
+  apt_install ca-certificates gcc libc6-dev pkg-config cargo-web rustc-web || {
+    echo "error: could not install Rust from apt; install Rust 1.85+ (https://rustup.rs) and rerun" >&2
+    return 1
+  }
+  command -v cargo >/dev/null 2>&1 || { PATH="/usr/lib/rust-web/bin:$PATH"; export PATH; }
+}

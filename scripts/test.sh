@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs nmap (and Rust) when missing, then formatting,
+# lints, and every unit and end-to-end test (real nmap against loopback listeners).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/ensure-deps.sh
+ensure_nmap
+ensure_cargo
+command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt clippy 2>/dev/null || true
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+echo "==> cargo test"
+cargo test --locked --all-targets
