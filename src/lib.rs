@@ -10,4 +10,5 @@ pub mod config;
 pub mod model;
 pub mod nmap;
 pub mod profile;
+pub mod report;
 pub mod target;

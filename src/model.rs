@@ -177,3 +177,124 @@ pub struct Script {
     pub id: String,
     pub output: String,
 }
+
+/// The flat, public JSON view of one host: what `POST /api/scan` returns per target and what
+/// `daily_scan parse` prints. Only open ports are listed: that is what a reader acts on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostReport {
+    pub ip: String,
+    pub hostname: Option<String>,
+    pub mac: Option<String>,
+    pub host_state: String,
+    pub open_ports: Vec<PortReport>,
+}
+
+/// One open port in a [`HostReport`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortReport {
+    pub port: u16,
+    pub protocol: String,
+    pub state: String,
+    pub service: String,
+    pub product: String,
+    pub version: String,
+    pub extrainfo: String,
+    pub cpe: Vec<String>,
+}
+
+impl From<&Port> for PortReport {
+    fn from(p: &Port) -> Self {
+        PortReport {
+            port: p.portid,
+            protocol: p.protocol.clone(),
+            state: p.state.clone(),
+            service: p.service.name.clone(),
+            product: p.service.product.clone(),
+            version: p.service.version.clone(),
+            extrainfo: p.service.extrainfo.clone(),
+            cpe: p.service.cpe.clone(),
+        }
+    }
+}
+
+impl From<&Host> for HostReport {
+    fn from(h: &Host) -> Self {
+        HostReport {
+            ip: h.ip().unwrap_or_default().to_string(),
+            hostname: h.hostname().map(str::to_string),
+            mac: h.mac().map(str::to_string),
+            host_state: h.state.clone(),
+            open_ports: h.open_ports().map(PortReport::from).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(portid: u16, state: &str, name: &str) -> Port {
+        Port {
+            protocol: "tcp".into(),
+            portid,
+            state: state.into(),
+            service: Service {
+                name: name.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn host_identity_prefers_ipv4_then_ipv6() {
+        let mut h = Host::default();
+        h.addresses.push(Address {
+            addr: "::1".into(),
+            addrtype: "ipv6".into(),
+            vendor: String::new(),
+        });
+        assert_eq!(h.ip(), Some("::1"));
+        h.addresses.push(Address {
+            addr: "127.0.0.1".into(),
+            addrtype: "ipv4".into(),
+            vendor: String::new(),
+        });
+        assert_eq!(h.ip(), Some("127.0.0.1"));
+        assert_eq!(h.mac(), None);
+    }
+
+    #[test]
+    fn report_lists_only_plainly_open_ports() {
+        let h = Host {
+            state: "up".into(),
+            addresses: vec![Address {
+                addr: "127.0.0.2".into(),
+                addrtype: "ipv4".into(),
+                vendor: String::new(),
+            }],
+            hostnames: vec![
+                Hostname {
+                    name: "ptr.example".into(),
+                    kind: "PTR".into(),
+                },
+                Hostname {
+                    name: "given.example".into(),
+                    kind: "user".into(),
+                },
+            ],
+            ports: vec![
+                port(22, "open", "ssh"),
+                port(23, "closed", "telnet"),
+                port(161, "open|filtered", "snmp"),
+            ],
+            ..Default::default()
+        };
+        let r = HostReport::from(&h);
+        assert_eq!(r.ip, "127.0.0.2");
+        assert_eq!(r.hostname.as_deref(), Some("given.example"));
+        let ports: Vec<u16> = r.open_ports.iter().map(|p| p.port).collect();
+        assert_eq!(ports, [22]);
+        assert_eq!(r.open_ports[0].service, "ssh");
+    }
+}

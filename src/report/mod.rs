@@ -1,0 +1,3 @@
+//! Rendering scans and deltas for people and tools: CSV here; JSON through serde on the model.
+
+pub mod csv;
