@@ -6,9 +6,11 @@
 //! into the `model`, and the edges (`api`, `store`, `report`) consume the model.
 //! See `docs/ARCHITECTURE.md` for the contracts.
 
+pub mod api;
 pub mod config;
 pub mod model;
 pub mod nmap;
 pub mod profile;
 pub mod report;
+pub mod scan;
 pub mod target;

@@ -1,0 +1,241 @@
+//! The one place where an API failure becomes an HTTP status, headers and a JSON body.
+//!
+//! Every handler returns `Result<Response, ApiError>`; only [`ApiError::status`] knows status
+//! codes. Bodies are `{"error": {"code", "message", "field", "request_id"}}`: `code` is stable and
+//! machine-readable, `message` is for a person, `field` names the request field at fault (e.g.
+//! `targets[1]`) or is null. A 500 says nothing about what went wrong inside: the details go to
+//! the log under the same request id.
+
+use std::time::Duration;
+
+use rouille::Response;
+use serde::Serialize;
+
+/// What kind of failure this is; decides the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    Unavailable,
+    Internal,
+}
+
+/// A request that could not be served, with everything the client needs to act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: Kind,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    /// Seconds for `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
+    /// Methods for `Allow` (405).
+    pub allow: Option<&'static str>,
+}
+
+/// The public message of every 500; the cause stays in the log.
+const INTERNAL_MESSAGE: &str =
+    "internal error; the server log has the details under this request id";
+
+impl ApiError {
+    pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Kind::BadRequest, code, message)
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(retry_after_seconds(wait));
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            Kind::NotFound,
+            "not_found",
+            "no such route; see /api/openapi.json",
+        )
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        let mut e = Self::new(
+            Kind::MethodNotAllowed,
+            "method_not_allowed",
+            format!("this route accepts {allow} only"),
+        );
+        e.allow = Some(allow);
+        e
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            Kind::Unauthorized,
+            "unauthorized",
+            "a valid API token is required: send `Authorization: Bearer <token>`",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(Kind::Internal, "internal", INTERNAL_MESSAGE)
+    }
+
+    /// The status code of each kind: the only such table in the API.
+    pub fn status(&self) -> u16 {
+        match self.kind {
+            Kind::BadRequest => 400,
+            Kind::Unauthorized => 401,
+            Kind::Forbidden => 403,
+            Kind::NotFound => 404,
+            Kind::MethodNotAllowed => 405,
+            Kind::PayloadTooLarge => 413,
+            Kind::UnsupportedMediaType => 415,
+            Kind::TooManyRequests => 429,
+            Kind::Unavailable => 503,
+            Kind::Internal => 500,
+        }
+    }
+
+    /// The response for this error, carrying `request_id` in the body.
+    pub fn to_response(&self, request_id: &str) -> Response {
+        let message = if self.kind == Kind::Internal {
+            INTERNAL_MESSAGE
+        } else {
+            self.message.as_str()
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message,
+                field: self.field.as_deref(),
+                request_id,
+            },
+        };
+        let mut response = json_response(self.status(), &body);
+        if let Some(secs) = self.retry_after {
+            response = response.with_unique_header("Retry-After", secs.to_string());
+        }
+        if let Some(allow) = self.allow {
+            response = response.with_unique_header("Allow", allow);
+        }
+        if self.kind == Kind::Unauthorized {
+            response = response.with_unique_header("WWW-Authenticate", "Bearer");
+        }
+        response
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+    field: Option<&'a str>,
+    request_id: &'a str,
+}
+
+/// A JSON response; serialisation of our own types cannot fail, and if it ever did the client
+/// gets a bare 500 rather than a panic.
+pub fn json_response<T: Serialize>(status: u16, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => Response::from_data("application/json", bytes).with_status_code(status),
+        Err(e) => {
+            log::error!("cannot serialise a response body: {e}");
+            Response::from_data(
+                "application/json",
+                r#"{"error":{"code":"internal","message":"internal error","field":null}}"#,
+            )
+            .with_status_code(500)
+        }
+    }
+}
+
+/// `Retry-After` wants whole seconds; never advertise 0 (clients would spin).
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn body_of(response: Response) -> serde_json::Value {
+        let (mut reader, _) = response.data.into_reader_and_size();
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
+        response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+
+    #[test]
+    fn body_has_code_message_field_and_request_id() {
+        let e = ApiError::bad_request("invalid_target", "bad").with_field("targets[1]");
+        let r = e.to_response("abc");
+        assert_eq!(r.status_code, 400);
+        let v = body_of(r);
+        assert_eq!(v["error"]["code"], "invalid_target");
+        assert_eq!(v["error"]["field"], "targets[1]");
+        assert_eq!(v["error"]["request_id"], "abc");
+    }
+
+    #[test]
+    fn headers_for_retry_allow_and_auth() {
+        let r = ApiError::new(Kind::TooManyRequests, "rate_limited", "slow down")
+            .with_retry_after(Duration::from_millis(1500))
+            .to_response("x");
+        assert_eq!(r.status_code, 429);
+        assert_eq!(header(&r, "Retry-After"), Some("2"));
+        let r = ApiError::method_not_allowed("POST").to_response("x");
+        assert_eq!((r.status_code, header(&r, "Allow")), (405, Some("POST")));
+        let r = ApiError::unauthorized().to_response("x");
+        assert_eq!(header(&r, "WWW-Authenticate"), Some("Bearer"));
+    }
+
+    #[test]
+    fn internal_errors_never_carry_their_message() {
+        let mut e = ApiError::internal();
+        e.message = "/secret/path: permission denied".into();
+        let v = body_of(e.to_response("id1"));
+        assert!(!v.to_string().contains("/secret"));
+        assert_eq!(v["error"]["request_id"], "id1");
+    }
+
+    #[test]
+    fn retry_after_rounds_up_and_is_at_least_one() {
+        assert_eq!(retry_after_seconds(Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(Duration::from_secs(3)), 3);
+        assert_eq!(retry_after_seconds(Duration::from_millis(3001)), 4);
+    }
+}
