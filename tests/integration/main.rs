@@ -1,1 +1,4 @@
 //! End-to-end tests: one binary, themed modules.
+
+mod runner;
+mod support;
