@@ -25,7 +25,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 pub use expand::{ExpandedEntry, ExpandedTarget, expand};
-pub use file::{TargetEntry, TargetFileError, parse_targets, parse_targets_file};
+pub use file::{
+    MAX_FILE_BYTES, MAX_LINE_LEN, TargetEntry, TargetFileError, parse_targets, parse_targets_file,
+};
 pub use policy::{NetworkPolicy, resolve};
 
 /// Longest accepted atom: a 253-character hostname plus its optional trailing dot.
