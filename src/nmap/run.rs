@@ -197,19 +197,37 @@ pub fn probe_version(program: &Path) -> Result<String, RunError> {
     }
 }
 
-/// The arguments after the program name.
+/// The arguments after the program name. IPv6 targets need `-6`: without it nmap 7.93 reports
+/// "No targets were specified" and still exits with success, which would read as "no hosts".
 fn arguments(inv: &NmapInvocation) -> Vec<String> {
     let mut args = inv.args.clone();
+    if inv.targets.iter().any(|t| is_ipv6(t)) && !args.iter().any(|a| a == "-6") {
+        args.push("-6".to_owned());
+    }
     args.extend(["-oX".to_owned(), "-".to_owned()]);
     args.extend(inv.targets.iter().cloned());
     args
 }
 
-/// Last line of defence: nmap with no targets reports an empty, successful scan, and a target
-/// starting with `-` would be parsed as an option.
+/// Targets are addresses or CIDR blocks; only IPv6 ones contain a colon.
+fn is_ipv6(target: &str) -> bool {
+    target.contains(':')
+}
+
+/// Last line of defence: nmap with no targets reports an empty, successful scan, a target
+/// starting with `-` would be parsed as an option, and with `-6` nmap silently skips IPv4
+/// targets (and without it, IPv6 ones), so one run holds one address family.
 fn check_targets(targets: &[String]) -> Result<(), String> {
     if targets.is_empty() {
         return Err("no targets given; refusing to run nmap without any".to_owned());
+    }
+    let v6 = targets.iter().filter(|t| is_ipv6(t)).count();
+    if v6 != 0 && v6 != targets.len() {
+        return Err(
+            "IPv4 and IPv6 targets mixed in one nmap run (nmap would silently skip one family); \
+             split them by family"
+                .to_owned(),
+        );
     }
     for t in targets {
         if t.trim().is_empty() {
@@ -257,6 +275,25 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_targets_get_dash_6_once() {
+        let argv = command_line(&inv(&["-sT"], &["::1", "fd00::/126"]));
+        assert_eq!(argv[1..], ["-sT", "-6", "-oX", "-", "::1", "fd00::/126"]);
+        let argv = command_line(&inv(&["-6"], &["::1"]));
+        assert_eq!(argv.iter().filter(|a| *a == "-6").count(), 1);
+        assert!(!command_line(&inv(&[], &["127.0.0.1"])).contains(&"-6".to_string()));
+    }
+
+    #[test]
+    fn mixed_families_are_refused_before_spawning() {
+        let report = run(&inv(&[], &["127.0.0.1", "::1"]));
+        match report.outcome {
+            RunOutcome::Failed { reason } => assert!(reason.contains("mixed"), "{reason}"),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        assert_eq!(report.duration, Duration::ZERO);
+    }
+
+    #[test]
     fn command_line_puts_xml_to_stdout_before_targets_and_targets_last() {
         let argv = command_line(&inv(&["-sT", "-p", "22"], &["127.0.0.1", "127.0.0.0/30"]));
         assert_eq!(
@@ -277,14 +314,15 @@ mod tests {
     #[test]
     fn command_line_without_profile_args() {
         assert_eq!(
-            command_line(&inv(&[], &["::1"])),
-            ["/usr/bin/nmap", "-oX", "-", "::1"]
+            command_line(&inv(&[], &["127.0.0.1"])),
+            ["/usr/bin/nmap", "-oX", "-", "127.0.0.1"]
         );
     }
 
     #[test]
     fn targets_that_could_be_options_or_nothing_are_refused() {
-        assert!(check_targets(&["127.0.0.1".into(), "::1".into()]).is_ok());
+        assert!(check_targets(&["127.0.0.1".into(), "127.0.0.0/30".into()]).is_ok());
+        assert!(check_targets(&["::1".into()]).is_ok());
         assert!(check_targets(&[]).unwrap_err().contains("no targets"));
         assert!(check_targets(&[" ".into()]).unwrap_err().contains("empty"));
         let err = check_targets(&["127.0.0.1".into(), "-iL/etc/passwd".into()]).unwrap_err();
