@@ -261,3 +261,24 @@ fn probe_version_explains_what_is_wrong() {
         "{garbage}"
     );
 }
+
+#[test]
+fn real_nmap_scans_ipv6_loopback() {
+    let listener = std::net::TcpListener::bind(("::1", 0)).expect("binding [::1]:0");
+    let port = listener.local_addr().expect("address").port().to_string();
+    let mut inv = invocation(
+        "nmap",
+        &["-sT", "-Pn", "-n", "-p", &port],
+        Duration::from_secs(60),
+    );
+    inv.targets = vec!["::1".to_string()];
+    let report = run::run(&inv);
+    let xml = completed(&report);
+    assert!(xml.contains(r#"addrtype="ipv6""#), "{xml}");
+    assert!(
+        xml.contains(&format!(
+            r#"<port protocol="tcp" portid="{port}"><state state="open""#
+        )),
+        "{xml}"
+    );
+}
