@@ -1,0 +1,1 @@
+//! Comparing two snapshots (in progress).
