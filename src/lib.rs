@@ -7,8 +7,11 @@
 //! See `docs/ARCHITECTURE.md` for the contracts.
 
 pub mod config;
+pub mod delta;
 pub mod model;
 pub mod nmap;
 pub mod profile;
 pub mod report;
+pub mod snapshot;
+pub mod store;
 pub mod target;
