@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod delta;
+pub mod logging;
 pub mod model;
 pub mod nmap;
 pub mod profile;
