@@ -8,9 +8,13 @@
 
 pub mod api;
 pub mod config;
+pub mod delta;
+pub mod logging;
 pub mod model;
 pub mod nmap;
 pub mod profile;
 pub mod report;
 pub mod scan;
+pub mod snapshot;
+pub mod store;
 pub mod target;

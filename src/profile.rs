@@ -1,1 +1,0 @@
-//! Profiles (to be written).

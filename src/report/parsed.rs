@@ -1,0 +1,148 @@
+//! `daily_scan parse`: existing nmap XML rendered as the API's per-host JSON, or as CSV with one
+//! row per open port (the nmap-formatter role).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::HostReport;
+use crate::nmap::xml::{self, XmlError};
+use crate::report::csv;
+
+/// One parsed file, in the shape `parse --format json` prints.
+#[derive(Debug, Serialize)]
+pub struct ParsedFile {
+    pub file: PathBuf,
+    pub nmap_version: String,
+    pub args: String,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub hosts_up: u32,
+    pub hosts_down: u32,
+    pub hosts: Vec<HostReport>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseCommandError {
+    #[error("{}: {source}", .file.display())]
+    Xml { file: PathBuf, source: XmlError },
+    #[error("writing output: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// Streams one file host by host, keeping only the flat view (far smaller than the full model,
+/// so a 400 MB file does not need gigabytes).
+pub fn parse_file(path: &Path) -> Result<ParsedFile, ParseCommandError> {
+    let file = std::fs::File::open(path).map_err(|source| ParseCommandError::Xml {
+        file: path.to_path_buf(),
+        source: XmlError::Open {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let mut hosts = Vec::new();
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let result = xml::parse_reader(reader, |host| hosts.push(HostReport::from(&host))).map_err(
+        |source| ParseCommandError::Xml {
+            file: path.to_path_buf(),
+            source,
+        },
+    )?;
+    Ok(ParsedFile {
+        file: path.to_path_buf(),
+        nmap_version: result.nmap_version,
+        args: result.args,
+        start: result.start,
+        end: result.end,
+        hosts_up: result.runstats.hosts_up,
+        hosts_down: result.runstats.hosts_down,
+        hosts,
+    })
+}
+
+/// Every file is parsed before anything is printed, so an incomplete file never leaves half a
+/// report on stdout.
+pub fn parse_files(paths: &[PathBuf]) -> Result<Vec<ParsedFile>, ParseCommandError> {
+    paths.iter().map(|p| parse_file(p)).collect()
+}
+
+pub fn write_json<W: Write>(out: &mut W, files: &[ParsedFile]) -> Result<(), ParseCommandError> {
+    serde_json::to_writer_pretty(&mut *out, files).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub const CSV_HEADER: [&str; 11] = [
+    "file",
+    "ip",
+    "hostname",
+    "host_state",
+    "protocol",
+    "port",
+    "state",
+    "service",
+    "product",
+    "version",
+    "cpe",
+];
+
+pub fn write_csv<W: Write>(out: &mut W, files: &[ParsedFile]) -> Result<(), ParseCommandError> {
+    csv::write_record(out, &CSV_HEADER)?;
+    for f in files {
+        let file = f.file.display().to_string();
+        for h in &f.hosts {
+            for p in &h.open_ports {
+                let port = p.port.to_string();
+                let cpe = p.cpe.join(" ");
+                csv::write_record(
+                    out,
+                    &[
+                        file.as_str(),
+                        &h.ip,
+                        h.hostname.as_deref().unwrap_or(""),
+                        &h.host_state,
+                        &p.protocol,
+                        &port,
+                        &p.state,
+                        &p.service,
+                        &p.product,
+                        &p.version,
+                        &cpe,
+                    ],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(rel)
+    }
+
+    #[test]
+    fn csv_has_one_row_per_open_port() {
+        let files = parse_files(&[fixture("peer/ndiff/simple.xml")]).unwrap();
+        let open: usize = files[0].hosts.iter().map(|h| h.open_ports.len()).sum();
+        let mut out = Vec::new();
+        write_csv(&mut out, &files).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 1 + open);
+        assert!(text.starts_with("file,ip,hostname,host_state,protocol,port,"));
+    }
+
+    #[test]
+    fn incomplete_file_is_an_error_naming_the_file() {
+        let path = fixture("peer/libnmap/libnmap__test__files__1_hosts_incomplete.xml");
+        let err = parse_files(&[path]).unwrap_err().to_string();
+        assert!(err.contains("1_hosts_incomplete.xml"), "{err}");
+        assert!(err.contains("incomplete"), "{err}");
+    }
+}

@@ -1,0 +1,137 @@
+//! The database schema, as an append-only list of migrations.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. A new schema change is a new
+//! string at the end of [`MIGRATIONS`]; released strings are never edited.
+//!
+//! Times are RFC 3339 UTC text with exactly nine fractional digits, so text order is time
+//! order. Lists (covers, CPEs, hostnames, scripts...) are JSON text; empty lists are stored as
+//! NULL in the optional columns to keep large snapshots small.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this binary writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const V1: &str = r#"
+CREATE TABLE snapshots (
+    id             INTEGER PRIMARY KEY,
+    started_at     TEXT    NOT NULL,
+    finished_at    TEXT    NOT NULL,
+    profile        TEXT    NOT NULL,
+    nmap_args      TEXT    NOT NULL,
+    nmap_version   TEXT    NOT NULL,
+    status         TEXT    NOT NULL CHECK (status IN ('complete', 'partial', 'failed')),
+    -- Denormalised counts for listings (history), written with the snapshot.
+    hosts_up       INTEGER NOT NULL,
+    open_ports     INTEGER NOT NULL,
+    targets_total  INTEGER NOT NULL,
+    targets_failed INTEGER NOT NULL
+);
+-- "latest snapshot (of a profile) before X"
+CREATE INDEX snapshots_profile_started ON snapshots (profile, started_at, id);
+CREATE INDEX snapshots_started ON snapshots (started_at, id);
+
+CREATE TABLE snapshot_targets (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    entry       TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    status      TEXT    NOT NULL CHECK (status IN ('completed', 'failed', 'timeout', 'unresolved')),
+    error       TEXT,
+    covers      TEXT    NOT NULL, -- JSON array of CIDR strings
+    PRIMARY KEY (snapshot_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE hosts (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL, -- order nmap reported the host in
+    ip          TEXT    NOT NULL, -- Host::ip(), '' when nmap gave none
+    hostname    TEXT,             -- Host::hostname()
+    state       TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    addresses   TEXT    NOT NULL, -- JSON [{addr, addrtype, vendor}]
+    hostnames   TEXT,             -- JSON [{name, kind}]
+    extraports  TEXT,             -- JSON [{state, count}]
+    os_matches  TEXT,             -- JSON [{name, accuracy}]
+    scripts     TEXT,             -- JSON [{id, output}]
+    starttime   INTEGER,
+    endtime     INTEGER,
+    PRIMARY KEY (snapshot_id, position)
+) WITHOUT ROWID;
+
+-- "ports of a snapshot" is the primary key's prefix.
+CREATE TABLE ports (
+    snapshot_id   INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    host_position INTEGER NOT NULL,
+    position      INTEGER NOT NULL, -- order nmap listed the port in
+    ip            TEXT    NOT NULL,
+    protocol      TEXT    NOT NULL,
+    port          INTEGER NOT NULL,
+    state         TEXT    NOT NULL,
+    reason        TEXT    NOT NULL,
+    service       TEXT    NOT NULL,
+    product       TEXT    NOT NULL,
+    version       TEXT    NOT NULL,
+    extrainfo     TEXT    NOT NULL,
+    ostype        TEXT    NOT NULL,
+    tunnel        TEXT    NOT NULL,
+    method        TEXT    NOT NULL,
+    conf          INTEGER NOT NULL,
+    cpe           TEXT    NOT NULL, -- JSON array of strings
+    scripts       TEXT,             -- JSON [{id, output}]
+    PRIMARY KEY (snapshot_id, host_position, position)
+) WITHOUT ROWID;
+
+-- Alerts outlive the snapshots that raised them (retention may delete those), so the snapshot
+-- columns are plain ids, not foreign keys. Host alerts have NULL protocol and port.
+CREATE TABLE alerts (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT    NOT NULL,
+    severity       TEXT    NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+    ip             TEXT    NOT NULL,
+    protocol       TEXT,
+    port           INTEGER,
+    message        TEXT    NOT NULL,
+    status         TEXT    NOT NULL DEFAULT 'open'
+                           CHECK (status IN ('open', 'actioned', 'ignored', 'resolved')),
+    first_snapshot INTEGER NOT NULL,
+    last_snapshot  INTEGER NOT NULL
+);
+CREATE INDEX alerts_status ON alerts (status, severity);
+CREATE INDEX alerts_identity ON alerts (kind, ip, protocol, port);
+"#;
+
+/// The schema version recorded in the database.
+pub(super) fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// What [`migrate`] found.
+pub(super) enum Migration {
+    /// The database is at [`SCHEMA_VERSION`] (possibly after applying migrations).
+    Current,
+    /// The database was written by a newer binary; nothing was changed.
+    TooNew(i64),
+}
+
+/// Applies the missing migrations in one immediate transaction, so two processes opening a
+/// fresh database at once serialise and the second sees the first's work.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<Migration> {
+    if version(conn)? == SCHEMA_VERSION {
+        return Ok(Migration::Current);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Ok(Migration::TooNew(found));
+    }
+    for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(Migration::Current)
+}

@@ -1,1 +1,0 @@
-//! Targets (to be written).
