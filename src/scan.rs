@@ -116,6 +116,10 @@ impl ScanEngine {
         self.running.load(Ordering::SeqCst)
     }
 
+    pub fn queue_timeout(&self) -> Duration {
+        self.queue_timeout
+    }
+
     pub fn max_concurrent_scans(&self) -> usize {
         self.capacity.max()
     }

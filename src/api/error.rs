@@ -11,6 +11,10 @@ use std::time::Duration;
 use rouille::Response;
 use serde::Serialize;
 
+use crate::profile::{PortSpecError, ProfileError};
+use crate::scan::AcquireError;
+use crate::target::TargetError;
+
 /// What kind of failure this is; decides the HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -38,6 +42,11 @@ pub struct ApiError {
     /// Methods for `Allow` (405).
     pub allow: Option<&'static str>,
 }
+
+/// `Retry-After` when every scan slot is busy: about one quick scan.
+const CAPACITY_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// `Retry-After` when nmap is unusable: the operator has to act; the probe re-runs every 5 s.
+const NMAP_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// The public message of every 500; the cause stays in the log.
 const INTERNAL_MESSAGE: &str =
@@ -97,6 +106,60 @@ impl ApiError {
 
     pub fn internal() -> Self {
         Self::new(Kind::Internal, "internal", INTERNAL_MESSAGE)
+    }
+
+    /// A refused target: outside the allowed networks is 403, everything else 400. (An
+    /// unresolved hostname never gets here: it is that target's `failed` outcome.)
+    pub fn from_target(e: &TargetError, field: &str) -> Self {
+        let kind = match e {
+            TargetError::NotAllowed { .. } => Kind::Forbidden,
+            _ => Kind::BadRequest,
+        };
+        Self::new(kind, e.code(), format!("{field}: {e}")).with_field(field)
+    }
+
+    /// Unknown, batch-only, or unavailable (no raw sockets) profile: all 400, since the client
+    /// must pick another profile; `/api/profiles` says which are available.
+    pub fn from_profile(e: &ProfileError) -> Self {
+        Self::bad_request(e.code(), e.to_string()).with_field("scan_type")
+    }
+
+    pub fn from_ports(e: &PortSpecError) -> Self {
+        Self::bad_request(e.code(), format!("ports: {e}")).with_field("ports")
+    }
+
+    /// No scan capacity in time (or shutting down): 503, retry later.
+    pub fn from_capacity(e: AcquireError, queue_timeout: Duration) -> Self {
+        match e {
+            AcquireError::Timeout => Self::new(
+                Kind::Unavailable,
+                "no_capacity",
+                format!(
+                    "every scan slot stayed busy for {} s; retry later",
+                    queue_timeout.as_secs()
+                ),
+            )
+            .with_retry_after(CAPACITY_RETRY_AFTER),
+            AcquireError::Closed => Self::shutting_down(),
+        }
+    }
+
+    pub fn shutting_down() -> Self {
+        Self::new(
+            Kind::Unavailable,
+            "shutting_down",
+            "the server is shutting down and starts no new scans",
+        )
+        .with_retry_after(CAPACITY_RETRY_AFTER)
+    }
+
+    pub fn nmap_unavailable() -> Self {
+        Self::new(
+            Kind::Unavailable,
+            "nmap_unavailable",
+            "nmap is not usable on this server right now; see /api/health",
+        )
+        .with_retry_after(NMAP_RETRY_AFTER)
     }
 
     /// The status code of each kind: the only such table in the API.

@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod request;
 pub mod request_log;
 pub mod routes;
+pub mod validate;
 
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -27,7 +28,9 @@ use std::time::{Duration, Instant};
 use rouille::{Request, Response, ResponseBody};
 
 use crate::config::Config;
+use crate::profile::{NmapTuning, raw_socket_access};
 use crate::scan::ScanEngine;
+use crate::target::NetworkPolicy;
 use error::ApiError;
 use metrics::Metrics;
 use nmap_status::{NmapProbe, ProbeFn};
@@ -40,7 +43,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(10);
 /// Everything the handlers share. Each part has its own lock (or none), held only briefly; no
 /// lock is held while nmap runs.
 pub struct State {
-    config: Config,
+    rules: validate::ScanRules,
     started: Instant,
     ids: request_log::RequestIds,
     tokens: auth::Tokens,
@@ -63,6 +66,7 @@ pub enum ServeError {
 impl State {
     /// The server state; `probe` says whether nmap is usable (injected so tests need no nmap).
     pub fn new(config: Config, probe: Box<ProbeFn>) -> Result<State, ServeError> {
+        let rules = scan_rules(&config)?;
         let engine = ScanEngine::new(&config).map_err(|e| ServeError::Start(e.to_string()))?;
         let nmap = NmapProbe::new(probe, NMAP_PROBE_REFRESH);
         match nmap.status() {
@@ -86,7 +90,7 @@ impl State {
             nmap,
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
-            config,
+            rules,
         })
     }
 
@@ -94,6 +98,29 @@ impl State {
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::SeqCst)
     }
+}
+
+/// The scan rules from the configuration; a bad nmap tuning value stops start-up naming its key.
+fn scan_rules(config: &Config) -> Result<validate::ScanRules, ServeError> {
+    let tuning = NmapTuning {
+        timing: config.nmap_timing.clone(),
+        max_retries: config.nmap_max_retries,
+        host_timeout: config.nmap_host_timeout.clone(),
+        min_rate: config.nmap_min_rate,
+        max_rate: config.nmap_max_rate,
+        reverse_dns: config.nmap_reverse_dns,
+    }
+    .normalized()
+    .map_err(|e| ServeError::Start(format!("config key {e}")))?;
+    Ok(validate::ScanRules {
+        max_ports: config.api.max_ports,
+        tuning,
+        raw_access: raw_socket_access(),
+        policy: NetworkPolicy {
+            allowed: config.allowed_networks.clone(),
+            denied: config.denied_networks.clone(),
+        },
+    })
 }
 
 /// Counts a request as in flight for as long as it lives. It travels inside the response body

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::config::Config;
-use std::io::Read as _;
 
 const TOKEN: &str = "test-token-0123456789";
 

@@ -6,9 +6,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 fn engine(nmap: &Path, max: usize, nmap_timeout: u64, queue_timeout: u64) -> ScanEngine {
-    let mut config = Config::default();
-    config.nmap_path = nmap.to_path_buf();
-    config.nmap_timeout = nmap_timeout;
+    let mut config = Config {
+        nmap_path: nmap.to_path_buf(),
+        nmap_timeout,
+        ..Config::default()
+    };
     config.api.max_concurrent_scans = max;
     config.api.queue_timeout = queue_timeout;
     ScanEngine::new(&config).unwrap()
