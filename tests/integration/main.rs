@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod api_scan;
 mod parse_cmd;
 mod runner;
 mod support;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each theme uses a different subset
 
+pub mod server;
+
 use std::fs;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
