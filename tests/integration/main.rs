@@ -1,5 +1,8 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod api_errors;
+mod api_hostile;
+mod api_limits;
 mod api_scan;
 mod parse_cmd;
 mod runner;

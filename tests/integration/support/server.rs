@@ -334,6 +334,22 @@ pub fn processes_matching(needle: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Like [`processes_matching`], restricted to direct children of `parent`: the processes a
+/// server spawned, not the short-lived forks those make (a fork shares its parent's argv until
+/// it execs, which would be counted twice).
+pub fn children_matching(parent: u32, needle: &str) -> Vec<u32> {
+    processes_matching(needle)
+        .into_iter()
+        .filter(|pid| parent_of(*pid) == Some(parent))
+        .collect()
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.rfind(')')?;
+    stat[close + 1..].split_whitespace().nth(1)?.parse().ok()
+}
+
 fn zombie(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
