@@ -1,15 +1,17 @@
 //! `api_server`'s HTTP API (rouille): `POST /api/scan`, `GET /api/health`, `GET /api/profiles`,
 //! `GET /api/openapi.json` and `GET /metrics`, to the contract in `docs/ARCHITECTURE.md`.
 //!
-//! rouille serves each request on its own thread, so a scan that blocks its thread never
+//! Each request runs on its own thread ([`http`]), so a scan that blocks its thread never
 //! delays a health check; nmap work itself runs on the [`ScanEngine`]'s pool under the global
-//! `max_concurrent_scans` limit. Every request goes through [`handle`]: request id, panic
-//! guard, route pipeline, metrics, one access-log line.
+//! `max_concurrent_scans` limit. Handlers use rouille's request and response types. Every
+//! request goes through [`handle`]: request id, panic guard, route pipeline, metrics, one
+//! access-log line.
 
 pub mod auth;
 pub mod body;
 pub mod error;
 mod handlers;
+mod http;
 pub mod metrics;
 pub mod nmap_status;
 pub mod openapi;
@@ -19,13 +21,12 @@ pub mod request_log;
 pub mod routes;
 pub mod validate;
 
-use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use rouille::{Request, Response, ResponseBody};
+use rouille::{Request, Response};
 
 use crate::config::Config;
 use crate::profile::{NmapTuning, raw_socket_access};
@@ -61,6 +62,8 @@ pub enum ServeError {
     Bind { addr: String, reason: String },
     #[error("cannot start: {0}")]
     Start(String),
+    #[error("stopped accepting connections: {0}")]
+    Accept(String),
 }
 
 impl State {
@@ -123,50 +126,7 @@ fn scan_rules(config: &Config) -> Result<validate::ScanRules, ServeError> {
     })
 }
 
-/// Counts a request as in flight for as long as it lives. It travels inside the response body
-/// reader, so it is dropped only once rouille has written the response: shutdown does not
-/// exit between "handler returned" and "client got the bytes".
-struct InFlight(Arc<AtomicUsize>);
-
-impl InFlight {
-    fn enter(counter: &Arc<AtomicUsize>) -> Self {
-        counter.fetch_add(1, Ordering::SeqCst);
-        InFlight(Arc::clone(counter))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// A response body that holds the request's [`InFlight`] guard until it is dropped.
-struct GuardedBody {
-    inner: Box<dyn Read + Send>,
-    _guard: InFlight,
-}
-
-impl Read for GuardedBody {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
-
-fn attach_guard(mut response: Response, guard: InFlight) -> Response {
-    let (inner, size) = response.data.into_reader_and_size();
-    let body = GuardedBody {
-        inner,
-        _guard: guard,
-    };
-    response.data = match size {
-        Some(size) => ResponseBody::from_reader_and_size(body, size),
-        None => ResponseBody::from_reader(body),
-    };
-    response
-}
-
-/// Serves one request: the entry point rouille calls on the request's own thread.
+/// Serves one request, on the request's own thread (see [`http`]).
 pub fn handle(state: &State, request: &Request) -> Response {
     handle_with(state, request, routes::dispatch)
 }
@@ -177,7 +137,6 @@ fn handle_with(
     request: &Request,
     dispatch: impl FnOnce(&State, &Request) -> (&'static str, Result<Response, ApiError>),
 ) -> Response {
-    let in_flight = InFlight::enter(&state.in_flight);
     let started = Instant::now();
     let id = state.ids.next_id();
     let outcome = catch_unwind(AssertUnwindSafe(|| dispatch(state, request)));
@@ -205,7 +164,7 @@ fn handle_with(
         duration: started.elapsed(),
         client: request.remote_addr(),
     });
-    attach_guard(response, in_flight)
+    response
 }
 
 /// Binds `config.api.bind` and serves until SIGTERM or SIGINT; then stops accepting
@@ -222,25 +181,22 @@ pub fn serve(config: Config, probe: Box<ProbeFn>) -> Result<(), ServeError> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| ServeError::Start(format!("cannot install signal handlers: {e}")))?;
     }
-    let handler_state = Arc::clone(&state);
-    let server = rouille::Server::new(&addr, move |request| handle(&handler_state, request))
-        .map_err(|e| ServeError::Bind {
-            addr: addr.clone(),
-            reason: e.to_string(),
-        })?;
+    let server = tiny_http::Server::http(&addr).map_err(|e| ServeError::Bind {
+        addr: addr.clone(),
+        reason: e.to_string(),
+    })?;
     log::info!(
         "api_server {} listening on http://{}",
         env!("CARGO_PKG_VERSION"),
         server.server_addr()
     );
-    while !stop.load(Ordering::SeqCst) {
-        server.poll_timeout(Duration::from_millis(100));
-    }
+    let served = http::serve_until(&server, &state, &stop);
     log::info!(
         "shutting down: no new connections, {} request(s) in flight",
         state.in_flight()
     );
     state.engine.close();
+    // Dropping the server closes the listening socket; accepted requests run on.
     drop(server);
     let deadline = Instant::now() + drain_limit;
     while state.in_flight() > 0 && Instant::now() < deadline {
@@ -250,7 +206,7 @@ pub fn serve(config: Config, probe: Box<ProbeFn>) -> Result<(), ServeError> {
         0 => log::info!("all requests finished; exiting"),
         n => log::warn!("{n} request(s) still open after {drain_limit:?}; exiting anyway"),
     }
-    Ok(())
+    served
 }
 
 #[cfg(test)]
