@@ -268,6 +268,12 @@ fn previous_latest_and_list() {
         store.list_snapshots(2, Some(99)),
         Err(StoreError::NotFound(99))
     ));
+    assert_eq!(store.snapshot_summary(b).unwrap(), all[0]);
+    assert_eq!(store.snapshot_summary(a).unwrap(), all[3]);
+    assert!(matches!(
+        store.snapshot_summary(99),
+        Err(StoreError::NotFound(99))
+    ));
 }
 
 #[test]
