@@ -87,13 +87,13 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it to this binary's
     /// schema. The parent directory must exist: a typo in `--db` should not create a tree.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(StoreError::MissingDirectory {
-                    path: path.to_path_buf(),
-                    dir: dir.to_path_buf(),
-                });
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(StoreError::MissingDirectory {
+                path: path.to_path_buf(),
+                dir: dir.to_path_buf(),
+            });
         }
         let sql = |source| sql_error(path, source);
         let mut conn = Connection::open(path).map_err(sql)?;
