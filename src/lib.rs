@@ -6,8 +6,10 @@
 //! into the `model`, and the edges (`api`, `store`, `report`) consume the model.
 //! See `docs/ARCHITECTURE.md` for the contracts.
 
+pub mod batch;
 pub mod config;
 pub mod delta;
+pub mod diff;
 pub mod logging;
 pub mod model;
 pub mod nmap;
