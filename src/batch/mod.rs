@@ -8,6 +8,7 @@
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
 pub mod history;
+pub mod import;
 pub mod lock;
 pub mod plan;
 pub mod progress;
