@@ -84,8 +84,13 @@ impl Install {
     /// and `[batch]` lines.
     pub fn new(ports: &str, top: &str, batch: &str) -> Install {
         let dir = tempfile::tempdir().unwrap();
+        let timeout = if top.contains("nmap_timeout") {
+            ""
+        } else {
+            "nmap_timeout = 60\n"
+        };
         let config = format!(
-            "output_dir = \"out\"\nlog_level = \"info\"\nnmap_timeout = 60\n{top}\n\
+            "output_dir = \"out\"\nlog_level = \"info\"\n{timeout}{top}\n\
              [batch]\nports = \"{ports}\"\n{batch}\n"
         );
         std::fs::write(dir.path().join("config.toml"), config).unwrap();

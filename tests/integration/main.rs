@@ -5,3 +5,5 @@ mod batch_env;
 mod parse_cmd;
 mod runner;
 mod support;
+mod batch_faults;
+mod batch_crash;
