@@ -17,7 +17,10 @@ const B: Ipv4Addr = Ipv4Addr::new(127, 0, 12, 2);
 fn kill_9_mid_run_leaves_no_partial_snapshot_and_a_second_run_is_refused() {
     let install = Install::new(
         "18090,18091",
-        &format!("nmap_path = \"{}\"\nnmap_timeout = 120", faulty_nmap().display()),
+        &format!(
+            "nmap_path = \"{}\"\nnmap_timeout = 120",
+            faulty_nmap().display()
+        ),
         "profile = \"quick\"\nchunk_size = 1",
     );
     install.targets(&["127.0.12.1", "127.0.12.2"]);

@@ -64,7 +64,10 @@ fn failures_timeouts_and_removed_targets_are_not_compared() {
     assert_eq!(target_status(&run3, "127.0.11.1").0, "completed");
     assert_eq!(run3.json("scan.json")["status"], "partial");
     assert!(stderr(&run3.out).contains("nmap run 2 of 2 failed"));
-    assert!(run3.text().contains("127.0.11.2  failed: the scan failed in this run"));
+    assert!(
+        run3.text()
+            .contains("127.0.11.2  failed: the scan failed in this run")
+    );
 
     // Its nmap hangs and is killed at the timeout; meanwhile a real change on the healthy
     // target is still reported.
@@ -72,7 +75,11 @@ fn failures_timeouts_and_removed_targets_are_not_compared() {
     let hang = [("FAKE_NMAP_HANG", "127.0.11.2")];
     let run4 = install.scan(&[], &hang, 0);
     let d = run4.delta();
-    assert_eq!(changes(&d), ["port_closed info 127.0.11.1 18080/tcp"], "{d}");
+    assert_eq!(
+        changes(&d),
+        ["port_closed info 127.0.11.1 18080/tcp"],
+        "{d}"
+    );
     assert_eq!(not_compared(&d), ["127.0.11.2 timeout"]);
     let (status, error) = target_status(&run4, "127.0.11.2");
     assert_eq!(status, "timeout");
@@ -82,11 +89,12 @@ fn failures_timeouts_and_removed_targets_are_not_compared() {
     let run5 = install.scan(&[], &[("FAKE_NMAP_FAIL", "all")], 1);
     let d = run5.delta();
     assert_eq!(changes(&d), Vec::<String>::new(), "{d}");
+    assert_eq!(not_compared(&d), ["127.0.11.1 failed", "127.0.11.2 failed"]);
     assert_eq!(
-        not_compared(&d),
-        ["127.0.11.1 failed", "127.0.11.2 failed"]
+        d["score"]["overall"],
+        json!(null),
+        "nothing scanned, nothing scored"
     );
-    assert_eq!(d["score"]["overall"], json!(null), "nothing scanned, nothing scored");
     assert_eq!(run5.json("scan.json")["status"], "failed");
 
     // Another profile is a new baseline, not a flood of closures.
@@ -99,6 +107,10 @@ fn failures_timeouts_and_removed_targets_are_not_compared() {
     // And so is another port selection.
     let run7 = install.scan(&["--ports", "18081"], &[], 0);
     let d = run7.delta();
-    assert_eq!((d["from"].clone(), changes(&d).len()), (json!(null), 0), "{d}");
+    assert_eq!(
+        (d["from"].clone(), changes(&d).len()),
+        (json!(null), 0),
+        "{d}"
+    );
     assert_eq!(d["to"]["profile"], "quick+ports=18081");
 }

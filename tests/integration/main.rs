@@ -1,9 +1,10 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod batch_crash;
 mod batch_delta;
+mod batch_diff;
 mod batch_env;
+mod batch_faults;
 mod parse_cmd;
 mod runner;
 mod support;
-mod batch_faults;
-mod batch_crash;
