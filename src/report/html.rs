@@ -148,9 +148,14 @@ pub fn score_card(score: &Score, status: DeltaStatus) -> String {
     format!(
         "<div class=\"card score\"><div class=\"num {cls}\">{num}</div><div>\
          <div class=\"band {cls}\">{band}</div><div class=\"meta\" style=\"margin:2px 0 6px\">\
-         security score / 100</div><span class=\"status status-{st}\">{st}</span></div></div>\n",
+         security score / 100</div><span class=\"status status-{st}\">{label}</span></div></div>\n",
         cls = band_class(score.band),
-        st = status.as_str()
+        st = status.as_str(),
+        label = match status {
+            DeltaStatus::Critical => "critical change",
+            DeltaStatus::Changes => "changes",
+            DeltaStatus::Stable => "stable",
+        }
     )
 }
 

@@ -5,6 +5,7 @@ mod batch_delta;
 mod batch_diff;
 mod batch_env;
 mod batch_faults;
+mod batch_report;
 mod parse_cmd;
 mod runner;
 mod support;
