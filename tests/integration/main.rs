@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod batch_cli;
 mod batch_crash;
 mod batch_delta;
 mod batch_diff;
