@@ -193,3 +193,87 @@ fn snapshot_against_file_keeps_the_snapshots_coverage() {
         "{err}"
     );
 }
+
+/// The delta of the memory-lean path (identical hosts left out) equals a plain comparison of
+/// the whole files.
+/// Returns how many FROM hosts each path kept.
+fn assert_lean_equals_full(a: &Path, b: &Path) -> (usize, usize) {
+    let lean = diff(
+        &Side::File(a.to_path_buf()),
+        &Side::File(b.to_path_buf()),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap();
+    let (mut fa, mut fb) = (load_file(a).unwrap(), load_file(b).unwrap());
+    let all: Vec<IpAddr> = listed(&fa).collect();
+    cover_files(
+        &Side::File(a.to_path_buf()),
+        &mut fa,
+        &all,
+        &Side::File(b.to_path_buf()),
+        &mut fb,
+    );
+    let full = delta::compare(Some(&fa), &fb, &DeltaConfig::default());
+    assert_eq!(lean.delta.changes, full.changes);
+    assert_eq!(lean.delta.score, full.score);
+    assert_eq!(lean.delta.summary, full.summary);
+    assert_eq!(lean.delta.status, full.status);
+    (lean.from.hosts.len(), fa.hosts.len())
+}
+
+#[test]
+fn leaving_identical_hosts_out_changes_nothing() {
+    let (lean, full) = assert_lean_equals_full(
+        &fixture("peer/ndiff/random-1.xml"),
+        &fixture("peer/ndiff/random-2.xml"),
+    );
+    assert!(lean < full / 2, "kept {lean} of {full} hosts");
+    assert_lean_equals_full(
+        &fixture("peer/ndiff/random-2.xml"),
+        &fixture("peer/ndiff/random-1.xml"),
+    );
+}
+
+#[test]
+fn repeated_reports_of_an_address_are_all_compared() {
+    let host = |ports: &str| {
+        format!(
+            "<host><status state=\"up\" reason=\"user-set\"/>\
+             <address addr=\"192.0.2.5\" addrtype=\"ipv4\"/><ports>{ports}</ports></host>\n"
+        )
+    };
+    let port = |n: u16, state: &str| {
+        format!(
+            "<port protocol=\"tcp\" portid=\"{n}\"><state state=\"{state}\" reason=\"x\"/>\
+             <service name=\"x\"/></port>"
+        )
+    };
+    let doc = |hosts: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<nmaprun scanner=\"nmap\" args=\"nmap\" start=\"1\" \
+             version=\"7.93\">\n{hosts}<runstats><finished time=\"2\" exit=\"success\"/>\
+             <hosts up=\"1\" down=\"0\" total=\"1\"/></runstats></nmaprun>\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.xml"), dir.path().join("b.xml"));
+    // FROM reports the address twice: once as TO does, once with 443 open too.
+    let same = host(&port(22, "open"));
+    std::fs::write(
+        &a,
+        doc(&(same.clone() + &host(&(port(22, "open") + &port(443, "open"))))),
+    )
+    .unwrap();
+    std::fs::write(&b, doc(&same)).unwrap();
+    let d = diff(
+        &Side::File(a.clone()),
+        &Side::File(b.clone()),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(summary(&d), ["port_closed 192.0.2.5 443/tcp"]);
+    assert_eq!(d.from.hosts.len(), 2, "both reports kept");
+    assert_lean_equals_full(&a, &b);
+}
