@@ -403,7 +403,7 @@ fn show_report(
     };
     let snapshot = store.load_snapshot(id)?;
     let previous = match store.previous_snapshot_id(id)? {
-        Some(p) => Some(store.load_snapshot(p)?),
+        Some(p) => Some(store.load_snapshot_for_comparison(p)?),
         None => None,
     };
     let d = delta::compare(previous.as_ref(), &snapshot, cfg);

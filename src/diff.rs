@@ -167,7 +167,7 @@ pub fn diff(from: &Side, to: &Side, db: &Path, cfg: &DeltaConfig) -> Result<Diff
 
 fn load(side: &Side, db: &Path) -> Result<Snapshot, DiffError> {
     match side {
-        Side::Snapshot(id) => Ok(Store::open_read_only(db)?.load_snapshot(*id)?),
+        Side::Snapshot(id) => Ok(Store::open_read_only(db)?.load_snapshot_for_comparison(*id)?),
         Side::File(path) => load_file(path),
     }
 }

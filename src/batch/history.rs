@@ -60,14 +60,14 @@ pub fn timeline(
     let mut last_of_profile: HashMap<String, Snapshot> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for summary in rows.into_iter().rev() {
-        let snap = store.load_snapshot(summary.id)?;
+        let snap = store.load_snapshot_for_comparison(summary.id)?;
         let previous_id = store.previous_snapshot_id(summary.id)?;
         let cached = last_of_profile
             .remove(&summary.profile)
             .filter(|s| s.id == previous_id);
         let previous = match (cached, previous_id) {
             (Some(s), _) => Some(s),
-            (None, Some(id)) => Some(store.load_snapshot(id)?),
+            (None, Some(id)) => Some(store.load_snapshot_for_comparison(id)?),
             (None, None) => None,
         };
         let d = delta::compare(previous.as_ref(), &snap, cfg);

@@ -382,7 +382,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         snapshot.open_ports()
     );
     let previous = match store.previous_snapshot_id(id)? {
-        Some(prev) => Some(store.load_snapshot(prev)?),
+        Some(prev) => Some(store.load_snapshot_for_comparison(prev)?),
         None => None,
     };
     let delta = delta::compare(previous.as_ref(), &snapshot, &opts.delta);
