@@ -241,7 +241,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
     }
     let config = Config::load(&overrides)?;
     security_scanner::logging::init(&config.log_level);
-    let cfg = DeltaConfig::default();
+    let cfg = config.delta_config();
     match cli.command {
         None => run(&config, &cli.run, &cfg),
         Some(Command::History {

@@ -154,3 +154,42 @@ fn baseline_then_exactly_the_changes_then_stable() {
     let latest = stdout(&install.run(&["report"]));
     assert!(latest.starts_with("Snapshot 3:"), "{latest}");
 }
+
+#[test]
+fn severity_table_and_expected_ports_come_from_the_config() {
+    let install = Install::new(
+        "18443-18445",
+        "",
+        "profile = \"quick\"\n\n[port_severity]\n\"18444\" = \"high\"\n\n\
+         [[expected_ports]]\nnetworks = [\"127.0.10.9/32\"]\nports = [\"tcp/18443\"]",
+    );
+    install.targets(&["127.0.10.9", "127.0.10.10"]);
+    let web = Ipv4Addr::new(127, 0, 10, 9);
+    let _expected = Service::start(web, 18443, None);
+    let run1 = install.scan(&[], &[], 0);
+    assert_eq!(
+        run1.delta()["score"]["overall"],
+        100,
+        "the expected port costs nothing"
+    );
+
+    let _extra = Service::start(web, 18444, None);
+    let _other = Service::start(Ipv4Addr::new(127, 0, 10, 10), 18445, None);
+    let d = install.scan(&["--fail-on", "high"], &[], 3).delta();
+    assert_eq!(
+        changes(&d),
+        [
+            "port_opened high 127.0.10.9 18444/tcp",
+            "port_opened low 127.0.10.10 18445/tcp",
+        ],
+        "{d}"
+    );
+    assert_eq!(d["changes"][0]["unexpected"], true);
+    assert_eq!(
+        d["changes"][1].get("unexpected"),
+        None,
+        "no expectation applies there"
+    );
+    assert_eq!(d["status"], "critical");
+    assert_eq!(d["score"]["overall"], 75, "high 15 + unexpected 10");
+}
