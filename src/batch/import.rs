@@ -27,10 +27,11 @@ pub enum ImportError {
 }
 
 /// The snapshot of one parsed file; `source` names it (entry and target of its records).
-pub fn snapshot_of(result: &ScanResult, source: &str, profile: &str) -> Snapshot {
-    let mut s = Snapshot::from_scan_result(result, source, profile, Timestamp::now());
-    if result.runstats.exit == "error" {
-        let error = match result.runstats.errormsg.trim() {
+pub fn snapshot_of(result: ScanResult, source: &str, profile: &str) -> Snapshot {
+    let failed = (result.runstats.exit == "error").then(|| result.runstats.errormsg.clone());
+    let mut s = Snapshot::from_scan_result_owned(result, source, profile, Timestamp::now());
+    if let Some(errormsg) = failed {
+        let error = match errormsg.trim() {
             "" => "nmap reported an error and no message".to_string(),
             m => format!("nmap reported an error: {m}"),
         };
@@ -58,8 +59,7 @@ pub fn import_file(store: &mut Store, path: &Path, profile: &str) -> Result<Snap
         path: path.to_path_buf(),
         source,
     })?;
-    let mut s = snapshot_of(&result, &path.display().to_string(), profile);
-    drop(result);
+    let mut s = snapshot_of(result, &path.display().to_string(), profile);
     s.id = Some(store.save_snapshot(&s)?);
     Ok(s)
 }
