@@ -6,158 +6,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use security_scanner::batch::{self, BatchError, RunOptions, history, import, lock};
 use security_scanner::config::{CliOverrides, Config, ConfigError};
-use security_scanner::delta::{self, DeltaConfig, Severity};
+use security_scanner::delta::{self, DeltaConfig};
 use security_scanner::diff::{self, DiffError, Side};
 use security_scanner::report::{self, delta_csv, diff_text, html, json, parsed, text};
 use security_scanner::store::{Store, StoreError};
 
-const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
-2 usage, configuration or runtime error, 3 --fail-on threshold reached.";
+#[path = "daily_scan/cli.rs"]
+mod cli;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "daily_scan",
-    version,
-    about = "Scan targets.txt with nmap, store a snapshot, report what changed",
-    after_help = EXIT_CODES
-)]
-struct Cli {
-    #[command(flatten)]
-    global: GlobalArgs,
-    #[command(flatten)]
-    run: RunArgs,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Debug, Args)]
-struct GlobalArgs {
-    /// Configuration file [default: $SCANNER_CONFIG, else ./config.toml when present].
-    #[arg(long, global = true, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// SQLite database [default: <output_dir>/scans.db].
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
-    /// Where each run writes its report folder [config: output_dir].
-    #[arg(long, global = true, value_name = "DIR")]
-    output_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-struct RunArgs {
-    /// Targets file: one address, hostname, CIDR block, range or comma list per line.
-    #[arg(short = 'f', long = "targets", value_name = "FILE")]
-    targets: Option<PathBuf>,
-    /// Scan profile: quick, default, stealth, tcp_full, udp_common, udp_full [config: batch.profile].
-    #[arg(long, value_name = "NAME")]
-    profile: Option<String>,
-    /// Ports to scan instead of the profile's, e.g. 22,80,8000-8100 [config: batch.ports].
-    #[arg(long, value_name = "SPEC")]
-    ports: Option<String>,
-    /// nmap processes at once [config: batch.parallel].
-    #[arg(long, value_name = "N")]
-    parallel: Option<usize>,
-    /// What to print when the run ends.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Exit 3 when a change of at least this severity (info, low, medium, high, critical) happened.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<Severity>,
-    /// Print the plan (targets, nmap runs, exact command lines) and scan nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// After the run, keep only the latest N snapshots of each profile (then VACUUM).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    keep: Option<u32>,
-}
-
-impl RunArgs {
-    fn used(&self) -> bool {
-        self.targets.is_some()
-            || self.profile.is_some()
-            || self.ports.is_some()
-            || self.parallel.is_some()
-            || self.fail_on.is_some()
-            || self.dry_run
-            || self.keep.is_some()
-    }
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// The timeline of stored snapshots: time, profile, hosts up, open ports, score, changes.
-    History {
-        /// Most snapshots shown, newest first.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// Only snapshots of this profile (as stored, e.g. `default+ports=22,80`).
-        #[arg(long, value_name = "NAME")]
-        profile: Option<String>,
-        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
-        format: TableFormat,
-    },
-    /// Compare two scans, each a snapshot id or an nmap XML file (exit 0 same, 1 different).
-    Diff {
-        from: String,
-        to: String,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
-    /// Re-render the report of a stored snapshot (the latest when no id is given).
-    Report {
-        id: Option<i64>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Also write scan.json, delta.json, delta.csv and report.html into this directory.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-    },
-    /// Store existing nmap XML files as snapshots, one per file.
-    Import {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Profile name the snapshots are stored under (deltas compare within a profile).
-        #[arg(long, value_name = "NAME", default_value = "imported")]
-        profile: String,
-    },
-    /// Apply retention now: config retention_days and/or --keep N, then VACUUM.
-    Prune {
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-        keep: Option<u32>,
-    },
-    /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
-    Parse {
-        /// nmap XML files (`nmap -oX`).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
-        format: ParseFormat,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-    Csv,
-    Html,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TableFormat {
-    Text,
-    Json,
-    Csv,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ParseFormat {
-    Json,
-    Csv,
-}
+use cli::{Cli, Command, Format, ParseFormat, RunArgs, TableFormat};
 
 /// How a command ended when it did not fail.
 enum Outcome {
@@ -341,15 +201,13 @@ fn show_history(
     let rows = history::timeline(&store, limit, profile, None, cfg)?;
     let mut buf = Vec::new();
     match format {
-        TableFormat::Text => buf = report::text::timeline(&rows).into_bytes(),
+        TableFormat::Text => buf = report::timeline::table(&rows).into_bytes(),
         TableFormat::Json => {
             serde_json::to_writer_pretty(&mut buf, &rows)
                 .map_err(|e| io("rendering JSON")(e.into()))?;
             buf.push(b'\n');
         }
-        TableFormat::Csv => {
-            report::text::timeline_csv(&mut buf, &rows).map_err(io("rendering CSV"))?
-        }
+        TableFormat::Csv => report::timeline::csv(&mut buf, &rows).map_err(io("rendering CSV"))?,
     }
     print(&String::from_utf8_lossy(&buf))?;
     Ok(Outcome::Done)

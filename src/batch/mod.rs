@@ -7,13 +7,13 @@
 //! lists them as "not compared" instead of reading silence as closed ports. Nothing reaches
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
+mod dry_run;
 pub mod history;
 pub mod import;
 pub mod lock;
 pub mod plan;
 pub mod progress;
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::delta::{self, Delta, DeltaConfig};
-use crate::nmap::run::{self as nmap_run, DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
+use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
 use crate::profile::{NmapTuning, PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
@@ -150,70 +150,6 @@ impl Prepared {
             max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
         }
     }
-
-    /// The plan as `--dry-run` prints it: targets, chunks and the exact nmap command lines.
-    pub fn describe(&self) -> String {
-        let p = &self.plan;
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "Plan for {} (profile {}): {} targets, {} addresses, {} nmap runs of at most {} \
-             addresses, {} at a time, each stopped after {} s",
-            self.targets_file.display(),
-            self.profile_label,
-            p.targets.len(),
-            p.addresses,
-            p.chunks.len(),
-            self.chunk_size,
-            self.parallel,
-            self.timeout.as_secs()
-        );
-        let _ = writeln!(out, "\nTargets:");
-        let width = p.targets.iter().map(|t| t.target.len()).max().unwrap_or(0);
-        for t in &p.targets {
-            let what = match &t.covers {
-                Ok(_) => {
-                    let runs: Vec<String> = t.chunks.iter().map(|c| (c + 1).to_string()).collect();
-                    format!("{} addresses, nmap run {}", t.addresses, runs.join(", "))
-                }
-                Err(u) => format!("{}: {}", u.status.as_str(), u.error),
-            };
-            let _ = writeln!(
-                out,
-                "  {}:{:<5} {:<width$}  {what}",
-                self.targets_file.display(),
-                t.line,
-                t.target
-            );
-        }
-        let _ = writeln!(out, "\nnmap runs:");
-        for (i, c) in p.chunks.iter().enumerate() {
-            let argv = nmap_run::command_line(&self.invocation(c));
-            let _ = writeln!(
-                out,
-                "  {}. {} addresses: {}",
-                i + 1,
-                c.addresses,
-                shell_words(&argv)
-            );
-        }
-        out
-    }
-}
-
-/// An argv as a reader can paste it into a shell (single-quoted where needed).
-fn shell_words(argv: &[String]) -> String {
-    let word = |w: &String| {
-        if !w.is_empty()
-            && w.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./:,=+@%".contains(c))
-        {
-            w.clone()
-        } else {
-            format!("'{}'", w.replace('\'', r"'\''"))
-        }
-    };
-    argv.iter().map(word).collect::<Vec<_>>().join(" ")
 }
 
 /// Runs every chunk (at most `parallel` nmap processes at once, on a pool of our own) and

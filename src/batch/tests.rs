@@ -1,7 +1,9 @@
 use std::io::Write as _;
 
+use super::dry_run::shell_words;
 use super::*;
 use crate::model::{Address, Host, ScanResult};
+use crate::nmap::run as nmap_run;
 
 fn targets_file(text: &str) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();

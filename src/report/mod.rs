@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 pub mod parsed;
 pub mod text;
+pub mod timeline;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

@@ -1,5 +1,6 @@
 use jiff::Timestamp;
 
+use super::chart::nice_max;
 use super::*;
 use crate::delta::{DeltaConfig, Summary, compare};
 use crate::model::{Address, Host, Hostname, Port, Service};
