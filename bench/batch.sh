@@ -67,7 +67,7 @@ cd "$work/net"
 # A previous snapshot to compare with, restored before each timed run.
 "$bin" --config config.toml -f targets.txt >/dev/null
 cp -r out out.base
-nmap_cmd="$("$bin" --config config.toml -f targets.txt --dry-run | sed -n 's/^  1\. [0-9]* addresses: //p')"
+nmap_cmd="$("$bin" --config config.toml -f targets.txt --dry-run | sed -n 's/^  1\. [0-9]* address\(es\)\{0,1\}: //p')"
 echo "   nmap command: $nmap_cmd"
 if command -v hyperfine >/dev/null 2>&1; then
     hyperfine --runs "$runs" \

@@ -12,13 +12,13 @@ impl Prepared {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "Plan for {} (profile {}): {} targets, {} addresses, {} nmap runs of at most {} \
-             addresses, {} at a time, each stopped after {} s",
+            "Plan for {} (profile {}): {}, {}, {} of at most {} addresses, {} at a time, \
+             each stopped after {} s",
             self.targets_file.display(),
             self.profile_label,
-            p.targets.len(),
-            p.addresses,
-            p.chunks.len(),
+            count(p.targets.len() as u64, "target"),
+            count(p.addresses, "address"),
+            count(p.chunks.len() as u64, "nmap run"),
             self.chunk_size,
             self.parallel,
             self.timeout.as_secs()
@@ -29,7 +29,12 @@ impl Prepared {
             let what = match &t.covers {
                 Ok(_) => {
                     let runs: Vec<String> = t.chunks.iter().map(|c| (c + 1).to_string()).collect();
-                    format!("{} addresses, nmap run {}", t.addresses, runs.join(", "))
+                    let which = if runs.len() == 1 { "run" } else { "runs" };
+                    format!(
+                        "{}, nmap {which} {}",
+                        count(t.addresses, "address"),
+                        runs.join(", ")
+                    )
                 }
                 Err(u) => format!("{}: {}", u.status.as_str(), u.error),
             };
@@ -46,13 +51,22 @@ impl Prepared {
             let argv = nmap_run::command_line(&self.invocation(c));
             let _ = writeln!(
                 out,
-                "  {}. {} addresses: {}",
+                "  {}. {}: {}",
                 i + 1,
-                c.addresses,
+                count(c.addresses, "address"),
                 shell_words(&argv)
             );
         }
         out
+    }
+}
+
+/// `1 address`, `2 addresses`.
+fn count(n: u64, noun: &str) -> String {
+    match (n, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
     }
 }
 

@@ -103,7 +103,7 @@ fn dry_run_plan_names_targets_chunks_and_exact_command_lines() {
         "{text}"
     );
     assert!(text.contains(":1     127.0.0.0/29"), "{text}");
-    assert!(text.contains("8 addresses, nmap run 1, 2"), "{text}");
+    assert!(text.contains("8 addresses, nmap runs 1, 2"), "{text}");
     assert!(text.contains("failed: 192.0.2.1 is not allowed"), "{text}");
     assert!(
         text.contains("-p 22 -sT") || text.contains(" -p 22 "),
