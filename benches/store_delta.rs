@@ -30,7 +30,7 @@ fn snapshot(shift: u32) -> Snapshot {
                     .map(|(k, &portid)| Port {
                         protocol: "tcp".into(),
                         portid,
-                        state: if (i + shift + k as u32) % 7 == 0 {
+                        state: if (i + shift + k as u32).is_multiple_of(7) {
                             "closed"
                         } else {
                             "open"

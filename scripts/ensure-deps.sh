@@ -14,14 +14,21 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# The report test renders report.html in headless Chromium (Debian's `chromium` package).
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  echo "==> chromium not found: installing it with apt (the report.html rendering test needs it)" >&2
+  apt_install chromium
+}
+
 ensure_nmap() {
   command -v nmap >/dev/null 2>&1 && return 0
   echo "==> nmap not found: installing it with apt" >&2
   apt_install nmap
 }
 
-# The project needs Rust >= 1.85 (edition 2024). Debian bookworm's plain `cargo` is 1.65, too old;
-# its `rustc-web`/`cargo-web` packages (bookworm-security) are recent enough.
+# The project needs Rust >= 1.89 (edition 2024, File::try_lock). Debian bookworm's plain `cargo` is
+# 1.65, too old; its `rustc-web`/`cargo-web` packages (bookworm-security, 1.96) are recent enough.
 ensure_cargo() {
   if command -v cargo >/dev/null 2>&1; then return 0; fi
   for dir in "$HOME/.cargo/bin" /usr/lib/rust-web/bin; do

@@ -7,8 +7,10 @@
 //! See `docs/ARCHITECTURE.md` for the contracts.
 
 pub mod api;
+pub mod batch;
 pub mod config;
 pub mod delta;
+pub mod diff;
 pub mod logging;
 pub mod model;
 pub mod nmap;

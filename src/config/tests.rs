@@ -173,3 +173,68 @@ fn bad_values_name_their_key() {
         .to_string();
     assert!(err.contains("SCANNER_NMAP_TIMEOUT"), "{err}");
 }
+
+#[test]
+fn severity_overrides_and_expected_ports_reach_the_delta_config() {
+    let c = Config::from_toml(
+        r#"
+[port_severity]
+"8080" = "high"
+"22" = "critical"
+
+[[expected_ports]]
+networks = ["127.0.0.0/29"]
+ports = ["tcp/22", "443", "UDP/53"]
+
+[[expected_ports]]
+entries = ["web.example"]
+ports = []
+"#,
+    )
+    .unwrap();
+    c.validate().unwrap();
+    let d = c.delta_config();
+    use crate::delta::Severity;
+    assert_eq!(d.severity_of(8080), Severity::High);
+    assert_eq!(d.severity_of(22), Severity::Critical);
+    assert_eq!(d.severity_of(3389), Severity::Critical, "defaults stay");
+    assert_eq!(d.severity_of(5900), Severity::High);
+    assert_eq!(d.severity_of(8081), Severity::Low);
+    assert_eq!(
+        d.expected[0].ports,
+        [
+            ("tcp".to_string(), 22),
+            ("tcp".to_string(), 443),
+            ("udp".to_string(), 53)
+        ]
+    );
+    assert_eq!(d.expected[1].entries, ["web.example"]);
+    assert_eq!(
+        Config::default().delta_config(),
+        crate::delta::DeltaConfig::default()
+    );
+}
+
+#[test]
+fn bad_severity_and_expected_ports_are_named() {
+    let invalid =
+        |text: &str| Config::from_toml(text).and_then(|c| c.validate().map_err(|e| e.to_string()));
+    let err = invalid("[port_severity]\n\"http\" = \"high\"\n").unwrap_err();
+    assert!(
+        err.contains("port_severity") && err.contains("http"),
+        "{err}"
+    );
+    let err = Config::from_toml("[port_severity]\n\"80\" = \"urgent\"\n").unwrap_err();
+    assert!(err.contains("urgent"), "{err}");
+    let err = invalid("[[expected_ports]]\nports = [\"22\"]\n").unwrap_err();
+    assert!(
+        err.contains("expected_ports[0]") && err.contains("networks"),
+        "{err}"
+    );
+    let err =
+        invalid("[[expected_ports]]\nentries = [\"x\"]\nports = [\"tcp/ssh\"]\n").unwrap_err();
+    assert!(
+        err.contains("expected_ports[0].ports") && err.contains("tcp/ssh"),
+        "{err}"
+    );
+}

@@ -82,6 +82,17 @@ pub enum DeltaStatus {
     Stable,
 }
 
+impl DeltaStatus {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeltaStatus::Critical => "critical",
+            DeltaStatus::Changes => "changes",
+            DeltaStatus::Stable => "stable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub new_hosts: usize,
@@ -100,6 +111,19 @@ pub enum ChangeKind {
     PortOpened,
     PortClosed,
     ServiceChanged,
+}
+
+impl ChangeKind {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::NewHost => "new_host",
+            ChangeKind::HostGone => "host_gone",
+            ChangeKind::PortOpened => "port_opened",
+            ChangeKind::PortClosed => "port_closed",
+            ChangeKind::ServiceChanged => "service_changed",
+        }
+    }
 }
 
 /// One change. Host changes (`new_host`, `host_gone`) have no port fields.
@@ -167,6 +191,40 @@ pub enum NotComparedReason {
     TargetRemoved,
     /// Completed in both, but it stood for different addresses (a hostname re-resolved).
     AddressesChanged,
+}
+
+impl NotComparedReason {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotComparedReason::Failed => "failed",
+            NotComparedReason::Timeout => "timeout",
+            NotComparedReason::Unresolved => "unresolved",
+            NotComparedReason::PreviousFailed => "previous_failed",
+            NotComparedReason::PreviousTimeout => "previous_timeout",
+            NotComparedReason::PreviousUnresolved => "previous_unresolved",
+            NotComparedReason::TargetAdded => "target_added",
+            NotComparedReason::TargetRemoved => "target_removed",
+            NotComparedReason::AddressesChanged => "addresses_changed",
+        }
+    }
+
+    /// What the reason means, for people reading a report.
+    pub fn explain(self) -> &'static str {
+        match self {
+            NotComparedReason::Failed => "the scan failed in this run",
+            NotComparedReason::Timeout => "the scan timed out in this run",
+            NotComparedReason::Unresolved => "the hostname did not resolve in this run",
+            NotComparedReason::PreviousFailed => "the scan failed in the previous run",
+            NotComparedReason::PreviousTimeout => "the scan timed out in the previous run",
+            NotComparedReason::PreviousUnresolved => {
+                "the hostname did not resolve in the previous run"
+            }
+            NotComparedReason::TargetAdded => "new target: nothing to compare with yet",
+            NotComparedReason::TargetRemoved => "target no longer in the targets file",
+            NotComparedReason::AddressesChanged => "the hostname now resolves to other addresses",
+        }
+    }
 }
 
 /// Compares `to` with `from` (the caller picks the latest earlier snapshot of the same

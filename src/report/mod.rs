@@ -1,4 +1,46 @@
-//! Rendering scans and deltas for people and tools: CSV here; JSON through serde on the model.
+//! Rendering scans and deltas for people and tools: JSON (serde on the model), CSV, a
+//! self-contained HTML page, terminal text, and ndiff-style diff text.
 
 pub mod csv;
+pub mod delta_csv;
+pub mod diff_text;
+pub mod html;
+pub mod json;
 pub mod parsed;
+pub mod text;
+pub mod timeline;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::batch::history::TimelineRow;
+use crate::delta::Delta;
+use crate::snapshot::Snapshot;
+
+/// The files of one run, written into `dir` (which exists): `scan.json`, `delta.json`,
+/// `delta.csv` and `report.html`.
+pub fn write_run_files(
+    dir: &Path,
+    snapshot: &Snapshot,
+    delta: &Delta,
+    timeline: &[TimelineRow],
+) -> io::Result<()> {
+    write_file(&dir.join("scan.json"), |w| {
+        json::write_snapshot(w, snapshot)
+    })?;
+    write_file(&dir.join("delta.json"), |w| json::write_delta(w, delta))?;
+    write_file(&dir.join("delta.csv"), |w| delta_csv::write(w, delta))?;
+    write_file(&dir.join("report.html"), |w| {
+        w.write_all(html::run_report(snapshot, delta, timeline).as_bytes())
+    })
+}
+
+fn write_file(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut w = BufWriter::new(File::create(path)?);
+    body(&mut w)?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()
+}

@@ -155,7 +155,18 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> Result<i64, RowError>
     Ok(id)
 }
 
-pub(super) fn load(conn: &Connection, id: i64) -> Result<Snapshot, RowError> {
+/// How much of each host a load reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Detail {
+    /// Everything that was saved.
+    Full,
+    /// What a comparison reads: host state, addresses and names; per port its protocol,
+    /// number, state, service, product and version. No scripts, OS matches, CPEs or reasons
+    /// (decoding their JSON is most of the cost of a full load).
+    Comparison,
+}
+
+pub(super) fn load(conn: &Connection, id: i64, detail: Detail) -> Result<Snapshot, RowError> {
     let head = conn
         .query_row(
             "SELECT started_at, finished_at, profile, nmap_args, nmap_version, status
@@ -185,7 +196,10 @@ pub(super) fn load(conn: &Connection, id: i64) -> Result<Snapshot, RowError> {
         status: SnapshotStatus::parse(&status)
             .ok_or_else(|| RowError::Corrupt(format!("snapshot status {status:?}")))?,
         targets: load_targets(conn, id)?,
-        hosts: load_hosts(conn, id)?,
+        hosts: match detail {
+            Detail::Full => load_hosts(conn, id)?,
+            Detail::Comparison => load_hosts_for_comparison(conn, id)?,
+        },
     })
 }
 
@@ -253,6 +267,47 @@ fn load_hosts(conn: &Connection, id: i64) -> Result<Vec<Host>, RowError> {
             .and_then(|i| hosts.get_mut(i))
             .ok_or_else(|| RowError::Corrupt(format!("port of missing host {host_position}")))?;
         host.ports.push(port(r)?);
+    }
+    Ok(hosts)
+}
+
+fn load_hosts_for_comparison(conn: &Connection, id: i64) -> Result<Vec<Host>, RowError> {
+    let mut hosts = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, addresses, hostnames FROM hosts WHERE snapshot_id = ?1 ORDER BY position",
+    )?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        hosts.push(Host {
+            state: r.get(0)?,
+            addresses: from_json(Some(r.get(1)?), "host addresses")?,
+            hostnames: from_json(r.get(2)?, "host names")?,
+            ..Host::default()
+        });
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT host_position, protocol, port, state, service, product, version
+           FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
+    )?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let host_position: i64 = r.get(0)?;
+        let host = usize::try_from(host_position)
+            .ok()
+            .and_then(|i| hosts.get_mut(i))
+            .ok_or_else(|| RowError::Corrupt(format!("port of missing host {host_position}")))?;
+        host.ports.push(Port {
+            protocol: r.get(1)?,
+            portid: r.get(2)?,
+            state: r.get(3)?,
+            service: Service {
+                name: r.get(4)?,
+                product: r.get(5)?,
+                version: r.get(6)?,
+                ..Service::default()
+            },
+            ..Port::default()
+        });
     }
     Ok(hosts)
 }

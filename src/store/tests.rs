@@ -119,6 +119,55 @@ fn save_load_round_trips_everything() {
 }
 
 #[test]
+fn comparison_load_keeps_exactly_what_a_delta_reads() {
+    let (_dir, mut store) = temp_store();
+    let s = snapshot("default", "2026-11-20T02:00:00Z");
+    let id = store.save_snapshot(&s).unwrap();
+    let lean = store.load_snapshot_for_comparison(id).unwrap();
+    let full = store.load_snapshot(id).unwrap();
+    assert_eq!(
+        (&lean.targets, lean.started_at, &lean.profile, lean.status),
+        (&full.targets, full.started_at, &full.profile, full.status)
+    );
+    assert_eq!(lean.hosts.len(), full.hosts.len());
+    for (l, f) in lean.hosts.iter().zip(&full.hosts) {
+        assert_eq!(
+            (&l.state, &l.addresses, &l.hostnames),
+            (&f.state, &f.addresses, &f.hostnames)
+        );
+        assert!(l.scripts.is_empty() && l.os_matches.is_empty() && l.reason.is_empty());
+        assert_eq!(l.ports.len(), f.ports.len());
+        for (lp, fp) in l.ports.iter().zip(&f.ports) {
+            let view = |p: &Port| {
+                (
+                    p.protocol.clone(),
+                    p.portid,
+                    p.state.clone(),
+                    p.service.name.clone(),
+                    p.service.product.clone(),
+                    p.service.version.clone(),
+                )
+            };
+            assert_eq!(view(lp), view(fp));
+            assert!(lp.scripts.is_empty() && lp.service.cpe.is_empty());
+        }
+    }
+    let cfg = crate::delta::DeltaConfig::default();
+    let empty = Snapshot {
+        hosts: vec![],
+        ..full.clone()
+    };
+    assert_eq!(
+        crate::delta::compare(Some(&empty), &lean, &cfg),
+        crate::delta::compare(Some(&empty), &full, &cfg)
+    );
+    assert!(matches!(
+        store.load_snapshot_for_comparison(id + 1),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
 fn failed_save_leaves_no_snapshot() {
     let (_dir, mut store) = temp_store();
     // A fault in the very last row: everything before it must roll back.
@@ -266,6 +315,12 @@ fn previous_latest_and_list() {
     assert_eq!(page, [q, a]);
     assert!(matches!(
         store.list_snapshots(2, Some(99)),
+        Err(StoreError::NotFound(99))
+    ));
+    assert_eq!(store.snapshot_summary(b).unwrap(), all[0]);
+    assert_eq!(store.snapshot_summary(a).unwrap(), all[3]);
+    assert!(matches!(
+        store.snapshot_summary(99),
         Err(StoreError::NotFound(99))
     ));
 }

@@ -137,3 +137,39 @@ fn host_changes_have_no_port_fields_and_file_is_optional() {
     assert_eq!(baseline["from"], Value::Null);
     assert_eq!(baseline["status"], "stable");
 }
+
+#[test]
+fn as_str_is_the_json_spelling() {
+    let json = |v: Value| v.as_str().unwrap().to_string();
+    for kind in [
+        ChangeKind::NewHost,
+        ChangeKind::HostGone,
+        ChangeKind::PortOpened,
+        ChangeKind::PortClosed,
+        ChangeKind::ServiceChanged,
+    ] {
+        assert_eq!(kind.as_str(), json(serde_json::to_value(kind).unwrap()));
+    }
+    for status in [
+        DeltaStatus::Critical,
+        DeltaStatus::Changes,
+        DeltaStatus::Stable,
+    ] {
+        assert_eq!(status.as_str(), json(serde_json::to_value(status).unwrap()));
+    }
+    use NotComparedReason::*;
+    for reason in [
+        Failed,
+        Timeout,
+        Unresolved,
+        PreviousFailed,
+        PreviousTimeout,
+        PreviousUnresolved,
+        TargetAdded,
+        TargetRemoved,
+        AddressesChanged,
+    ] {
+        assert_eq!(reason.as_str(), json(serde_json::to_value(reason).unwrap()));
+        assert!(!reason.explain().is_empty());
+    }
+}

@@ -212,10 +212,10 @@ fn drain(rx: &Receiver<Message>, collected: &mut Collected, mut ending: Ending) 
         };
         match rx.recv_timeout(left) {
             Ok(msg) => {
-                if let Some(forced) = collected.absorb(msg) {
-                    if matches!(ending, Ending::Exited(_)) {
-                        ending = forced;
-                    }
+                if let Some(forced) = collected.absorb(msg)
+                    && matches!(ending, Ending::Exited(_))
+                {
+                    ending = forced;
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}

@@ -71,10 +71,10 @@ impl Server {
     fn wait_ready(&self) {
         let until = Instant::now() + PATIENCE;
         loop {
-            if let Ok(r) = try_request(self.addr, "GET", "/api/health", &[], b"") {
-                if r.status == 200 || r.status == 503 {
-                    return;
-                }
+            if let Ok(r) = try_request(self.addr, "GET", "/api/health", &[], b"")
+                && (r.status == 200 || r.status == 503)
+            {
+                return;
             }
             assert!(
                 Instant::now() < until,

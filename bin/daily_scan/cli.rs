@@ -1,0 +1,151 @@
+//! daily_scan's command line (clap derive): the batch run's options and the sub-commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use security_scanner::delta::Severity;
+
+const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
+2 usage, configuration or runtime error, 3 --fail-on threshold reached.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "daily_scan",
+    version,
+    about = "Scan targets.txt with nmap, store a snapshot, report what changed",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file [default: $SCANNER_CONFIG, else ./config.toml when present].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite database [default: <output_dir>/scans.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Where each run writes its report folder [config: output_dir].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Targets file: one address, hostname, CIDR block, range or comma list per line.
+    #[arg(short = 'f', long = "targets", value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Scan profile: quick, default, stealth, tcp_full, udp_common, udp_full [config: batch.profile].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Ports to scan instead of the profile's, e.g. 22,80,8000-8100 [config: batch.ports].
+    #[arg(long, value_name = "SPEC")]
+    pub ports: Option<String>,
+    /// nmap processes at once [config: batch.parallel].
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+    /// What to print when the run ends.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 3 when a change of at least this severity (info, low, medium, high, critical) happened.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Print the plan (targets, nmap runs, exact command lines) and scan nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// After the run, keep only the latest N snapshots of each profile (then VACUUM).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+}
+
+impl RunArgs {
+    pub fn used(&self) -> bool {
+        self.targets.is_some()
+            || self.profile.is_some()
+            || self.ports.is_some()
+            || self.parallel.is_some()
+            || self.fail_on.is_some()
+            || self.dry_run
+            || self.keep.is_some()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The timeline of stored snapshots: time, profile, hosts up, open ports, score, changes.
+    History {
+        /// Most snapshots shown, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only snapshots of this profile (as stored, e.g. `default+ports=22,80`).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
+    },
+    /// Compare two scans, each a snapshot id or an nmap XML file (exit 0 same, 1 different).
+    Diff {
+        from: String,
+        to: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Re-render the report of a stored snapshot (the latest when no id is given).
+    Report {
+        id: Option<i64>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also write scan.json, delta.json, delta.csv and report.html into this directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Store existing nmap XML files as snapshots, one per file.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Profile name the snapshots are stored under (deltas compare within a profile).
+        #[arg(long, value_name = "NAME", default_value = "imported")]
+        profile: String,
+    },
+    /// Apply retention now: config retention_days and/or --keep N, then VACUUM.
+    Prune {
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: Option<u32>,
+    },
+    /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
+    Parse {
+        /// nmap XML files (`nmap -oX`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
+        format: ParseFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ParseFormat {
+    Json,
+    Csv,
+}

@@ -1,0 +1,396 @@
+//! One `daily_scan` run: targets file → plan → nmap runs on a pool of our own → one snapshot,
+//! saved in one transaction → delta against the previous snapshot of the same profile →
+//! `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
+//!
+//! Failure semantics: a chunk (one nmap process) that fails or times out marks every target
+//! with an address in it failed or timed out; its addresses are then not covered, so the delta
+//! lists them as "not compared" instead of reading silence as closed ports. Nothing reaches
+//! the database until every chunk has ended: a run killed half-way leaves no snapshot.
+
+mod dry_run;
+pub mod history;
+pub mod import;
+pub mod lock;
+pub mod plan;
+pub mod progress;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use log::{info, warn};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::delta::{self, Delta, DeltaConfig};
+use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
+use crate::nmap::{self, ScanOutcome};
+use crate::profile::{NmapTuning, PortSpec, PortSpecError, Profile, ProfileError};
+use crate::report;
+use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::store::{Store, StoreError};
+use crate::target::{self, NetworkPolicy, TargetError, TargetFileError};
+use history::TimelineRow;
+use lock::{LockError, WriterLock};
+use plan::{Chunk, Plan};
+use progress::{ChunkEnd, Progress};
+
+/// Snapshots shown in the report's history chart.
+pub const HISTORY_POINTS: usize = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("{0}")]
+    TargetsFile(#[from] TargetFileError),
+    #[error("{file}: {source}")]
+    Targets {
+        file: String,
+        #[source]
+        source: TargetError,
+    },
+    #[error("{file}: no targets (every line is blank or a comment)")]
+    NoTargets { file: String },
+    #[error("{0}")]
+    Profile(#[from] ProfileError),
+    #[error("batch.ports / --ports: {0}")]
+    Ports(#[source] PortSpecError),
+    #[error("{0}")]
+    Lock(#[from] LockError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("cannot write {}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot start the nmap worker threads: {0}")]
+    Pool(#[from] rayon::ThreadPoolBuildError),
+}
+
+/// Everything decided before anything runs: what `--dry-run` prints.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub targets_file: PathBuf,
+    pub profile: Profile,
+    pub ports: Option<PortSpec>,
+    /// The snapshot's profile: the name, plus `+ports=SPEC` when the port selection is
+    /// overridden (a different port set must never be compared as closures).
+    pub profile_label: String,
+    /// nmap's arguments before `-oX -` and the targets.
+    pub nmap_args: Vec<String>,
+    pub program: PathBuf,
+    pub timeout: Duration,
+    pub parallel: usize,
+    pub chunk_size: usize,
+    pub plan: Plan,
+}
+
+/// Reads and checks everything a run needs (targets file, profile, ports, tuning), resolves
+/// hostnames once and builds the plan. Scans nothing.
+pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchError> {
+    let file = targets_file.display().to_string();
+    let entries = target::parse_targets_file(targets_file)?;
+    if entries.is_empty() {
+        return Err(BatchError::NoTargets { file });
+    }
+    let profile: Profile = config.batch.profile.trim().parse()?;
+    let ports = match config.batch.ports.trim() {
+        "" => None,
+        spec => Some(PortSpec::parse(spec, None).map_err(BatchError::Ports)?),
+    };
+    let access = crate::profile::raw_socket_access();
+    profile.check_privilege(access)?;
+    let tuning = NmapTuning {
+        timing: config.nmap_timing.clone(),
+        max_retries: config.nmap_max_retries,
+        host_timeout: config.nmap_host_timeout.clone(),
+        min_rate: config.nmap_min_rate,
+        max_rate: config.nmap_max_rate,
+        reverse_dns: config.nmap_reverse_dns,
+    }
+    .normalized()?;
+    let mut nmap_args = profile.nmap_args(&tuning, ports.as_ref());
+    if profile.needs_raw_socket() {
+        nmap_args.extend(access.nmap_args().iter().map(|a| a.to_string()));
+    }
+    let policy = NetworkPolicy {
+        allowed: config.allowed_networks.clone(),
+        denied: config.denied_networks.clone(),
+    };
+    let expanded = target::expand(&entries, &policy, config.batch.max_hosts_per_run)
+        .map_err(|source| BatchError::Targets { file, source })?;
+    let plan = plan::build(&expanded, config.batch.chunk_size);
+    let profile_label = match &ports {
+        Some(spec) => format!("{}+ports={spec}", profile.name()),
+        None => profile.name().to_string(),
+    };
+    Ok(Prepared {
+        targets_file: targets_file.to_path_buf(),
+        profile,
+        ports,
+        profile_label,
+        nmap_args,
+        program: config.nmap_path.clone(),
+        timeout: config.nmap_timeout(),
+        parallel: config.batch.parallel,
+        chunk_size: config.batch.chunk_size,
+        plan,
+    })
+}
+
+impl Prepared {
+    pub fn invocation(&self, chunk: &Chunk) -> NmapInvocation {
+        NmapInvocation {
+            program: self.program.clone(),
+            args: self.nmap_args.clone(),
+            targets: chunk.targets.clone(),
+            timeout: self.timeout,
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+        }
+    }
+}
+
+/// Runs every chunk (at most `parallel` nmap processes at once, on a pool of our own) and
+/// assembles the snapshot. Saves nothing.
+pub fn scan(p: &Prepared, show_progress: bool) -> Result<Snapshot, BatchError> {
+    let started_at = Timestamp::now();
+    let chunks = &p.plan.chunks;
+    let progress = Progress::new(chunks.len(), p.plan.addresses, show_progress);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(p.parallel.clamp(1, chunks.len().max(1)))
+        .thread_name(|i| format!("nmap-{i}"))
+        .build()?;
+    info!(
+        "scanning {} addresses with {} nmap runs, {} at a time (profile {})",
+        p.plan.addresses,
+        chunks.len(),
+        p.parallel,
+        p.profile_label
+    );
+    let outcomes: Vec<ScanOutcome> = progress.run(|| {
+        pool.install(|| {
+            chunks
+                .par_iter()
+                .enumerate()
+                .map(|(i, chunk)| {
+                    let clock = Instant::now();
+                    let scan = nmap::scan(&p.invocation(chunk));
+                    let end = match &scan.outcome {
+                        ScanOutcome::Completed(_) => ChunkEnd::Completed,
+                        ScanOutcome::Failed(reason) => {
+                            warn!("nmap run {} of {} failed: {reason}", i + 1, chunks.len());
+                            ChunkEnd::Failed
+                        }
+                        ScanOutcome::TimedOut => {
+                            warn!(
+                                "nmap run {} of {} timed out after {} s and was stopped",
+                                i + 1,
+                                chunks.len(),
+                                p.timeout.as_secs()
+                            );
+                            ChunkEnd::TimedOut
+                        }
+                    };
+                    progress.chunk_done(i, chunk.addresses, end, clock.elapsed());
+                    scan.outcome
+                })
+                .collect()
+        })
+    });
+    progress.finish();
+    Ok(assemble(p, started_at, outcomes))
+}
+
+/// The snapshot of a finished run. Targets whose chunks did not all complete are recorded as
+/// failed or timed out (the first problem in address order), with the reason.
+pub fn assemble(p: &Prepared, started_at: Timestamp, outcomes: Vec<ScanOutcome>) -> Snapshot {
+    let runs = outcomes.len();
+    let targets: Vec<TargetRecord> = p
+        .plan
+        .targets
+        .iter()
+        .map(|t| {
+            let (status, error, covers) = match &t.covers {
+                Err(u) => (u.status, Some(u.error.clone()), Vec::new()),
+                Ok(covers) => {
+                    let problem = t.chunks.iter().find_map(|&i| match outcomes.get(i) {
+                        Some(ScanOutcome::Completed(_)) => None,
+                        Some(ScanOutcome::Failed(reason)) => Some((
+                            TargetStatus::Failed,
+                            format!("nmap run {} of {runs} failed: {reason}", i + 1),
+                        )),
+                        Some(ScanOutcome::TimedOut) => Some((
+                            TargetStatus::Timeout,
+                            format!(
+                                "nmap run {} of {runs} did not finish within {} s and was stopped",
+                                i + 1,
+                                p.timeout.as_secs()
+                            ),
+                        )),
+                        None => Some((TargetStatus::Failed, "nmap was not run".to_string())),
+                    });
+                    match problem {
+                        Some((status, error)) => (status, Some(error), covers.clone()),
+                        None => (TargetStatus::Completed, None, covers.clone()),
+                    }
+                }
+            };
+            TargetRecord {
+                entry: t.entry.clone(),
+                target: t.target.clone(),
+                status,
+                error,
+                covers,
+            }
+        })
+        .collect();
+    let mut nmap_version = String::new();
+    let mut hosts = Vec::new();
+    for outcome in outcomes {
+        if let ScanOutcome::Completed(result) = outcome {
+            if nmap_version.is_empty() {
+                nmap_version = result.nmap_version;
+            }
+            hosts.extend(result.hosts);
+        }
+    }
+    Snapshot {
+        id: None,
+        started_at,
+        finished_at: Timestamp::now(),
+        profile: p.profile_label.clone(),
+        nmap_args: p.nmap_args.join(" "),
+        nmap_version,
+        status: SnapshotStatus::from_targets(&targets),
+        targets,
+        hosts,
+    }
+}
+
+/// Options of a run beyond the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub show_progress: bool,
+    /// Keep only the latest N snapshots of each profile after the run.
+    pub keep: Option<usize>,
+    pub delta: DeltaConfig,
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The saved snapshot (with its id).
+    pub snapshot: Snapshot,
+    pub delta: Delta,
+    pub timeline: Vec<TimelineRow>,
+    pub report_dir: PathBuf,
+    /// Snapshots deleted by retention.
+    pub pruned: usize,
+}
+
+impl RunOutput {
+    /// Exit code 1 territory: there were targets and none of them completed.
+    pub fn all_failed(&self) -> bool {
+        !self.snapshot.targets.is_empty() && self.snapshot.status == SnapshotStatus::Failed
+    }
+}
+
+/// One whole run: lock, scan, save, compare, write the reports, apply retention.
+pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput, BatchError> {
+    let out_dir = &config.output_dir;
+    std::fs::create_dir_all(out_dir).map_err(|source| BatchError::Output {
+        path: out_dir.clone(),
+        source,
+    })?;
+    let db = config.database_path();
+    let _lock = WriterLock::acquire(&db)?;
+    // Opened before scanning: a bad database fails the run before hours of nmap.
+    let mut store = Store::open(&db)?;
+    let mut snapshot = scan(p, opts.show_progress)?;
+    let id = store.save_snapshot(&snapshot)?;
+    snapshot.id = Some(id);
+    info!(
+        "saved snapshot {id} ({}): {} hosts up, {} open ports",
+        snapshot.status.as_str(),
+        snapshot.hosts_up(),
+        snapshot.open_ports()
+    );
+    let previous = match store.previous_snapshot_id(id)? {
+        Some(prev) => Some(store.load_snapshot_for_comparison(prev)?),
+        None => None,
+    };
+    let delta = delta::compare(previous.as_ref(), &snapshot, &opts.delta);
+    drop(previous);
+    let timeline = history::timeline(
+        &store,
+        HISTORY_POINTS,
+        Some(&snapshot.profile),
+        Some(id),
+        &opts.delta,
+    )?;
+    let report_dir = report_dir(out_dir, snapshot.started_at)?;
+    report::write_run_files(&report_dir, &snapshot, &delta, &timeline).map_err(|source| {
+        BatchError::Output {
+            path: report_dir.clone(),
+            source,
+        }
+    })?;
+    let pruned = retention(&mut store, config.batch.retention_days, opts.keep)?;
+    Ok(RunOutput {
+        snapshot,
+        delta,
+        timeline,
+        report_dir,
+        pruned,
+    })
+}
+
+/// Deletes snapshots past `retention_days` and beyond the latest `keep` of each profile, then
+/// VACUUMs when anything went. Returns how many were deleted.
+pub fn retention(
+    store: &mut Store,
+    retention_days: u32,
+    keep: Option<usize>,
+) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    if retention_days > 0 {
+        let age = SignedDuration::from_hours(24 * i64::from(retention_days));
+        if let Ok(cutoff) = Timestamp::now().checked_sub(age) {
+            deleted += store.delete_older_than(cutoff)?;
+        }
+    }
+    if let Some(n) = keep {
+        deleted += store.keep_latest(n)?;
+    }
+    if deleted > 0 {
+        store.vacuum()?;
+        info!("retention: deleted {deleted} snapshots, database vacuumed");
+    }
+    Ok(deleted)
+}
+
+/// A new directory `<out>/<YYYYMMDDTHHMMSSZ>` (suffixed `-2`, `-3`... when taken).
+fn report_dir(out: &Path, started_at: Timestamp) -> Result<PathBuf, BatchError> {
+    let stamp = started_at.strftime("%Y%m%dT%H%M%SZ").to_string();
+    for n in 1..1000 {
+        let dir = if n == 1 {
+            out.join(&stamp)
+        } else {
+            out.join(format!("{stamp}-{n}"))
+        };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(BatchError::Output { path: dir, source }),
+        }
+    }
+    Err(BatchError::Output {
+        path: out.join(stamp),
+        source: io::Error::new(io::ErrorKind::AlreadyExists, "every suffix is taken"),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+use super::*;
+use crate::delta::{ChangeKind, NotComparedReason};
+use crate::report::diff_text;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn file(name: &str) -> Side {
+    Side::File(fixture(name))
+}
+
+fn files(a: &str, b: &str) -> Diff {
+    diff(
+        &file(a),
+        &file(b),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap()
+}
+
+fn summary(d: &Diff) -> Vec<String> {
+    d.delta
+        .changes
+        .iter()
+        .map(|c| match &c.port {
+            Some(p) => format!("{} {} {}/{}", c.kind.as_str(), c.ip, p.port, p.protocol),
+            None => format!("{} {}", c.kind.as_str(), c.ip),
+        })
+        .collect()
+}
+
+fn text(d: &Diff) -> String {
+    let mut out = Vec::new();
+    diff_text::write(&mut out, &d.from, &d.to, &d.delta).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn sides_are_ids_unless_a_file_has_that_name() {
+    assert_eq!(Side::parse("12"), Side::Snapshot(12));
+    assert_eq!(Side::parse("a.xml"), Side::File("a.xml".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let numeric = dir.path().join("7");
+    std::fs::write(&numeric, "").unwrap();
+    let arg = numeric.to_str().unwrap();
+    assert_eq!(Side::parse(arg), Side::File(numeric.clone()));
+}
+
+#[test]
+fn open_port_and_service_changes_between_ndiff_test_scans() {
+    let d = files("peer/ndiff/simple.xml", "peer/ndiff/complex.xml");
+    assert_eq!(
+        summary(&d),
+        [
+            "service_changed 64.13.134.52 22/tcp",
+            "port_opened 64.13.134.52 53/tcp",
+            "port_opened 64.13.134.52 80/tcp",
+            "port_opened 64.13.134.52 53/udp",
+        ]
+    );
+    assert_eq!(d.delta.from.as_ref().unwrap().snapshot, None);
+    assert!(d.delta.to.file.as_deref().unwrap().ends_with("complex.xml"));
+    assert_eq!(d.delta.to.profile, FILE_PROFILE);
+    let out = text(&d);
+    let want = "
+ scanme.nmap.org (64.13.134.52):
+ PORT   STATE SERVICE VERSION
+-22/tcp open  ssh
++22/tcp open  ssh     OpenSSH 4.3
++53/tcp open  domain  ISC BIND 9.3.4
++80/tcp open  http    Apache httpd 2.2.2
++53/udp open  domain  ISC BIND 9.3.4
+";
+    assert!(out.ends_with(want), "{out}");
+    assert!(out.starts_with("-"), "{out}");
+}
+
+#[test]
+fn a_host_missing_from_the_later_file_is_gone_with_its_ports() {
+    let d = files("peer/ndiff/single.xml", "peer/ndiff/down.xml");
+    assert_eq!(
+        summary(&d),
+        [
+            "host_gone 64.13.134.52",
+            "port_closed 64.13.134.52 22/tcp",
+            "port_closed 64.13.134.52 53/tcp",
+            "port_closed 64.13.134.52 80/tcp",
+        ]
+    );
+    let out = text(&d);
+    assert!(
+        out.contains("\n-scanme.nmap.org (64.13.134.52):\n-Host is up.\n"),
+        "{out}"
+    );
+    assert!(d.delta.not_compared.is_empty());
+}
+
+#[test]
+fn a_file_against_itself_is_the_same() {
+    let d = files("peer/ndiff/random-1.xml", "peer/ndiff/random-1.xml");
+    assert!(d.delta.changes.is_empty());
+    assert_eq!(text(&d).lines().count(), 2, "only the two header lines");
+}
+
+#[test]
+fn an_nmap_error_document_is_refused() {
+    let err = diff(
+        &file("loopback/error_exit.xml"),
+        &file("peer/ndiff/simple.xml"),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, DiffError::NmapError { .. }), "{err}");
+    let err = diff(
+        &file("peer/libnmap/libnmap__test__files__1_hosts_incomplete.xml"),
+        &file("peer/ndiff/simple.xml"),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("incomplete"), "{err}");
+}
+
+#[test]
+fn snapshot_against_file_keeps_the_snapshots_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scans.db");
+    let mut store = Store::open(&db).unwrap();
+    // The stored run covered the host, plus a target that failed: never compared.
+    let mut s = load_file(&fixture("peer/ndiff/single.xml")).unwrap();
+    s.profile = "default".into();
+    s.targets = vec![
+        TargetRecord {
+            entry: "scanme".into(),
+            target: "64.13.134.52".into(),
+            status: TargetStatus::Completed,
+            error: None,
+            covers: vec!["64.13.134.52/32".parse().unwrap()],
+        },
+        TargetRecord {
+            entry: "other".into(),
+            target: "198.51.100.0/30".into(),
+            status: TargetStatus::Timeout,
+            error: Some("timed out".into()),
+            covers: vec!["198.51.100.0/30".parse().unwrap()],
+        },
+    ];
+    let id = store.save_snapshot(&s).unwrap();
+    drop(store);
+
+    let d = diff(
+        &Side::Snapshot(id),
+        &file("peer/ndiff/simple.xml"),
+        &db,
+        &DeltaConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(d.delta.to.profile, "default");
+    assert_eq!(d.delta.from.as_ref().unwrap().snapshot, Some(id));
+    assert_eq!(
+        summary(&d),
+        [
+            "port_closed 64.13.134.52 53/tcp",
+            "port_closed 64.13.134.52 80/tcp",
+        ]
+    );
+    assert_eq!(d.delta.not_compared.len(), 1);
+    assert_eq!(
+        d.delta.not_compared[0].reason,
+        NotComparedReason::TargetRemoved
+    );
+    assert!(
+        d.delta
+            .changes
+            .iter()
+            .all(|c| c.kind == ChangeKind::PortClosed)
+    );
+
+    let err = diff(
+        &Side::Snapshot(id + 1),
+        &Side::Snapshot(id),
+        &db,
+        &DeltaConfig::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, DiffError::Store(StoreError::NotFound(_))),
+        "{err}"
+    );
+}
+
+/// The delta of the memory-lean path (identical hosts left out) equals a plain comparison of
+/// the whole files.
+/// Returns how many FROM hosts each path kept.
+fn assert_lean_equals_full(a: &Path, b: &Path) -> (usize, usize) {
+    let lean = diff(
+        &Side::File(a.to_path_buf()),
+        &Side::File(b.to_path_buf()),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap();
+    let (mut fa, mut fb) = (load_file(a).unwrap(), load_file(b).unwrap());
+    let all: Vec<IpAddr> = listed(&fa).collect();
+    cover_files(
+        &Side::File(a.to_path_buf()),
+        &mut fa,
+        &all,
+        &Side::File(b.to_path_buf()),
+        &mut fb,
+    );
+    let full = delta::compare(Some(&fa), &fb, &DeltaConfig::default());
+    assert_eq!(lean.delta.changes, full.changes);
+    assert_eq!(lean.delta.score, full.score);
+    assert_eq!(lean.delta.summary, full.summary);
+    assert_eq!(lean.delta.status, full.status);
+    (lean.from.hosts.len(), fa.hosts.len())
+}
+
+#[test]
+fn leaving_identical_hosts_out_changes_nothing() {
+    let (lean, full) = assert_lean_equals_full(
+        &fixture("peer/ndiff/random-1.xml"),
+        &fixture("peer/ndiff/random-2.xml"),
+    );
+    assert!(lean < full / 2, "kept {lean} of {full} hosts");
+    assert_lean_equals_full(
+        &fixture("peer/ndiff/random-2.xml"),
+        &fixture("peer/ndiff/random-1.xml"),
+    );
+}
+
+#[test]
+fn repeated_reports_of_an_address_are_all_compared() {
+    let host = |ports: &str| {
+        format!(
+            "<host><status state=\"up\" reason=\"user-set\"/>\
+             <address addr=\"192.0.2.5\" addrtype=\"ipv4\"/><ports>{ports}</ports></host>\n"
+        )
+    };
+    let port = |n: u16, state: &str| {
+        format!(
+            "<port protocol=\"tcp\" portid=\"{n}\"><state state=\"{state}\" reason=\"x\"/>\
+             <service name=\"x\"/></port>"
+        )
+    };
+    let doc = |hosts: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<nmaprun scanner=\"nmap\" args=\"nmap\" start=\"1\" \
+             version=\"7.93\">\n{hosts}<runstats><finished time=\"2\" exit=\"success\"/>\
+             <hosts up=\"1\" down=\"0\" total=\"1\"/></runstats></nmaprun>\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.xml"), dir.path().join("b.xml"));
+    // FROM reports the address twice: once as TO does, once with 443 open too.
+    let same = host(&port(22, "open"));
+    std::fs::write(
+        &a,
+        doc(&(same.clone() + &host(&(port(22, "open") + &port(443, "open"))))),
+    )
+    .unwrap();
+    std::fs::write(&b, doc(&same)).unwrap();
+    let d = diff(
+        &Side::File(a.clone()),
+        &Side::File(b.clone()),
+        Path::new("/nonexistent/scans.db"),
+        &DeltaConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(summary(&d), ["port_closed 192.0.2.5 443/tcp"]);
+    assert_eq!(d.from.hosts.len(), 2, "both reports kept");
+    assert_lean_equals_full(&a, &b);
+}

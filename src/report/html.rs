@@ -1,0 +1,382 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no scripts, no fetches).
+//!
+//! The page is assembled from functions that each return one HTML fragment (score card,
+//! changes table, not-compared table, history chart, open ports), so a later dashboard can
+//! reuse them. Every string that came from a scan (banners, hostnames, targets, errors) goes
+//! through [`escape`]: the scanned network is attacker-controlled. A Content-Security-Policy
+//! forbids every load, so even a missed escape could not fetch anything or run a script.
+
+use std::fmt::Write as _;
+
+use crate::batch::history::TimelineRow;
+use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, NotCompared, Score, Severity};
+use crate::snapshot::Snapshot;
+
+/// Most rows of the open-ports table (a /16 can have hundreds of thousands).
+pub const MAX_PORT_ROWS: usize = 2000;
+
+/// Text made safe for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "&#xFFFD;");
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; --card:#fff;
+  --critical:#cf222e; --high:#bc4c00; --medium:#9a6700; --low:#0969da; --info:#59636e;
+  --new:#1a7f37; --removed:#cf222e; --changed:#9a6700; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+  color:var(--fg); background:var(--bg); }
+main { max-width:1180px; margin:0 auto; padding:24px 28px 40px; }
+h1 { font-size:22px; margin:0 0 4px; }
+h2 { font-size:16px; margin:28px 0 10px; }
+.meta { color:var(--muted); margin:0 0 18px; }
+.cards { display:flex; gap:16px; flex-wrap:wrap; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px 20px; }
+.score { min-width:250px; display:flex; align-items:center; gap:18px; }
+.score .num { font-size:46px; font-weight:700; line-height:1; }
+.score .band { font-size:15px; font-weight:600; }
+.band-Excellent { color:#1a7f37; } .band-Good { color:#0969da; }
+.band-Monitor { color:#9a6700; } .band-Critical { color:#cf222e; } .band-none { color:var(--muted); }
+.status { display:inline-block; padding:2px 10px; border-radius:999px; font-weight:600;
+  font-size:12px; text-transform:uppercase; letter-spacing:.04em; color:#fff; }
+.status-critical { background:var(--critical); } .status-changes { background:#9a6700; }
+.status-stable { background:#1a7f37; }
+.counts { display:grid; grid-template-columns:repeat(3, auto); gap:4px 22px; align-content:center; }
+.counts b { font-size:18px; margin-right:4px; }
+table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line);
+  border-radius:10px; overflow:hidden; }
+th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+th { background:#eef1f4; font-weight:600; font-size:12px; color:var(--muted); text-transform:uppercase;
+  letter-spacing:.03em; }
+tr:last-child td { border-bottom:0; }
+td.mono, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:13px; }
+tr.new td:first-child { border-left:4px solid var(--new); }
+tr.removed td:first-child { border-left:4px solid var(--removed); }
+tr.changed td:first-child { border-left:4px solid var(--changed); }
+.kind { font-weight:600; } .kind-new { color:var(--new); } .kind-removed { color:var(--removed); }
+.kind-changed { color:var(--changed); }
+.sev { display:inline-block; min-width:64px; text-align:center; padding:1px 8px; border-radius:4px;
+  font-size:12px; font-weight:600; color:#fff; }
+.sev-critical { background:var(--critical); } .sev-high { background:var(--high); }
+.sev-medium { background:var(--medium); } .sev-low { background:var(--low); }
+.sev-info { background:var(--info); }
+.was { color:var(--muted); text-decoration:line-through; }
+.none { color:var(--muted); font-style:italic; background:var(--card); border:1px dashed var(--line);
+  border-radius:10px; padding:12px 16px; margin:0; }
+.note { background:#fff8c5; border:1px solid #d4a72c66; border-radius:10px; padding:10px 16px; }
+.chart { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px; }
+.chart svg { display:block; width:100%; height:auto; }
+footer { color:var(--muted); margin-top:32px; font-size:12px; }
+"#;
+
+/// The whole document around `body`.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n\
+         </body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// Title line and what the run was.
+pub fn heading(snapshot: &Snapshot, delta: &Delta) -> String {
+    let id = snapshot
+        .id
+        .map_or_else(|| "not saved".to_string(), |id| format!("snapshot {id}"));
+    let compared = match (&delta.from, &delta.note) {
+        (_, Some(note)) => escape(note),
+        (Some(from), None) => {
+            let what = match (from.snapshot, &from.file) {
+                (Some(id), _) => format!("snapshot {id}"),
+                (None, Some(file)) => escape(file),
+                (None, None) => "an earlier scan".to_string(),
+            };
+            format!(
+                "compared with {what} of {}",
+                escape(&super::text::time(from.started_at))
+            )
+        }
+        (None, None) => String::new(),
+    };
+    format!(
+        "<h1>Network scan report</h1>\n<p class=\"meta\">{} &middot; profile <b>{}</b> &middot; \
+         started {} &middot; {} targets, {} hosts up, {} open ports &middot; {}</p>\n",
+        escape(&id),
+        escape(&snapshot.profile),
+        escape(&super::text::time(snapshot.started_at)),
+        snapshot.targets.len(),
+        snapshot.hosts_up(),
+        snapshot.open_ports(),
+        compared
+    )
+}
+
+fn band_class(band: Option<Band>) -> &'static str {
+    band.map_or("band-none", |b| match b {
+        Band::Excellent => "band-Excellent",
+        Band::Good => "band-Good",
+        Band::Monitor => "band-Monitor",
+        Band::Critical => "band-Critical",
+    })
+}
+
+/// The score (0-100) with its band, and the delta status.
+pub fn score_card(score: &Score, status: DeltaStatus) -> String {
+    let (num, band) = match (score.overall, score.band) {
+        (Some(s), Some(b)) => (s.to_string(), b.as_str()),
+        _ => ("–".to_string(), "no target completed"),
+    };
+    format!(
+        "<div class=\"card score\"><div class=\"num {cls}\">{num}</div><div>\
+         <div class=\"band {cls}\">{band}</div><div class=\"meta\" style=\"margin:2px 0 6px\">\
+         security score / 100</div><span class=\"status status-{st}\">{label}</span></div></div>\n",
+        cls = band_class(score.band),
+        st = status.as_str(),
+        label = match status {
+            DeltaStatus::Critical => "critical change",
+            DeltaStatus::Changes => "changes",
+            DeltaStatus::Stable => "stable",
+        }
+    )
+}
+
+/// The counts of the delta's summary.
+pub fn summary_card(delta: &Delta) -> String {
+    let s = &delta.summary;
+    let cell = |n: usize, what: &str| format!("<div><b>{n}</b>{what}</div>");
+    format!(
+        "<div class=\"card counts\">{}{}{}{}{}{}</div>\n",
+        cell(s.ports_opened, "ports opened"),
+        cell(s.ports_closed, "ports closed"),
+        cell(s.services_changed, "services changed"),
+        cell(s.new_hosts, "new hosts"),
+        cell(s.gone_hosts, "hosts gone"),
+        cell(s.not_compared, "not compared"),
+    )
+}
+
+fn kind_class(kind: ChangeKind) -> (&'static str, &'static str) {
+    match kind {
+        ChangeKind::NewHost => ("new", "new host"),
+        ChangeKind::PortOpened => ("new", "port opened"),
+        ChangeKind::HostGone => ("removed", "host gone"),
+        ChangeKind::PortClosed => ("removed", "port closed"),
+        ChangeKind::ServiceChanged => ("changed", "service changed"),
+    }
+}
+
+fn severity_badge(s: Severity) -> String {
+    format!("<span class=\"sev sev-{0}\">{0}</span>", s.as_str())
+}
+
+fn service_html(v: &crate::delta::PortView) -> String {
+    let text = super::text::service_text(v);
+    let text = if text.is_empty() {
+        "-".to_string()
+    } else {
+        text
+    };
+    format!(
+        "{} <span class=\"meta\">({})</span>",
+        escape(&text),
+        escape(&v.state)
+    )
+}
+
+/// One row per change, colour-coded new / removed / changed, with its severity.
+pub fn changes_table(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return "<p class=\"none\">No changes.</p>\n".to_string();
+    }
+    let mut rows = String::new();
+    let mut sorted: Vec<&Change> = changes.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.severity));
+    for c in sorted {
+        let (class, label) = kind_class(c.kind);
+        let (port, before, after) = match &c.port {
+            Some(p) => (
+                format!("{}/{}", p.port, escape(&p.protocol)),
+                p.before.as_ref().map(service_html).unwrap_or_default(),
+                p.after.as_ref().map(service_html).unwrap_or_default(),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        let unexpected = match &c.port {
+            Some(p) if p.unexpected => " <span class=\"sev sev-high\">unexpected</span>",
+            _ => "",
+        };
+        let _ = writeln!(
+            rows,
+            "<tr class=\"{class}\"><td>{}</td><td class=\"kind kind-{class}\">{label}{unexpected}\
+             </td><td class=\"mono\">{}</td><td class=\"mono\">{port}</td><td><span class=\"was\">\
+             {before}</span></td><td>{after}</td></tr>",
+            severity_badge(c.severity),
+            escape(&c.ip),
+        );
+    }
+    format!(
+        "<table><thead><tr><th>Severity</th><th>Change</th><th>Host</th><th>Port</th>\
+         <th>Before</th><th>After</th></tr></thead><tbody>\n{rows}</tbody></table>\n"
+    )
+}
+
+/// Targets that were not compared, with the reason and the scan's error.
+pub fn not_compared_table(items: &[NotCompared], snapshot: &Snapshot) -> String {
+    if items.is_empty() {
+        return "<p class=\"none\">Every target was compared.</p>\n".to_string();
+    }
+    let mut rows = String::new();
+    for n in items {
+        let error = snapshot
+            .targets
+            .iter()
+            .find(|t| t.target == n.target)
+            .and_then(|t| t.error.as_deref())
+            .unwrap_or("");
+        let _ = writeln!(
+            rows,
+            "<tr><td class=\"mono\">{}</td><td><b>{}</b></td><td>{}</td><td class=\"mono\">{}</td></tr>",
+            escape(&n.target),
+            n.reason.as_str(),
+            n.reason.explain(),
+            escape(error)
+        );
+    }
+    format!(
+        "<table><thead><tr><th>Target</th><th>Reason</th><th>Meaning</th><th>Error</th></tr>\
+         </thead><tbody>\n{rows}</tbody></table>\n"
+    )
+}
+
+/// Scores per `targets.txt` entry, lowest first.
+pub fn entry_scores_table(score: &Score) -> String {
+    let mut entries: Vec<_> = score.entries.iter().collect();
+    entries.sort_by_key(|e| (e.score.is_some(), e.score));
+    let mut rows = String::new();
+    for e in entries {
+        let (num, band) = match (e.score, e.band) {
+            (Some(s), Some(b)) => (s.to_string(), b.as_str()),
+            _ => ("–".to_string(), "not scanned"),
+        };
+        let _ = writeln!(
+            rows,
+            "<tr><td class=\"mono\">{}</td><td><b class=\"{}\">{num}</b></td><td class=\"{1}\">{band}</td></tr>",
+            escape(&e.entry),
+            band_class(e.band)
+        );
+    }
+    format!(
+        "<table><thead><tr><th>Entry</th><th>Score</th><th>Band</th></tr></thead><tbody>\n\
+         {rows}</tbody></table>\n"
+    )
+}
+
+/// Hosts with open ports now (at most [`MAX_PORT_ROWS`] rows).
+pub fn open_ports_table(snapshot: &Snapshot) -> String {
+    let mut rows = String::new();
+    let mut count = 0usize;
+    let mut total = 0usize;
+    for h in snapshot.hosts.iter().filter(|h| h.is_up()) {
+        for p in h.open_ports() {
+            total += 1;
+            if count >= MAX_PORT_ROWS {
+                continue;
+            }
+            count += 1;
+            let s = &p.service;
+            let _ = writeln!(
+                rows,
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}/{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(h.ip().unwrap_or("")),
+                escape(h.hostname().unwrap_or("")),
+                p.portid,
+                escape(&p.protocol),
+                escape(&s.name),
+                escape(&s.product),
+                escape(&s.version),
+                escape(&s.extrainfo)
+            );
+        }
+    }
+    if total == 0 {
+        return "<p class=\"none\">No open ports.</p>\n".to_string();
+    }
+    let more = if total > count {
+        format!(
+            "<p class=\"meta\">Showing {count} of {total} open ports; scan.json has them all.</p>\n"
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<table><thead><tr><th>Host</th><th>Hostname</th><th>Port</th><th>Service</th>\
+         <th>Product</th><th>Version</th><th>Extra</th></tr></thead><tbody>\n{rows}</tbody>\
+         </table>\n{more}"
+    )
+}
+
+/// The whole `report.html` of a snapshot and its delta; `timeline` feeds the history chart.
+pub fn run_report(snapshot: &Snapshot, delta: &Delta, timeline: &[TimelineRow]) -> String {
+    let mut body = heading(snapshot, delta);
+    body.push_str("<div class=\"cards\">\n");
+    body.push_str(&score_card(&delta.score, delta.status));
+    body.push_str(&summary_card(delta));
+    body.push_str("</div>\n");
+    if let Some(note) = &delta.note {
+        let _ = writeln!(
+            body,
+            "<h2>Comparison</h2>\n<p class=\"note\">{}</p>",
+            escape(note)
+        );
+    }
+    body.push_str("<h2>Changes</h2>\n");
+    body.push_str(&changes_table(&delta.changes));
+    body.push_str("<h2>Not compared</h2>\n");
+    body.push_str(&not_compared_table(&delta.not_compared, snapshot));
+    body.push_str("<h2>History</h2>\n");
+    body.push_str(&history_chart(timeline));
+    if delta.score.entries.len() > 1 {
+        body.push_str("<h2>Score by targets.txt entry</h2>\n");
+        body.push_str(&entry_scores_table(&delta.score));
+    }
+    body.push_str("<h2>Open ports now</h2>\n");
+    body.push_str(&open_ports_table(snapshot));
+    let _ = writeln!(
+        body,
+        "<footer>daily_scan {} &middot; nmap {} &middot; <span class=\"mono\">{}</span></footer>",
+        env!("CARGO_PKG_VERSION"),
+        escape(&snapshot.nmap_version),
+        escape(&snapshot.nmap_args)
+    );
+    let title = match snapshot.id {
+        Some(id) => format!("Scan report: snapshot {id} ({})", snapshot.profile),
+        None => format!("Scan report ({})", snapshot.profile),
+    };
+    page(&title, &body)
+}
+
+mod chart;
+pub use chart::history_chart;
+
+#[cfg(test)]
+mod tests;
