@@ -1,4 +1,4 @@
-//! SQLite storage of snapshots (and, later, alerts).
+//! SQLite storage of snapshots and alerts.
 //!
 //! One file, WAL mode so `api_server` reads while `daily_scan` writes, a 5 s busy timeout, and
 //! foreign keys on. A snapshot is written in one transaction: a reader never sees half of one.
@@ -6,6 +6,7 @@
 //! Everything in [`crate::model::Host`] round-trips, scripts and OS matches included (as JSON
 //! text): storing them costs little and keeps `report [ID]` as rich as the run that made it.
 
+mod alerts;
 mod rows;
 mod schema;
 
@@ -17,6 +18,10 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::snapshot::{Snapshot, SnapshotStatus};
+pub use alerts::{
+    Alert, AlertAction, AlertFilter, AlertKind, AlertStatus, MAX_NOTE_CHARS, NewAlert,
+    UnknownAlertKind, UnknownAlertStatus,
+};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
 
@@ -54,6 +59,16 @@ pub enum StoreError {
     Busy { path: PathBuf },
     #[error("snapshot {0} not found")]
     NotFound(i64),
+    #[error("alert {0} not found")]
+    AlertNotFound(i64),
+    #[error("alert {id} is {status}: {action} is not possible")]
+    AlertTransition {
+        id: i64,
+        action: AlertAction,
+        status: AlertStatus,
+    },
+    #[error("note is longer than {max} characters")]
+    NoteTooLong { max: usize },
     #[error("database {path} holds an invalid value: {detail}")]
     Corrupt { path: PathBuf, detail: String },
     #[error("database {path}: {source}")]

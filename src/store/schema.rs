@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[V1];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -102,6 +102,32 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_status ON alerts (status, severity);
 CREATE INDEX alerts_identity ON alerts (kind, ip, protocol, port);
+"#;
+
+/// Alerts gain their times and the operator's note. No release wrote alert rows under V1, so
+/// the table is recreated. The partial unique index keeps one unresolved alert per identity;
+/// `coalesce` makes host alerts (NULL protocol and port) collide as they should.
+const V2: &str = r#"
+DROP TABLE alerts;
+CREATE TABLE alerts (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT    NOT NULL,
+    severity       TEXT    NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+    ip             TEXT    NOT NULL,
+    protocol       TEXT,
+    port           INTEGER,
+    message        TEXT    NOT NULL,
+    status         TEXT    NOT NULL DEFAULT 'open'
+                           CHECK (status IN ('open', 'actioned', 'ignored', 'resolved')),
+    first_snapshot INTEGER NOT NULL,
+    last_snapshot  INTEGER NOT NULL,
+    created_at     TEXT    NOT NULL,
+    updated_at     TEXT    NOT NULL,
+    note           TEXT
+);
+CREATE INDEX alerts_status ON alerts (status, severity);
+CREATE UNIQUE INDEX alerts_unresolved ON alerts (kind, ip, coalesce(protocol, ''), coalesce(port, -1))
+    WHERE status <> 'resolved';
 "#;
 
 /// The schema version recorded in the database.

@@ -1,0 +1,253 @@
+use super::*;
+
+fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("scans.db")).unwrap();
+    (dir, store)
+}
+
+fn port_alert(ip: &str, port: u16, severity: Severity) -> NewAlert {
+    NewAlert {
+        kind: AlertKind::UnexpectedPort,
+        severity,
+        ip: ip.into(),
+        protocol: Some("tcp".into()),
+        port: Some(port),
+        message: format!("{port}/tcp open on {ip}, not expected"),
+        snapshot: 1,
+    }
+}
+
+fn host_alert(ip: &str) -> NewAlert {
+    NewAlert {
+        kind: AlertKind::NewHost,
+        severity: Severity::Medium,
+        ip: ip.into(),
+        protocol: None,
+        port: None,
+        message: format!("new host {ip}"),
+        snapshot: 1,
+    }
+}
+
+#[test]
+fn kinds_and_statuses_round_trip_as_text() {
+    for kind in AlertKind::ALL {
+        assert_eq!(kind.as_str().parse::<AlertKind>().unwrap(), kind);
+        assert_eq!(
+            serde_json::to_string(&kind).unwrap(),
+            format!("\"{}\"", kind.as_str())
+        );
+    }
+    for status in AlertStatus::ALL {
+        assert_eq!(status.as_str().parse::<AlertStatus>().unwrap(), status);
+    }
+    let err = "Open".parse::<AlertStatus>().unwrap_err();
+    assert!(err.to_string().contains("open, actioned"), "{err}");
+    assert!("port-opened".parse::<AlertKind>().is_err());
+}
+
+#[test]
+fn insert_then_read_back() {
+    let (_dir, mut store) = temp_store();
+    let a = store
+        .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
+        .unwrap();
+    assert_eq!(a.status, AlertStatus::Open);
+    assert_eq!((a.first_snapshot, a.last_snapshot), (1, 1));
+    assert_eq!(a.port, Some(3389));
+    assert_eq!(a.note, None);
+    assert_eq!(store.alert(a.id).unwrap(), a);
+    let h = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+    assert_eq!((h.protocol.as_deref(), h.port), (None, None));
+}
+
+#[test]
+fn unknown_id_is_not_found() {
+    let (_dir, mut store) = temp_store();
+    assert!(matches!(store.alert(7), Err(StoreError::AlertNotFound(7))));
+    assert!(matches!(
+        store.ack_alert(7, None),
+        Err(StoreError::AlertNotFound(7))
+    ));
+}
+
+#[test]
+fn filters_by_status_severity_and_cursor() {
+    let (_dir, mut store) = temp_store();
+    let low = store
+        .insert_alert(&port_alert("127.0.0.2", 8080, Severity::Low))
+        .unwrap();
+    let high = store
+        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+        .unwrap();
+    let crit = store
+        .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
+        .unwrap();
+    store.ack_alert(high.id, Some("ticket 42")).unwrap();
+    let ids = |f: AlertFilter| -> Vec<i64> {
+        store
+            .list_alerts(&f)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect()
+    };
+    assert_eq!(ids(AlertFilter::default()), vec![crit.id, high.id, low.id]);
+    let open = AlertFilter {
+        status: Some(AlertStatus::Open),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(open), vec![crit.id, low.id]);
+    let exact = AlertFilter {
+        severity: Some(Severity::High),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(exact), vec![high.id]);
+    let at_least = AlertFilter {
+        min_severity: Some(Severity::High),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(at_least), vec![crit.id, high.id]);
+    let page = AlertFilter {
+        limit: Some(1),
+        before_id: Some(crit.id),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(page), vec![high.id]);
+}
+
+#[test]
+fn transitions_follow_the_lifecycle() {
+    let (_dir, mut store) = temp_store();
+    let a = store
+        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+        .unwrap();
+    let acked = store.ack_alert(a.id, Some("firewall rule added")).unwrap();
+    assert_eq!(acked.status, AlertStatus::Actioned);
+    assert_eq!(acked.note.as_deref(), Some("firewall rule added"));
+    assert!(acked.updated_at >= a.updated_at);
+
+    let again = store.ack_alert(a.id, None).unwrap_err();
+    assert!(
+        matches!(
+            again,
+            StoreError::AlertTransition {
+                action: AlertAction::Ack,
+                status: AlertStatus::Actioned,
+                ..
+            }
+        ),
+        "{again}"
+    );
+    assert_eq!(
+        again.to_string(),
+        format!("alert {} is actioned: ack is not possible", a.id)
+    );
+
+    let ignored = store.ignore_alert(a.id, None).unwrap();
+    assert_eq!(ignored.status, AlertStatus::Ignored);
+    // A note given earlier is kept when an action brings none.
+    assert_eq!(ignored.note.as_deref(), Some("firewall rule added"));
+    assert!(store.ack_alert(a.id, None).is_err());
+    assert_eq!(
+        store.unignore_alert(a.id).unwrap().status,
+        AlertStatus::Open
+    );
+    assert!(store.unignore_alert(a.id).is_err());
+}
+
+#[test]
+fn resolved_alerts_cannot_be_acted_on() {
+    let (_dir, mut store) = temp_store();
+    let a = store
+        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+        .unwrap();
+    store
+        .conn
+        .execute(
+            "UPDATE alerts SET status = 'resolved' WHERE id = ?1",
+            [a.id],
+        )
+        .unwrap();
+    for result in [
+        store.ack_alert(a.id, None),
+        store.ignore_alert(a.id, None),
+        store.unignore_alert(a.id),
+    ] {
+        assert!(matches!(
+            result,
+            Err(StoreError::AlertTransition {
+                status: AlertStatus::Resolved,
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn long_notes_are_refused_whole() {
+    let (_dir, mut store) = temp_store();
+    let a = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+    let long = "x".repeat(MAX_NOTE_CHARS + 1);
+    assert!(matches!(
+        store.ack_alert(a.id, Some(&long)),
+        Err(StoreError::NoteTooLong { .. })
+    ));
+    assert_eq!(store.alert(a.id).unwrap().status, AlertStatus::Open);
+    let fits = "é".repeat(MAX_NOTE_CHARS);
+    assert!(store.ack_alert(a.id, Some(&fits)).is_ok());
+}
+
+#[test]
+fn one_unresolved_alert_per_identity() {
+    let (_dir, mut store) = temp_store();
+    let a = store
+        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+        .unwrap();
+    assert!(
+        store
+            .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+            .is_err()
+    );
+    // Host alerts have NULL protocol and port; they still collide.
+    store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+    assert!(store.insert_alert(&host_alert("127.0.0.3")).is_err());
+    // Other port, other kind, other address: distinct identities.
+    store
+        .insert_alert(&port_alert("127.0.0.2", 23, Severity::High))
+        .unwrap();
+    let mut opened = port_alert("127.0.0.2", 22, Severity::High);
+    opened.kind = AlertKind::PortOpened;
+    store.insert_alert(&opened).unwrap();
+    // Once resolved, the condition may be raised again as a new alert.
+    store
+        .conn
+        .execute(
+            "UPDATE alerts SET status = 'resolved' WHERE id = ?1",
+            [a.id],
+        )
+        .unwrap();
+    let again = store
+        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+        .unwrap();
+    assert_ne!(again.id, a.id);
+}
+
+#[test]
+fn version_one_database_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(super::super::schema::MIGRATIONS[0])
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    let a = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+    assert_eq!(store.alert(a.id).unwrap().kind, AlertKind::NewHost);
+    drop(store);
+    let read = Store::open_read_only(&path).unwrap();
+    assert_eq!(read.list_alerts(&AlertFilter::default()).unwrap().len(), 1);
+}
