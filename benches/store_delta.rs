@@ -1,4 +1,4 @@
-//! Bulk figures for the snapshot store and the delta: a /16 (65,536 hosts x 5 ports).
+//! Bulk figures for the snapshot store and the delta: 65,536 hosts x 5 ports.
 //! `cargo bench --bench store_delta` prints the time of each step (best of a few runs).
 
 use std::time::{Duration, Instant};
@@ -10,18 +10,18 @@ use security_scanner::store::Store;
 
 const PORTS: [u16; 5] = [22, 80, 443, 3389, 8080];
 
-/// Hosts of 10.0.0.0/16 (data only, never scanned); `shift` varies which ports are open so the
+/// Hosts of 2001:db8::/112, the IPv6 documentation range (data only, never scanned); `shift` varies which ports are open so the
 /// two snapshots differ a little.
 fn snapshot(shift: u32) -> Snapshot {
     let hosts = (0..65_536u32)
         .map(|i| {
-            let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i);
+            let ip = std::net::Ipv6Addr::from((0x2001_0db8_u128 << 96) | u128::from(i));
             Host {
                 state: "up".into(),
                 reason: "syn-ack".into(),
                 addresses: vec![Address {
                     addr: ip.to_string(),
-                    addrtype: "ipv4".into(),
+                    addrtype: "ipv6".into(),
                     vendor: String::new(),
                 }],
                 ports: PORTS
@@ -52,11 +52,11 @@ fn snapshot(shift: u32) -> Snapshot {
         })
         .collect();
     let targets = vec![TargetRecord {
-        entry: "10.0.0.0/16".into(),
-        target: "10.0.0.0/16".into(),
+        entry: "2001:db8::/112".into(),
+        target: "2001:db8::/112".into(),
         status: TargetStatus::Completed,
         error: None,
-        covers: vec!["10.0.0.0/16".parse().unwrap()],
+        covers: vec!["2001:db8::/112".parse().unwrap()],
     }];
     Snapshot {
         id: None,

@@ -365,8 +365,10 @@ mod tests {
             summarise(input.iter().map(|s| ip(s))),
             nets(&["127.0.0.0/30", "127.0.0.9/32", "::1/128"])
         );
-        let block: Vec<IpAddr> = (0..=255u8).map(|n| ip(&format!("10.1.2.{n}"))).collect();
-        assert_eq!(summarise(block), nets(&["10.1.2.0/24"]));
+        let block: Vec<IpAddr> = (0..=255u8)
+            .map(|n| ip(&format!("198.51.100.{n}")))
+            .collect();
+        assert_eq!(summarise(block), nets(&["198.51.100.0/24"]));
         assert_eq!(
             summarise([ip("255.255.255.255")]),
             nets(&["255.255.255.255/32"])
