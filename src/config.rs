@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::delta::severity::default_port_severity;
 use crate::delta::{DeltaConfig, ExpectedPorts, Severity};
+use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
+use crate::target::NetworkPolicy;
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -298,6 +300,26 @@ impl Config {
     }
 
     /// Checks every value once, so the rest of the program can trust them.
+    /// The nmap timing settings as the runner takes them (validated by [`Config::validate`]).
+    pub fn nmap_tuning(&self) -> NmapTuning {
+        NmapTuning {
+            timing: self.nmap_timing.clone(),
+            max_retries: self.nmap_max_retries,
+            host_timeout: self.nmap_host_timeout.clone(),
+            min_rate: self.nmap_min_rate,
+            max_rate: self.nmap_max_rate,
+            reverse_dns: self.nmap_reverse_dns,
+        }
+    }
+
+    /// The networks targets must fall in, and those they must not.
+    pub fn network_policy(&self) -> NetworkPolicy {
+        NetworkPolicy {
+            allowed: self.allowed_networks.clone(),
+            denied: self.denied_networks.clone(),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.output_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("output_dir", "must not be empty"));
@@ -387,6 +409,20 @@ impl Config {
                 "batch.max_hosts_per_run",
                 "must be between 1 and 16777216",
             ));
+        }
+        if let Err(e) = self.nmap_tuning().validate() {
+            return Err(match e {
+                ProfileError::InvalidTuning { key, reason } => ConfigError::invalid(key, reason),
+                other => ConfigError::invalid("nmap", other.to_string()),
+            });
+        }
+        if let Err(e) = self.batch.profile.trim().parse::<Profile>() {
+            return Err(ConfigError::invalid("batch.profile", e.to_string()));
+        }
+        if !self.batch.ports.trim().is_empty()
+            && let Err(e) = PortSpec::parse(self.batch.ports.trim(), None)
+        {
+            return Err(ConfigError::invalid("batch.ports", e.to_string()));
         }
         if let Some(bad) = self
             .port_severity

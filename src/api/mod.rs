@@ -29,9 +29,8 @@ use std::time::{Duration, Instant};
 use rouille::{Request, Response};
 
 use crate::config::Config;
-use crate::profile::{NmapTuning, raw_socket_access};
+use crate::profile::raw_socket_access;
 use crate::scan::ScanEngine;
-use crate::target::NetworkPolicy;
 use error::ApiError;
 use metrics::Metrics;
 use nmap_status::{NmapProbe, ProbeFn};
@@ -105,24 +104,15 @@ impl State {
 
 /// The scan rules from the configuration; a bad nmap tuning value stops start-up naming its key.
 fn scan_rules(config: &Config) -> Result<validate::ScanRules, ServeError> {
-    let tuning = NmapTuning {
-        timing: config.nmap_timing.clone(),
-        max_retries: config.nmap_max_retries,
-        host_timeout: config.nmap_host_timeout.clone(),
-        min_rate: config.nmap_min_rate,
-        max_rate: config.nmap_max_rate,
-        reverse_dns: config.nmap_reverse_dns,
-    }
-    .normalized()
-    .map_err(|e| ServeError::Start(format!("config key {e}")))?;
+    let tuning = config
+        .nmap_tuning()
+        .normalized()
+        .map_err(|e| ServeError::Start(format!("config key {e}")))?;
     Ok(validate::ScanRules {
         max_ports: config.api.max_ports,
         tuning,
         raw_access: raw_socket_access(),
-        policy: NetworkPolicy {
-            allowed: config.allowed_networks.clone(),
-            denied: config.denied_networks.clone(),
-        },
+        policy: config.network_policy(),
     })
 }
 

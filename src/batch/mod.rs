@@ -26,11 +26,11 @@ use crate::config::Config;
 use crate::delta::{self, Delta, DeltaConfig};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
-use crate::profile::{NmapTuning, PortSpec, PortSpecError, Profile, ProfileError};
+use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use crate::store::{Store, StoreError};
-use crate::target::{self, NetworkPolicy, TargetError, TargetFileError};
+use crate::target::{self, TargetError, TargetFileError};
 use history::TimelineRow;
 use lock::{LockError, WriterLock};
 use plan::{Chunk, Plan};
@@ -102,23 +102,12 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
     };
     let access = crate::profile::raw_socket_access();
     profile.check_privilege(access)?;
-    let tuning = NmapTuning {
-        timing: config.nmap_timing.clone(),
-        max_retries: config.nmap_max_retries,
-        host_timeout: config.nmap_host_timeout.clone(),
-        min_rate: config.nmap_min_rate,
-        max_rate: config.nmap_max_rate,
-        reverse_dns: config.nmap_reverse_dns,
-    }
-    .normalized()?;
+    let tuning = config.nmap_tuning().normalized()?;
     let mut nmap_args = profile.nmap_args(&tuning, ports.as_ref());
     if profile.needs_raw_socket() {
         nmap_args.extend(access.nmap_args().iter().map(|a| a.to_string()));
     }
-    let policy = NetworkPolicy {
-        allowed: config.allowed_networks.clone(),
-        denied: config.denied_networks.clone(),
-    };
+    let policy = config.network_policy();
     let expanded = target::expand(&entries, &policy, config.batch.max_hosts_per_run)
         .map_err(|source| BatchError::Targets { file, source })?;
     let plan = plan::build(&expanded, config.batch.chunk_size);

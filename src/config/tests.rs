@@ -161,6 +161,11 @@ fn bad_values_name_their_key() {
         ("[batch]\nparallel = 0", "batch.parallel"),
         ("[batch]\nchunk_size = 0", "batch.chunk_size"),
         ("[batch]\nmax_hosts_per_run = 0", "batch.max_hosts_per_run"),
+        ("nmap_timing = \"-T9\"", "nmap_timing"),
+        ("nmap_host_timeout = \"soon\"", "nmap_host_timeout"),
+        ("nmap_min_rate = 5000", "nmap_min_rate"),
+        ("[batch]\nprofile = \"fast\"", "batch.profile"),
+        ("[batch]\nports = \"-oN /tmp/x\"", "batch.ports"),
     ];
     for (text, key) in cases {
         let c = Config::from_toml(text).unwrap();
