@@ -108,6 +108,9 @@ pub struct ApiConfig {
     pub rate_limit_per_minute: u32,
     /// Bearer tokens; empty means no authentication (the default bind is loopback only).
     pub tokens: Vec<String>,
+    /// Bearer tokens that may only read (dashboard, snapshots, deltas, alerts), not scan or
+    /// act on alerts.
+    pub read_tokens: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,6 +159,7 @@ impl Default for ApiConfig {
             max_ports: 1000,
             rate_limit_per_minute: 60,
             tokens: Vec::new(),
+            read_tokens: Vec::new(),
         }
     }
 }
@@ -260,6 +264,14 @@ impl Config {
         }
         if let Some(v) = env("SCANNER_API_TOKENS") {
             self.api.tokens = v
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(v) = env("SCANNER_API_READ_TOKENS") {
+            self.api.read_tokens = v
                 .split(',')
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
@@ -378,19 +390,22 @@ impl Config {
                 "must be between 1 and 65535",
             ));
         }
-        if let Some(bad) = self
-            .api
-            .tokens
-            .iter()
-            .find(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
-        {
-            let shown: String = bad.chars().take(4).collect();
-            return Err(ConfigError::invalid(
-                "api.tokens",
-                format!(
-                    "token starting `{shown}` must be at least 16 characters with no whitespace"
-                ),
-            ));
+        for (key, tokens) in [
+            ("api.tokens", &self.api.tokens),
+            ("api.read_tokens", &self.api.read_tokens),
+        ] {
+            if let Some(bad) = tokens
+                .iter()
+                .find(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
+            {
+                let shown: String = bad.chars().take(4).collect();
+                return Err(ConfigError::invalid(
+                    key,
+                    format!(
+                        "token starting `{shown}` must be at least 16 characters with no whitespace"
+                    ),
+                ));
+            }
         }
         if !(1..=64).contains(&self.batch.parallel) {
             return Err(ConfigError::invalid(

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::profile::{PortSpecError, ProfileError};
 use crate::scan::AcquireError;
+use crate::store::StoreError;
 use crate::target::TargetError;
 
 /// What kind of failure this is; decides the HTTP status.
@@ -23,6 +24,7 @@ pub enum Kind {
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyRequests,
@@ -41,6 +43,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Methods for `Allow` (405).
     pub allow: Option<&'static str>,
+    /// `WWW-Authenticate` of a 401, when not plain `Bearer` (the dashboard asks for Basic).
+    pub challenge: Option<&'static str>,
 }
 
 /// `Retry-After` when every scan slot is busy: about one quick scan.
@@ -61,6 +65,7 @@ impl ApiError {
             field: None,
             retry_after: None,
             allow: None,
+            challenge: None,
         }
     }
 
@@ -102,6 +107,79 @@ impl ApiError {
             "unauthorized",
             "a valid API token is required: send `Authorization: Bearer <token>`",
         )
+    }
+
+    /// A browser's 401: `WWW-Authenticate: Basic` makes it ask for the token as a password.
+    pub fn unauthorized_browser() -> Self {
+        let mut e = Self::unauthorized();
+        e.message = "a valid API token is required: give it as the password (any user name), \
+                     or send `Authorization: Bearer <token>`"
+            .into();
+        e.challenge = Some("Basic realm=\"security-scanner\", charset=\"UTF-8\"");
+        e
+    }
+
+    /// A valid read-only token on a route that changes something.
+    pub fn insufficient_scope() -> Self {
+        Self::new(
+            Kind::Forbidden,
+            "insufficient_scope",
+            "this token may only read; scans and alert actions need a token from api.tokens",
+        )
+    }
+
+    /// A state-changing request sent by another site's page (cross-site request forgery).
+    pub fn cross_site() -> Self {
+        Self::new(
+            Kind::Forbidden,
+            "cross_site_request",
+            "cross-site requests may not change anything; use the dashboard or an API client",
+        )
+    }
+
+    /// A store failure: unknown ids are 404, a refused alert transition 409, a busy or
+    /// not-yet-migrated database 503; anything else is a 500 whose details only the log sees.
+    pub fn from_store(e: &StoreError) -> Self {
+        match e {
+            StoreError::NotFound(id) => Self::new(
+                Kind::NotFound,
+                "snapshot_not_found",
+                format!("snapshot {id} does not exist; GET /api/snapshots lists them"),
+            ),
+            StoreError::AlertNotFound(id) => Self::new(
+                Kind::NotFound,
+                "alert_not_found",
+                format!("alert {id} does not exist; GET /api/alerts lists them"),
+            ),
+            StoreError::AlertTransition { .. } => {
+                Self::new(Kind::Conflict, "alert_transition", e.to_string())
+            }
+            StoreError::NoteTooLong { .. } => {
+                Self::bad_request("note_too_long", e.to_string()).with_field("note")
+            }
+            StoreError::Busy { .. } => Self::new(
+                Kind::Unavailable,
+                "database_busy",
+                "the scan database is busy; retry shortly",
+            )
+            .with_retry_after(Duration::from_secs(1)),
+            StoreError::TooOld { .. } | StoreError::TooNew { .. } => Self::new(
+                Kind::Unavailable,
+                "database_unavailable",
+                match e {
+                    StoreError::TooOld { .. } => {
+                        "the scan database has an older schema: run daily_scan once to migrate it"
+                    }
+                    _ => "the scan database was written by a newer version: upgrade api_server",
+                },
+            )
+            .with_retry_after(Duration::from_secs(30)),
+            _ => {
+                let mut internal = Self::internal();
+                internal.message = e.to_string();
+                internal
+            }
+        }
     }
 
     pub fn internal() -> Self {
@@ -170,6 +248,7 @@ impl ApiError {
             Kind::Forbidden => 403,
             Kind::NotFound => 404,
             Kind::MethodNotAllowed => 405,
+            Kind::Conflict => 409,
             Kind::PayloadTooLarge => 413,
             Kind::UnsupportedMediaType => 415,
             Kind::TooManyRequests => 429,
@@ -201,7 +280,8 @@ impl ApiError {
             response = response.with_unique_header("Allow", allow);
         }
         if self.kind == Kind::Unauthorized {
-            response = response.with_unique_header("WWW-Authenticate", "Bearer");
+            let challenge = self.challenge.unwrap_or("Bearer");
+            response = response.with_unique_header("WWW-Authenticate", challenge);
         }
         response
     }

@@ -1,5 +1,7 @@
 //! `api_server`'s HTTP API (rouille): `POST /api/scan`, `GET /api/health`, `GET /api/profiles`,
-//! `GET /api/openapi.json` and `GET /metrics`, to the contract in `docs/ARCHITECTURE.md`.
+//! `GET /api/openapi.json` and `GET /metrics`, to the contract in `docs/ARCHITECTURE.md`; the
+//! read API over the `daily_scan` database (snapshots, deltas, trends, alerts) and the
+//! dashboard at `/`.
 //!
 //! Each request runs on its own thread ([`http`]), so a scan that blocks its thread never
 //! delays a health check; nmap work itself runs on the [`ScanEngine`]'s pool under the global
@@ -7,15 +9,19 @@
 //! request goes through [`handle`]: request id, panic guard, route pipeline, metrics, one
 //! access-log line.
 
+mod alerts;
 pub mod auth;
 pub mod body;
+mod dashboard;
 pub mod error;
 mod handlers;
 mod http;
 pub mod metrics;
 pub mod nmap_status;
 pub mod openapi;
+pub mod query;
 pub mod rate_limit;
+mod read;
 pub mod request;
 pub mod request_log;
 pub mod routes;
@@ -53,6 +59,9 @@ pub struct State {
     nmap: Arc<NmapProbe>,
     engine: ScanEngine,
     in_flight: Arc<AtomicUsize>,
+    /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
+    database: std::path::PathBuf,
+    delta_config: crate::delta::DeltaConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,13 +94,15 @@ impl State {
         Ok(State {
             started: Instant::now(),
             ids: request_log::RequestIds::default(),
-            tokens: auth::Tokens::new(&config.api.tokens),
+            tokens: auth::Tokens::with_scopes(&config.api.tokens, &config.api.read_tokens),
             limiter: rate_limit::RateLimiter::new(config.api.rate_limit_per_minute),
             rate_limit_per_minute: config.api.rate_limit_per_minute,
             metrics: Metrics::default(),
             nmap,
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            database: config.database_path(),
+            delta_config: config.delta_config(),
             rules,
         })
     }

@@ -1,19 +1,32 @@
 //! The route table and the request pipeline in front of every handler: route match (404/405),
-//! rate limit (429), token check (401), then the handler.
+//! rate limit (429), token check (401, 403 for a read-only token on a write route),
+//! cross-site check for write routes (403), then the handler.
 
 use rouille::{Request, Response};
 
+use super::auth::Scope;
 use super::error::{ApiError, Kind, json_response};
-use super::{State, handlers};
+use super::{State, alerts, dashboard, handlers, read};
 
 /// A handler gets the server state, the request and its id.
 pub type Handler = fn(&State, &Request) -> Result<Response, ApiError>;
 
+/// Who may call a route when tokens are configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Never needs a token.
+    Open,
+    /// Any token (`api.tokens` or `api.read_tokens`).
+    Read,
+    /// A token from `api.tokens`.
+    Write,
+}
+
 pub struct Route {
     pub method: &'static str,
+    /// The path; a `{id}` segment matches any single segment (the handler parses it).
     pub path: &'static str,
-    /// Needs a token when tokens are configured.
-    pub auth: bool,
+    pub access: Access,
     /// Counts against the per-client rate limit.
     pub rate_limited: bool,
     pub handler: Handler,
@@ -24,39 +37,116 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/api/scan",
-        auth: true,
+        access: Access::Write,
         rate_limited: true,
         handler: handlers::scan,
     },
     Route {
         method: "GET",
         path: "/api/health",
-        auth: false,
+        access: Access::Open,
         rate_limited: false,
         handler: handlers::health,
     },
     Route {
         method: "GET",
         path: "/api/profiles",
-        auth: true,
+        access: Access::Read,
         rate_limited: true,
         handler: handlers::profiles,
     },
     Route {
         method: "GET",
         path: "/api/openapi.json",
-        auth: true,
+        access: Access::Read,
         rate_limited: true,
         handler: handlers::openapi,
     },
     Route {
         method: "GET",
         path: "/metrics",
-        auth: false,
+        access: Access::Open,
         rate_limited: false,
         handler: handlers::metrics,
     },
+    Route {
+        method: "GET",
+        path: "/",
+        access: Access::Read,
+        rate_limited: true,
+        handler: dashboard::page,
+    },
+    Route {
+        method: "GET",
+        path: "/api/snapshots",
+        access: Access::Read,
+        rate_limited: true,
+        handler: read::snapshots,
+    },
+    Route {
+        method: "GET",
+        path: "/api/snapshots/{id}",
+        access: Access::Read,
+        rate_limited: true,
+        handler: read::snapshot,
+    },
+    Route {
+        method: "GET",
+        path: "/api/snapshots/{id}/delta",
+        access: Access::Read,
+        rate_limited: true,
+        handler: read::snapshot_delta,
+    },
+    Route {
+        method: "GET",
+        path: "/api/delta",
+        access: Access::Read,
+        rate_limited: true,
+        handler: read::delta,
+    },
+    Route {
+        method: "GET",
+        path: "/api/stats/trends",
+        access: Access::Read,
+        rate_limited: true,
+        handler: read::trends,
+    },
+    Route {
+        method: "GET",
+        path: "/api/alerts",
+        access: Access::Read,
+        rate_limited: true,
+        handler: alerts::list,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/{id}/ack",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::ack,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/{id}/ignore",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::ignore,
+    },
 ];
+
+/// Whether `url` (a path without query) matches `pattern`.
+pub fn matches(pattern: &str, url: &str) -> bool {
+    let mut p = pattern.split('/');
+    let mut u = url.split('/');
+    loop {
+        match (p.next(), u.next()) {
+            (None, None) => return true,
+            (Some("{id}"), Some(seg)) if !seg.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
 
 /// The label `/metrics` uses for requests that matched no route.
 pub const UNMATCHED: &str = "unmatched";
@@ -64,7 +154,7 @@ pub const UNMATCHED: &str = "unmatched";
 /// Runs the pipeline; returns the route label for metrics and the outcome.
 pub fn dispatch(state: &State, request: &Request) -> (&'static str, Result<Response, ApiError>) {
     let url = request.url();
-    let Some(route) = ROUTES.iter().find(|r| r.path == url) else {
+    let Some(route) = ROUTES.iter().find(|r| matches(r.path, &url)) else {
         return (UNMATCHED, Err(ApiError::not_found()));
     };
     let method = request.method();
@@ -99,10 +189,45 @@ fn run_route(state: &State, route: &Route, request: &Request) -> Result<Response
                 .with_retry_after(wait)
             })?;
     }
-    if route.auth && !state.tokens.accepts(request.header("Authorization")) {
-        return Err(ApiError::unauthorized());
+    if route.access != Access::Open {
+        let needed = match route.access {
+            Access::Write => Scope::Write,
+            _ => Scope::Read,
+        };
+        match state.tokens.scope(request.header("Authorization")) {
+            None if route.path == "/" => return Err(ApiError::unauthorized_browser()),
+            None => return Err(ApiError::unauthorized()),
+            Some(scope) if scope < needed => return Err(ApiError::insufficient_scope()),
+            Some(_) => {}
+        }
+    }
+    if route.method == "POST" && cross_site(request) {
+        return Err(ApiError::cross_site());
     }
     (route.handler)(state, request)
+}
+
+/// Whether a browser says this request comes from another site's page: `Sec-Fetch-Site`
+/// other than same-origin or none (typed by the user), or an `Origin` that is not this host.
+/// Browsers send both on cross-site POSTs, so a page elsewhere cannot act on alerts with the
+/// operator's browser credentials; API clients send neither.
+fn cross_site(request: &Request) -> bool {
+    if let Some(site) = request.header("Sec-Fetch-Site")
+        && !matches!(site.trim(), "same-origin" | "none")
+    {
+        return true;
+    }
+    match (request.header("Origin"), request.header("Host")) {
+        (None, _) => false,
+        (Some(origin), Some(host)) => {
+            let origin = origin.trim();
+            let bare = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            bare != Some(host.trim())
+        }
+        (Some(_), None) => true,
+    }
 }
 
 /// A 200 JSON response that caches nowhere (every answer here is about "now").

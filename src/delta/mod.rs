@@ -281,7 +281,8 @@ impl Summary {
 }
 
 impl DeltaStatus {
-    fn of(changes: &[Change]) -> DeltaStatus {
+    /// The status of a set of changes (also of the changes inside one `targets.txt` entry).
+    pub fn of(changes: &[Change]) -> DeltaStatus {
         let alarming = |c: &Change| {
             c.kind == ChangeKind::PortOpened
                 && (c.severity >= Severity::High || c.port.as_ref().is_some_and(|p| p.unexpected))

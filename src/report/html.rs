@@ -1,12 +1,16 @@
-//! `report.html`: one self-contained page (inline CSS and SVG, no scripts, no fetches).
+//! The one HTML template of the project: the page frame, the stylesheet and the fragments
+//! (score card, change counts, colour-coded changes table, not-compared table, history chart
+//! and timeline, open ports) that both `report.html` ([`report`]) and the `api_server`
+//! dashboard ([`dashboard`]) are assembled from.
 //!
-//! The page is assembled from functions that each return one HTML fragment (score card,
-//! changes table, not-compared table, history chart, open ports), so a later dashboard can
-//! reuse them. Every string that came from a scan (banners, hostnames, targets, errors) goes
-//! through [`escape`]: the scanned network is attacker-controlled. A Content-Security-Policy
-//! forbids every load, so even a missed escape could not fetch anything or run a script.
+//! Every string that came from a scan (banners, hostnames, targets, errors) goes through
+//! [`escape`]: the scanned network is attacker-controlled. A Content-Security-Policy forbids
+//! every load and every script but the page's own (the dashboard's few lines, allowed by
+//! hash), so even a missed escape could not fetch anything or run a script.
 
 use std::fmt::Write as _;
+
+use sha2::Digest as _;
 
 use crate::batch::history::TimelineRow;
 use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, NotCompared, Score, Severity};
@@ -82,55 +86,92 @@ tr.changed td:first-child { border-left:4px solid var(--changed); }
 .chart { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px; }
 .chart svg { display:block; width:100%; height:auto; }
 footer { color:var(--muted); margin-top:32px; font-size:12px; }
+.top { display:flex; justify-content:space-between; align-items:flex-start; gap:16px; flex-wrap:wrap; }
+.exports a, .links a { color:#0969da; text-decoration:none; margin-left:10px; }
+.exports { font-size:13px; }
+.alerts-card { display:grid; grid-template-columns:repeat(2, auto); gap:4px 18px; align-content:center; }
+.alerts-card .big { font-size:34px; font-weight:700; line-height:1; grid-column:1 / -1; }
+.filters { display:flex; gap:10px; align-items:center; flex-wrap:wrap; margin:0 0 12px; }
+.filters label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.03em; }
+.filters select, .filters input, .filters button { font:inherit; padding:4px 8px; border:1px solid var(--line);
+  border-radius:6px; background:var(--card); }
+.filters button { background:#1f2328; color:#fff; border-color:#1f2328; cursor:pointer; }
+.entries { display:grid; grid-template-columns:repeat(auto-fill, minmax(260px, 1fr)); gap:12px; }
+.entry { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px;
+  border-top:5px solid var(--line); }
+.entry.status-critical { border-top-color:var(--critical); }
+.entry.status-changes { border-top-color:#9a6700; } .entry.status-stable { border-top-color:#1a7f37; }
+.entry .name { font-weight:600; word-break:break-all; }
+.entry .row { display:flex; align-items:baseline; gap:10px; margin:6px 0; }
+.entry .num { font-size:30px; font-weight:700; line-height:1; }
+.entry.status-critical, .entry.status-changes, .entry.status-stable { background-image:none; }
+.badges { display:flex; gap:6px; flex-wrap:wrap; margin-top:6px; }
+.badge { display:inline-block; padding:1px 8px; border-radius:999px; font-size:12px; font-weight:600;
+  border:1px solid var(--line); color:var(--muted); }
+.badge.new { color:var(--new); border-color:var(--new); background:#dafbe1; }
+.badge.removed { color:var(--removed); border-color:var(--removed); background:#ffebe9; }
+.badge.changed { color:var(--changed); border-color:var(--changed); background:#fff8c5; }
+button.act { font:inherit; font-size:12px; padding:2px 10px; border-radius:6px; border:1px solid var(--line);
+  background:var(--card); cursor:pointer; margin-right:4px; }
+button.act.ack { border-color:#1a7f37; color:#1a7f37; } button.act.ignore { color:var(--muted); }
+.state { font-weight:600; } .state-open { color:var(--critical); } .state-actioned { color:#1a7f37; }
+.state-ignored { color:var(--muted); }
 "#;
 
 /// The whole document around `body`.
 pub fn page(title: &str, body: &str) -> String {
+    page_with_script(title, body, None)
+}
+
+/// The whole document around `body`, with `script` (plain JavaScript) inline at the end; the
+/// Content-Security-Policy lets only that exact script run (by its hash).
+pub fn page_with_script(title: &str, body: &str, script: Option<&str>) -> String {
+    let script_tag = script.map_or(String::new(), |js| format!("<script>{js}</script>\n"));
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; img-src data:\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n\
-         </body>\n</html>\n",
+         {script_tag}</body>\n</html>\n",
+        content_security_policy(script),
         escape(title)
     )
 }
 
-/// Title line and what the run was.
-pub fn heading(snapshot: &Snapshot, delta: &Delta) -> String {
-    let id = snapshot
-        .id
-        .map_or_else(|| "not saved".to_string(), |id| format!("snapshot {id}"));
-    let compared = match (&delta.from, &delta.note) {
-        (_, Some(note)) => escape(note),
-        (Some(from), None) => {
-            let what = match (from.snapshot, &from.file) {
-                (Some(id), _) => format!("snapshot {id}"),
-                (None, Some(file)) => escape(file),
-                (None, None) => "an earlier scan".to_string(),
-            };
-            format!(
-                "compared with {what} of {}",
-                escape(&super::text::time(from.started_at))
-            )
-        }
-        (None, None) => String::new(),
-    };
-    format!(
-        "<h1>Network scan report</h1>\n<p class=\"meta\">{} &middot; profile <b>{}</b> &middot; \
-         started {} &middot; {} targets, {} hosts up, {} open ports &middot; {}</p>\n",
-        escape(&id),
-        escape(&snapshot.profile),
-        escape(&super::text::time(snapshot.started_at)),
-        snapshot.targets.len(),
-        snapshot.hosts_up(),
-        snapshot.open_ports(),
-        compared
-    )
+/// The Content-Security-Policy of a page: nothing loads from anywhere; without `script` no
+/// script runs at all, with it only that script (by SHA-256), which may call this server.
+pub fn content_security_policy(script: Option<&str>) -> String {
+    const BASE: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+    match script {
+        None => BASE.to_string(),
+        Some(js) => format!(
+            "{BASE}; script-src 'sha256-{}'; connect-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'",
+            base64(&sha2::Sha256::digest(js.as_bytes()))
+        ),
+    }
 }
 
-fn band_class(band: Option<Band>) -> &'static str {
+/// Standard base64 with padding (RFC 4648), for the CSP script hash.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn band_class(band: Option<Band>) -> &'static str {
     band.map_or("band-none", |b| match b {
         Band::Excellent => "band-Excellent",
         Band::Good => "band-Good",
@@ -184,7 +225,7 @@ fn kind_class(kind: ChangeKind) -> (&'static str, &'static str) {
     }
 }
 
-fn severity_badge(s: Severity) -> String {
+pub(crate) fn severity_badge(s: Severity) -> String {
     format!("<span class=\"sev sev-{0}\">{0}</span>", s.as_str())
 }
 
@@ -335,48 +376,13 @@ pub fn open_ports_table(snapshot: &Snapshot) -> String {
     )
 }
 
-/// The whole `report.html` of a snapshot and its delta; `timeline` feeds the history chart.
-pub fn run_report(snapshot: &Snapshot, delta: &Delta, timeline: &[TimelineRow]) -> String {
-    let mut body = heading(snapshot, delta);
-    body.push_str("<div class=\"cards\">\n");
-    body.push_str(&score_card(&delta.score, delta.status));
-    body.push_str(&summary_card(delta));
-    body.push_str("</div>\n");
-    if let Some(note) = &delta.note {
-        let _ = writeln!(
-            body,
-            "<h2>Comparison</h2>\n<p class=\"note\">{}</p>",
-            escape(note)
-        );
-    }
-    body.push_str("<h2>Changes</h2>\n");
-    body.push_str(&changes_table(&delta.changes));
-    body.push_str("<h2>Not compared</h2>\n");
-    body.push_str(&not_compared_table(&delta.not_compared, snapshot));
-    body.push_str("<h2>History</h2>\n");
-    body.push_str(&history_chart(timeline));
-    if delta.score.entries.len() > 1 {
-        body.push_str("<h2>Score by targets.txt entry</h2>\n");
-        body.push_str(&entry_scores_table(&delta.score));
-    }
-    body.push_str("<h2>Open ports now</h2>\n");
-    body.push_str(&open_ports_table(snapshot));
-    let _ = writeln!(
-        body,
-        "<footer>daily_scan {} &middot; nmap {} &middot; <span class=\"mono\">{}</span></footer>",
-        env!("CARGO_PKG_VERSION"),
-        escape(&snapshot.nmap_version),
-        escape(&snapshot.nmap_args)
-    );
-    let title = match snapshot.id {
-        Some(id) => format!("Scan report: snapshot {id} ({})", snapshot.profile),
-        None => format!("Scan report ({})", snapshot.profile),
-    };
-    page(&title, &body)
-}
-
 mod chart;
+pub mod dashboard;
+mod report;
+mod timeline;
 pub use chart::history_chart;
+pub use report::{heading, run_report};
+pub use timeline::timeline_table;
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@
 //! text): storing them costs little and keeps `report [ID]` as rich as the run that made it.
 
 mod alerts;
+mod latest;
 mod rows;
 mod schema;
 

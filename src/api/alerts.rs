@@ -1,0 +1,159 @@
+//! `GET /api/alerts` and the operator's actions on an alert (`ack`, `ignore`).
+//!
+//! Actions open the database read-write for one statement; the store checks and changes the
+//! status in that one statement, so two operators acting at once cannot both succeed.
+
+use rouille::{Request, Response};
+use serde::Serialize;
+
+use super::State;
+use super::body;
+use super::error::ApiError;
+use super::query::{Format, Query, path_id};
+use super::read::{DEFAULT_LIMIT, MAX_LIMIT, csv_response, open_store, with_next};
+use super::routes::ok_json;
+use crate::delta::Severity;
+use crate::report::csv::write_record;
+use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
+
+#[derive(Serialize)]
+struct AlertPage {
+    alerts: Vec<Alert>,
+    /// Pass as `before` for the next (older) page; `null` on the last page.
+    next_before: Option<i64>,
+}
+
+const HEADER: [&str; 13] = [
+    "id",
+    "kind",
+    "severity",
+    "status",
+    "ip",
+    "protocol",
+    "port",
+    "message",
+    "first_snapshot",
+    "last_snapshot",
+    "created_at",
+    "updated_at",
+    "note",
+];
+
+/// `GET /api/alerts?status=&severity=&min_severity=&limit=&before=&format=`: newest first.
+pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
+    let q = Query::parse(
+        request,
+        &["status", "severity", "min_severity", "limit", "before", "format"],
+    )?;
+    let limit = q.number("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let filter = AlertFilter {
+        status: q.parsed::<AlertStatus>("status")?,
+        severity: q.parsed::<Severity>("severity")?,
+        min_severity: q.parsed::<Severity>("min_severity")?,
+        limit: Some(limit as usize + 1),
+        before_id: q.id("before")?,
+    };
+    let format = q.format()?;
+    let mut alerts = match open_store(state)? {
+        Some(store) => store
+            .list_alerts(&filter)
+            .map_err(|e| ApiError::from_store(&e))?,
+        None => Vec::new(),
+    };
+    let next = (alerts.len() > limit as usize)
+        .then(|| {
+            alerts.truncate(limit as usize);
+            alerts.last().map(|a| a.id)
+        })
+        .flatten();
+    let response = match format {
+        Format::Json => ok_json(&AlertPage {
+            alerts,
+            next_before: next,
+        }),
+        Format::Csv => csv_response("alerts.csv", |w| {
+            write_record(w, &HEADER)?;
+            for a in &alerts {
+                write_record(w, &row(a))?;
+            }
+            Ok(())
+        }),
+    };
+    Ok(with_next(response, "/api/alerts", limit, next, format))
+}
+
+fn row(a: &Alert) -> [String; 13] {
+    [
+        a.id.to_string(),
+        a.kind.as_str().to_string(),
+        a.severity.as_str().to_string(),
+        a.status.as_str().to_string(),
+        a.ip.clone(),
+        a.protocol.clone().unwrap_or_default(),
+        a.port.map(|p| p.to_string()).unwrap_or_default(),
+        a.message.clone(),
+        a.first_snapshot.to_string(),
+        a.last_snapshot.to_string(),
+        a.created_at.to_string(),
+        a.updated_at.to_string(),
+        a.note.clone().unwrap_or_default(),
+    ]
+}
+
+/// `POST /api/alerts/{id}/ack`: open → actioned. Optional body `{"note": "..."}`.
+pub fn ack(state: &State, request: &Request) -> Result<Response, ApiError> {
+    act(state, request, |store, id, note| store.ack_alert(id, note))
+}
+
+/// `POST /api/alerts/{id}/ignore`: open or actioned → ignored. Optional body `{"note": "..."}`.
+pub fn ignore(state: &State, request: &Request) -> Result<Response, ApiError> {
+    act(state, request, |store, id, note| store.ignore_alert(id, note))
+}
+
+fn act(
+    state: &State,
+    request: &Request,
+    action: impl FnOnce(&mut Store, i64, Option<&str>) -> Result<Alert, StoreError>,
+) -> Result<Response, ApiError> {
+    let id = path_id(request, 2, "alert")?;
+    Query::parse(request, &[])?;
+    let note = note_of(request)?;
+    if !state.database.is_file() {
+        return Err(ApiError::from_store(&StoreError::AlertNotFound(id)));
+    }
+    let mut store = Store::open(&state.database).map_err(|e| ApiError::from_store(&e))?;
+    let alert = action(&mut store, id, note.as_deref()).map_err(|e| ApiError::from_store(&e))?;
+    Ok(ok_json(&alert))
+}
+
+/// The optional `{"note": "..."}` body; no body (or an empty one) means no note.
+fn note_of(request: &Request) -> Result<Option<String>, ApiError> {
+    let declared_empty = request
+        .header("Content-Length")
+        .is_none_or(|l| l.trim() == "0");
+    if declared_empty && request.header("Transfer-Encoding").is_none() {
+        return Ok(None);
+    }
+    let value = body::read_json(request)?;
+    let Some(object) = value.as_object() else {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the body must be a JSON object such as {\"note\": \"patched\"}",
+        ));
+    };
+    if let Some(unknown) = object.keys().find(|k| *k != "note") {
+        let shown: String = unknown.chars().take(40).collect();
+        return Err(ApiError::bad_request(
+            "unknown_field",
+            format!("unknown field {shown:?}; the body may only have \"note\""),
+        )
+        .with_field(shown));
+    }
+    match object.get("note") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(
+            ApiError::bad_request("invalid_type", "note must be a string").with_field("note"),
+        ),
+    }
+}

@@ -1,0 +1,102 @@
+//! `GET /`: the dashboard, rendered on the server from the database (see
+//! [`crate::report::html::dashboard`]). Filters come as query parameters of a plain form:
+//! `status`, `band`, `sort`, `q`.
+
+use rouille::{Request, Response};
+
+use super::State;
+use super::error::ApiError;
+use super::query::Query;
+use super::read::{compute_delta, open_store};
+use crate::batch::history::timeline;
+use crate::delta::DeltaStatus;
+use crate::report::html::{content_security_policy, dashboard};
+use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
+
+/// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
+const MAX_PROFILES: usize = 20;
+const MAX_ALERT_ROWS: usize = 100;
+const MAX_ALERTS_COUNTED: usize = 10_000;
+const HISTORY_POINTS: usize = 30;
+/// Longest search text kept.
+const MAX_SEARCH_CHARS: usize = 200;
+
+pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
+    let q = Query::parse(request, &["status", "band", "sort", "q"])?;
+    let filter = dashboard::CardFilter {
+        status: match q.choice("status", &["critical", "changes", "stable"])? {
+            Some("critical") => Some(DeltaStatus::Critical),
+            Some("changes") => Some(DeltaStatus::Changes),
+            Some(_) => Some(DeltaStatus::Stable),
+            None => None,
+        },
+        band: q
+            .choice("band", &dashboard::BandFilter::NAMES)?
+            .and_then(dashboard::BandFilter::parse),
+        sort: q
+            .choice("sort", &dashboard::Sort::NAMES)?
+            .and_then(dashboard::Sort::parse)
+            .unwrap_or_default(),
+        search: q
+            .get("q")
+            .unwrap_or("")
+            .chars()
+            .take(MAX_SEARCH_CHARS)
+            .collect(),
+    };
+    let html = match open_store(state)? {
+        Some(store) => render(state, &store, &filter).map_err(|e| ApiError::from_store(&e))?,
+        None => dashboard::render(&dashboard::Dashboard {
+            states: &[],
+            timeline: &[],
+            alerts: &[],
+            open_alerts: 0,
+            filter: &filter,
+        }),
+    };
+    Ok(
+        Response::from_data("text/html; charset=utf-8", html)
+            .with_unique_header(
+                "Content-Security-Policy",
+                content_security_policy(Some(dashboard::SCRIPT)),
+            )
+            .with_unique_header("X-Frame-Options", "DENY")
+            .with_unique_header("X-Content-Type-Options", "nosniff")
+            .with_unique_header("Referrer-Policy", "no-referrer")
+            .with_no_cache(),
+    )
+}
+
+fn render(
+    state: &State,
+    store: &Store,
+    filter: &dashboard::CardFilter,
+) -> Result<String, StoreError> {
+    let cfg = &state.delta_config;
+    let mut states = Vec::new();
+    for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
+        let previous = store.previous_snapshot_id(id)?;
+        let delta = compute_delta(store, previous, id, cfg)?;
+        let snapshot = store.load_snapshot_for_comparison(id)?;
+        states.push(dashboard::ProfileState { snapshot, delta });
+    }
+    let history = match states.first() {
+        Some(s) => timeline(store, HISTORY_POINTS, Some(&s.snapshot.profile), None, cfg)?,
+        None => Vec::new(),
+    };
+    let mut alerts = store.list_alerts(&AlertFilter {
+        status: Some(AlertStatus::Open),
+        limit: Some(MAX_ALERTS_COUNTED),
+        ..AlertFilter::default()
+    })?;
+    let open_alerts = alerts.len();
+    alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.id.cmp(&a.id)));
+    alerts.truncate(MAX_ALERT_ROWS);
+    Ok(dashboard::render(&dashboard::Dashboard {
+        states: &states,
+        timeline: &history,
+        alerts: &alerts,
+        open_alerts,
+        filter,
+    }))
+}
