@@ -43,7 +43,14 @@ const HEADER: [&str; 13] = [
 pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
     let q = Query::parse(
         request,
-        &["status", "severity", "min_severity", "limit", "before", "format"],
+        &[
+            "status",
+            "severity",
+            "min_severity",
+            "limit",
+            "before",
+            "format",
+        ],
     )?;
     let limit = q.number("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let filter = AlertFilter {
@@ -107,7 +114,9 @@ pub fn ack(state: &State, request: &Request) -> Result<Response, ApiError> {
 
 /// `POST /api/alerts/{id}/ignore`: open or actioned → ignored. Optional body `{"note": "..."}`.
 pub fn ignore(state: &State, request: &Request) -> Result<Response, ApiError> {
-    act(state, request, |store, id, note| store.ignore_alert(id, note))
+    act(state, request, |store, id, note| {
+        store.ignore_alert(id, note)
+    })
 }
 
 fn act(
@@ -152,8 +161,12 @@ fn note_of(request: &Request) -> Result<Option<String>, ApiError> {
     match object.get("note") {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(
-            ApiError::bad_request("invalid_type", "note must be a string").with_field("note"),
-        ),
+        Some(_) => {
+            Err(ApiError::bad_request("invalid_type", "note must be a string").with_field("note"))
+        }
     }
 }
+
+#[cfg(test)]
+#[path = "alerts_tests.rs"]
+mod tests;

@@ -54,17 +54,15 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             filter: &filter,
         }),
     };
-    Ok(
-        Response::from_data("text/html; charset=utf-8", html)
-            .with_unique_header(
-                "Content-Security-Policy",
-                content_security_policy(Some(dashboard::SCRIPT)),
-            )
-            .with_unique_header("X-Frame-Options", "DENY")
-            .with_unique_header("X-Content-Type-Options", "nosniff")
-            .with_unique_header("Referrer-Policy", "no-referrer")
-            .with_no_cache(),
-    )
+    Ok(Response::from_data("text/html; charset=utf-8", html)
+        .with_unique_header(
+            "Content-Security-Policy",
+            content_security_policy(Some(dashboard::SCRIPT)),
+        )
+        .with_unique_header("X-Frame-Options", "DENY")
+        .with_unique_header("X-Content-Type-Options", "nosniff")
+        .with_unique_header("Referrer-Policy", "no-referrer")
+        .with_no_cache())
 }
 
 fn render(

@@ -21,7 +21,7 @@ pub mod nmap_status;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;
-mod read;
+pub(crate) mod read;
 pub mod request;
 pub mod request_log;
 pub mod routes;

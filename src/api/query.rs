@@ -24,7 +24,11 @@ impl Query {
     /// Parses the query string, refusing parameters not in `allowed` and repeated ones.
     pub fn parse(request: &Request, allowed: &[&str]) -> Result<Query, ApiError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for part in request.raw_query_string().split('&').filter(|p| !p.is_empty()) {
+        for part in request
+            .raw_query_string()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let name = decode(name);
             if !allowed.contains(&name.as_str()) {
@@ -83,9 +87,7 @@ impl Query {
 
     /// A snapshot or alert id (a positive whole number).
     pub fn id(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        Ok(self
-            .number(name, 1..=i64::MAX as u64)?
-            .map(|n| n as i64))
+        Ok(self.number(name, 1..=i64::MAX as u64)?.map(|n| n as i64))
     }
 
     /// A required id.
@@ -173,7 +175,11 @@ fn decode(text: &str) -> String {
 /// router matched `{id}` there, so anything but a positive number is a 404 of that id.
 pub fn path_id(request: &Request, index: usize, what: &'static str) -> Result<i64, ApiError> {
     let url = request.url();
-    let segment = url.trim_start_matches('/').split('/').nth(index).unwrap_or("");
+    let segment = url
+        .trim_start_matches('/')
+        .split('/')
+        .nth(index)
+        .unwrap_or("");
     segment
         .parse::<i64>()
         .ok()
@@ -208,15 +214,21 @@ mod tests {
         assert_eq!(q.get("q"), Some("a b c"));
         assert_eq!(q.id("before").unwrap(), None);
         let e = query("limt=5", &["limit"]).unwrap_err();
-        assert_eq!((e.code, e.field.as_deref()), ("unknown_parameter", Some("limt")));
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("unknown_parameter", Some("limt"))
+        );
         let e = query("limit=1&limit=2", &["limit"]).unwrap_err();
         assert_eq!(e.code, "invalid_parameter");
     }
 
     #[test]
     fn bad_values_name_the_parameter() {
-        let q = query("limit=0&days=x&format=xml&id=-3&pct=%zz", &["limit", "days", "format", "id", "pct"])
-            .unwrap();
+        let q = query(
+            "limit=0&days=x&format=xml&id=-3&pct=%zz",
+            &["limit", "days", "format", "id", "pct"],
+        )
+        .unwrap();
         for e in [
             q.number("limit", 1..=10).unwrap_err(),
             q.number("days", 1..=10).unwrap_err(),
@@ -237,9 +249,17 @@ mod tests {
     fn path_ids_must_be_positive_numbers() {
         let r = Request::fake_http("GET", "/api/snapshots/12/delta", vec![], vec![]);
         assert_eq!(path_id(&r, 2, "snapshot").unwrap(), 12);
-        for bad in ["/api/snapshots/0", "/api/snapshots/x", "/api/snapshots/99999999999999999999"] {
+        for bad in [
+            "/api/snapshots/0",
+            "/api/snapshots/x",
+            "/api/snapshots/99999999999999999999",
+        ] {
             let r = Request::fake_http("GET", bad, vec![], vec![]);
-            assert_eq!(path_id(&r, 2, "snapshot").unwrap_err().status(), 404, "{bad}");
+            assert_eq!(
+                path_id(&r, 2, "snapshot").unwrap_err().status(),
+                404,
+                "{bad}"
+            );
         }
     }
 }

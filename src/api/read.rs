@@ -40,22 +40,38 @@ fn store_err(e: StoreError) -> ApiError {
 }
 
 /// A CSV response (RFC 4180, UTF-8) that names a file for browsers.
-pub(super) fn csv_response(name: &str, write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Response {
+pub(super) fn csv_response(
+    name: &str,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> Response {
     let mut bytes = Vec::new();
     if let Err(e) = write(&mut bytes) {
         log::error!("cannot write CSV into memory: {e}");
     }
     Response::from_data("text/csv; charset=utf-8", bytes)
-        .with_unique_header("Content-Disposition", format!("inline; filename=\"{name}\""))
+        .with_unique_header(
+            "Content-Disposition",
+            format!("inline; filename=\"{name}\""),
+        )
         .with_no_cache()
 }
 
 /// `Link: <...>; rel="next"` for a list with more rows.
-pub(super) fn with_next(response: Response, path: &str, limit: u64, next: Option<i64>, format: Format) -> Response {
+pub(super) fn with_next(
+    response: Response,
+    path: &str,
+    limit: u64,
+    next: Option<i64>,
+    format: Format,
+) -> Response {
     match next {
         None => response,
         Some(id) => {
-            let csv = if format == Format::Csv { "&format=csv" } else { "" };
+            let csv = if format == Format::Csv {
+                "&format=csv"
+            } else {
+                ""
+            };
             response.with_unique_header(
                 "Link",
                 format!("<{path}?limit={limit}&before={id}{csv}>; rel=\"next\""),
@@ -190,7 +206,11 @@ pub fn delta(state: &State, request: &Request) -> Result<Response, ApiError> {
             .map_err(|e| store_err(e).with_field(field))?;
     }
     let delta = compute_delta(&store, Some(from), to, &state.delta_config).map_err(store_err)?;
-    Ok(delta_response(&delta, format, &format!("delta-{from}-{to}.csv")))
+    Ok(delta_response(
+        &delta,
+        format,
+        &format!("delta-{from}-{to}.csv"),
+    ))
 }
 
 #[derive(Serialize)]
@@ -253,3 +273,7 @@ pub fn trends(state: &State, request: &Request) -> Result<Response, ApiError> {
         Format::Csv => csv_response("trends.csv", |w| timeline_report::csv(w, &rows)),
     })
 }
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+pub(crate) mod tests;

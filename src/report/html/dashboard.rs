@@ -142,7 +142,11 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                 .filter(|t| t.entry == score.entry)
                 .collect();
             let covered = |ip: Option<IpAddr>| {
-                ip.is_some_and(|ip| targets.iter().any(|t| t.covers.iter().any(|n| n.contains(&ip))))
+                ip.is_some_and(|ip| {
+                    targets
+                        .iter()
+                        .any(|t| t.covers.iter().any(|n| n.contains(&ip)))
+                })
             };
             let changes: Vec<Change> = delta
                 .changes
@@ -357,13 +361,22 @@ fn header(latest: Option<&ProfileState>) -> String {
 
 fn alerts_card(alerts: &[Alert], open: usize) -> String {
     let mut by_severity = String::new();
-    for sev in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
+    for sev in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ] {
         let n = alerts.iter().filter(|a| a.severity == sev).count();
         if n > 0 {
             let _ = write!(by_severity, "<div>{} <b>{n}</b></div>", severity_badge(sev));
         }
     }
-    let class = if open == 0 { "band-Excellent" } else { "band-Critical" };
+    let class = if open == 0 {
+        "band-Excellent"
+    } else {
+        "band-Critical"
+    };
     format!(
         "<div class=\"card alerts-card\"><div class=\"big {class}\">{open}</div>\
          <div class=\"meta\" style=\"grid-column:1 / -1\">open alerts \
@@ -373,7 +386,9 @@ fn alerts_card(alerts: &[Alert], open: usize) -> String {
 
 fn filter_form(f: &CardFilter) -> String {
     let select = |name: &str, label: &str, options: &[(&str, &str)], chosen: &str| {
-        let mut out = format!("<label for=\"f-{name}\">{label}</label><select id=\"f-{name}\" name=\"{name}\">");
+        let mut out = format!(
+            "<label for=\"f-{name}\">{label}</label><select id=\"f-{name}\" name=\"{name}\">"
+        );
         for (value, text) in options {
             let sel = if *value == chosen { " selected" } else { "" };
             let _ = write!(out, "<option value=\"{value}\"{sel}>{text}</option>");
@@ -395,7 +410,12 @@ fn filter_form(f: &CardFilter) -> String {
         select(
             "status",
             "Status",
-            &[("", "all"), ("critical", "critical"), ("changes", "changes"), ("stable", "stable")],
+            &[
+                ("", "all"),
+                ("critical", "critical"),
+                ("changes", "changes"),
+                ("stable", "stable")
+            ],
             status
         ),
         select(
@@ -414,7 +434,11 @@ fn filter_form(f: &CardFilter) -> String {
         select(
             "sort",
             "Sort",
-            &[("score", "worst score first"), ("recent", "recent"), ("oldest", "oldest")],
+            &[
+                ("score", "worst score first"),
+                ("recent", "recent"),
+                ("oldest", "oldest")
+            ],
             f.sort.as_str()
         ),
         escape(&f.search)
@@ -437,16 +461,40 @@ fn cards_html(cards: &[EntryCard]) -> String {
                 let _ = write!(badges, "<span class=\"badge {class}\">{text}</span>");
             }
         };
-        badge(c.ports_opened, "new", &format!("+{} new port{}", c.ports_opened, plural(c.ports_opened)));
-        badge(c.ports_closed, "removed", &format!("−{} closed", c.ports_closed));
+        badge(
+            c.ports_opened,
+            "new",
+            &format!("+{} new port{}", c.ports_opened, plural(c.ports_opened)),
+        );
+        badge(
+            c.ports_closed,
+            "removed",
+            &format!("−{} closed", c.ports_closed),
+        );
         badge(
             c.services_changed,
             "changed",
-            &format!("~{} service change{}", c.services_changed, plural(c.services_changed)),
+            &format!(
+                "~{} service change{}",
+                c.services_changed,
+                plural(c.services_changed)
+            ),
         );
-        badge(c.new_hosts, "new", &format!("+{} host{}", c.new_hosts, plural(c.new_hosts)));
-        badge(c.gone_hosts, "removed", &format!("−{} host{}", c.gone_hosts, plural(c.gone_hosts)));
-        badge(c.not_compared, "", &format!("{} not compared", c.not_compared));
+        badge(
+            c.new_hosts,
+            "new",
+            &format!("+{} host{}", c.new_hosts, plural(c.new_hosts)),
+        );
+        badge(
+            c.gone_hosts,
+            "removed",
+            &format!("−{} host{}", c.gone_hosts, plural(c.gone_hosts)),
+        );
+        badge(
+            c.not_compared,
+            "",
+            &format!("{} not compared", c.not_compared),
+        );
         if badges.is_empty() {
             badges.push_str("<span class=\"badge\">no changes</span>");
         }
@@ -492,7 +540,9 @@ fn alerts_table(alerts: &[Alert], open: usize) -> String {
                 "<button class=\"act ack\" data-act=\"ack\">Ack</button>\
                  <button class=\"act ignore\" data-act=\"ignore\">Ignore</button>"
             }
-            AlertStatus::Actioned => "<button class=\"act ignore\" data-act=\"ignore\">Ignore</button>",
+            AlertStatus::Actioned => {
+                "<button class=\"act ignore\" data-act=\"ignore\">Ignore</button>"
+            }
             _ => "",
         };
         let _ = writeln!(

@@ -77,4 +77,3 @@ pub fn run_report(snapshot: &Snapshot, delta: &Delta, timeline: &[TimelineRow]) 
     };
     page(&title, &body)
 }
-
