@@ -14,11 +14,12 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
-# The report test renders report.html in headless Chromium (Debian's `chromium` package).
+# The report test renders report.html in headless Chromium (Debian's `chromium` package); the
+# dashboard test drives it through chromedriver (`chromium-driver`, same version).
 ensure_chromium() {
-  command -v chromium >/dev/null 2>&1 && return 0
-  echo "==> chromium not found: installing it with apt (the report.html rendering test needs it)" >&2
-  apt_install chromium
+  command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && return 0
+  echo "==> chromium or chromedriver not found: installing them with apt (the report.html and dashboard browser tests need them)" >&2
+  apt_install chromium chromium-driver
 }
 
 ensure_nmap() {

@@ -87,8 +87,15 @@ tr.changed td:first-child { border-left:4px solid var(--changed); }
 .chart svg { display:block; width:100%; height:auto; }
 footer { color:var(--muted); margin-top:32px; font-size:12px; }
 .top { display:flex; justify-content:space-between; align-items:flex-start; gap:16px; flex-wrap:wrap; }
-.exports a, .links a { color:#0969da; text-decoration:none; margin-left:10px; }
-.exports { font-size:13px; }
+.exports a { color:#0969da; text-decoration:none; margin-left:4px; }
+.exports { font-size:13px; color:var(--muted); margin-top:6px; }
+.exports .sep { color:var(--line); margin:0 8px; }
+.headline { border-radius:10px; padding:12px 18px; margin:0 0 16px; font-size:15px; border:1px solid; }
+.headline a { color:inherit; }
+.headline-critical { background:#ffebe9; border-color:#cf222e; color:#82071e; }
+.headline-changes { background:#fff8c5; border-color:#d4a72c; color:#4d2d00; }
+.headline-stable { background:#dafbe1; border-color:#1a7f37; color:#044f1e; }
+.small { font-size:12px; margin-top:6px; }
 .alerts-card { display:grid; grid-template-columns:repeat(2, auto); gap:4px 18px; align-content:center; }
 .alerts-card .big { font-size:34px; font-weight:700; line-height:1; grid-column:1 / -1; }
 .filters { display:flex; gap:10px; align-items:center; flex-wrap:wrap; margin:0 0 12px; }

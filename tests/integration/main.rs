@@ -16,3 +16,5 @@ mod batch_report;
 mod parse_cmd;
 mod runner;
 mod support;
+mod web_api;
+mod web_browser;

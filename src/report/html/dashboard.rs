@@ -264,6 +264,7 @@ pub fn render(d: &Dashboard<'_>) -> String {
         );
         return page_with_script("Network security dashboard", &body, None);
     };
+    body.push_str(&headline(latest, d.open_alerts));
     body.push_str("<div class=\"cards\">\n");
     body.push_str(&score_card(&latest.delta.score, latest.delta.status));
     body.push_str(&summary_card(&latest.delta));
@@ -325,6 +326,109 @@ pub fn render(d: &Dashboard<'_>) -> String {
     page_with_script("Network security dashboard", &body, Some(SCRIPT))
 }
 
+/// One sentence on the latest run, coloured by its status: what a reader needs first.
+fn headline(latest: &ProfileState, open_alerts: usize) -> String {
+    let delta = &latest.delta;
+    let since = match delta.from.as_ref().and_then(|f| f.snapshot) {
+        Some(id) => format!("since snapshot #{id}"),
+        None => String::new(),
+    };
+    let alerts = match open_alerts {
+        0 => "no open alerts".to_string(),
+        1 => "<a href=\"#alerts\">1 open alert</a>".to_string(),
+        n => format!("<a href=\"#alerts\">{n} open alerts</a>"),
+    };
+    let score = match (delta.score.overall, delta.score.band) {
+        (Some(n), Some(b)) => format!("score {n} ({})", b.as_str()),
+        _ => "no score (no target completed)".to_string(),
+    };
+    let (class, lead, detail) = match (delta.status, &delta.from) {
+        (_, None) => (
+            "stable",
+            "Baseline".to_string(),
+            "the first snapshot of this profile: nothing to compare with yet".to_string(),
+        ),
+        (DeltaStatus::Stable, Some(_)) => (
+            "stable",
+            "Stable".to_string(),
+            format!("nothing changed {since}"),
+        ),
+        (DeltaStatus::Changes, Some(_)) => (
+            "changes",
+            "Changes".to_string(),
+            format!("{} {since}, none critical", change_counts(&delta.summary)),
+        ),
+        (DeltaStatus::Critical, Some(_)) => {
+            let mut worst: Vec<&Change> = delta
+                .changes
+                .iter()
+                .filter(|c| c.kind == ChangeKind::PortOpened)
+                .collect();
+            worst.sort_by_key(|c| std::cmp::Reverse(c.severity));
+            let named: Vec<String> = worst
+                .iter()
+                .take(3)
+                .map(|c| match &c.port {
+                    Some(p) => format!(
+                        "<b>{}/{}</b> on <b>{}</b> ({})",
+                        p.port,
+                        escape(&p.protocol),
+                        escape(&c.ip),
+                        c.severity.as_str()
+                    ),
+                    None => escape(&c.ip),
+                })
+                .collect();
+            let more = worst.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            (
+                "critical",
+                "Critical change".to_string(),
+                format!(
+                    "opened {since}: {}{more} &middot; {}",
+                    named.join(", "),
+                    change_counts(&delta.summary)
+                ),
+            )
+        }
+    };
+    let not_compared = match delta.summary.not_compared {
+        0 => String::new(),
+        n => format!(" &middot; {n} target{} not compared", plural(n)),
+    };
+    format!(
+        "<div class=\"headline headline-{class}\"><b>{lead}</b>: {detail} &middot; {score} \
+         &middot; {alerts}{not_compared}</div>\n"
+    )
+}
+
+fn change_counts(s: &crate::delta::Summary) -> String {
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (s.ports_opened, "opened"),
+        (s.ports_closed, "closed"),
+        (s.services_changed, "changed"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} port{} {what}", plural(n)));
+        }
+    }
+    for (n, what) in [(s.new_hosts, "new"), (s.gone_hosts, "gone")] {
+        if n > 0 {
+            parts.push(format!("{n} host{} {what}", plural(n)));
+        }
+    }
+    if parts.is_empty() {
+        "no changes".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
 fn opt_id(id: Option<i64>) -> String {
     id.map_or_else(|| "?".to_string(), |i| i.to_string())
 }
@@ -345,17 +449,17 @@ fn header(latest: Option<&ProfileState>) -> String {
     };
     let exports = match latest.and_then(|s| s.snapshot.id) {
         Some(id) => format!(
-            "<nav class=\"exports\">Export: latest delta \
-             <a href=\"/api/snapshots/{id}/delta\">JSON</a><a href=\"/api/snapshots/{id}/delta?format=csv\">CSV</a>\
-             &middot; snapshots <a href=\"/api/snapshots\">JSON</a><a href=\"/api/snapshots?format=csv\">CSV</a>\
-             &middot; trends <a href=\"/api/stats/trends\">JSON</a><a href=\"/api/stats/trends?format=csv\">CSV</a>\
-             &middot; alerts <a href=\"/api/alerts?status=open\">JSON</a><a href=\"/api/alerts?status=open&amp;format=csv\">CSV</a></nav>"
+            "<nav class=\"exports\"><b>Export</b> latest delta \
+             <a href=\"/api/snapshots/{id}/delta\">JSON</a> <a href=\"/api/snapshots/{id}/delta?format=csv\">CSV</a>\
+             <span class=\"sep\">|</span>snapshots <a href=\"/api/snapshots\">JSON</a> <a href=\"/api/snapshots?format=csv\">CSV</a>\
+             <span class=\"sep\">|</span>trends <a href=\"/api/stats/trends\">JSON</a> <a href=\"/api/stats/trends?format=csv\">CSV</a>\
+             <span class=\"sep\">|</span>alerts <a href=\"/api/alerts?status=open\">JSON</a> <a href=\"/api/alerts?status=open&amp;format=csv\">CSV</a></nav>"
         ),
         None => String::new(),
     };
     format!(
-        "<div class=\"top\"><div><h1>Network security dashboard</h1>\n<p class=\"meta\">{meta}</p>\
-         </div>{exports}</div>\n"
+        "<div class=\"top\"><div><h1>Network security dashboard</h1>\n<p class=\"meta\" \
+         style=\"margin-bottom:4px\">{meta}</p>{exports}</div></div>\n"
     )
 }
 
@@ -504,13 +608,15 @@ fn cards_html(cards: &[EntryCard]) -> String {
              <div class=\"name mono\">{name}</div>\
              <div class=\"row\"><span class=\"num {cls}\">{num}</span><span class=\"band {cls}\">{band}</span>\
              <span class=\"status status-{st}\">{st}</span></div>\
-             <div class=\"meta\">{} hosts up &middot; {} open ports</div>\
+             <div class=\"meta\">{} host{} up &middot; {} open port{}</div>\
              <div class=\"badges\">{badges}</div>\
-             <div class=\"meta\" style=\"margin-top:6px;font-size:12px\">#{} &middot; {} &middot; {}</div></div>",
+             <div class=\"meta small\" title=\"profile {}\">snapshot #{} &middot; {}</div></div>",
             c.hosts_up,
+            plural(c.hosts_up),
             c.open_ports,
-            opt_id(c.snapshot),
+            plural(c.open_ports),
             escape(&c.profile),
+            opt_id(c.snapshot),
             escape(&crate::report::text::time(c.started_at)),
             st = c.status.as_str(),
             name = escape(&c.entry),

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each theme uses a different subset
 
 pub mod server;
+pub mod webdriver;
 
 use std::fs;
 use std::net::{Ipv4Addr, TcpListener};
