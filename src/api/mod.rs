@@ -19,6 +19,7 @@ mod http;
 pub mod metrics;
 pub mod nmap_status;
 pub mod openapi;
+mod openapi_read;
 pub mod query;
 pub mod rate_limit;
 pub(crate) mod read;

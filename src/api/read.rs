@@ -277,3 +277,7 @@ pub fn trends(state: &State, request: &Request) -> Result<Response, ApiError> {
 #[cfg(test)]
 #[path = "read_tests.rs"]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[path = "read_tests_db.rs"]
+mod tests_db;

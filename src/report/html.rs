@@ -386,8 +386,11 @@ pub fn open_ports_table(snapshot: &Snapshot) -> String {
     )
 }
 
+mod alerts_view;
+mod cards;
 mod chart;
 pub mod dashboard;
+mod headline;
 mod report;
 mod timeline;
 pub use chart::history_chart;

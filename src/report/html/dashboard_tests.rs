@@ -4,7 +4,7 @@ use super::*;
 use crate::delta::{DeltaConfig, compare};
 use crate::model::{Address, Host, Port, Service};
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
-use crate::store::AlertKind;
+use crate::store::{AlertKind, AlertStatus};
 
 const HOSTILE: &str = "<script>alert(1)</script>";
 
