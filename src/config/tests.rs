@@ -147,6 +147,30 @@ fn api_tokens_come_from_a_comma_list() {
 }
 
 #[test]
+fn read_tokens_come_from_the_file_or_the_environment_and_are_checked() {
+    let c = Config::from_toml("[api]\nread_tokens = [\"cccccccccccccccc3\"]\n").unwrap();
+    assert_eq!(c.api.read_tokens, ["cccccccccccccccc3"]);
+    assert!(
+        c.api.tokens.is_empty(),
+        "existing configs keep their meaning"
+    );
+    let env = env_of(&[(
+        "SCANNER_API_READ_TOKENS",
+        "dddddddddddddddd4, eeeeeeeeeeeeeeee5",
+    )]);
+    let c = Config::load_with(&CliOverrides::default(), env).unwrap();
+    assert_eq!(
+        c.api.read_tokens,
+        ["dddddddddddddddd4", "eeeeeeeeeeeeeeee5"]
+    );
+    let env = env_of(&[("SCANNER_API_READ_TOKENS", "tiny")]);
+    let err = Config::load_with(&CliOverrides::default(), env)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("api.read_tokens"), "{err}");
+}
+
+#[test]
 fn bad_values_name_their_key() {
     let cases: &[(&str, &str)] = &[
         ("nmap_timeout = 0", "nmap_timeout"),
