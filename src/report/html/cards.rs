@@ -1,12 +1,13 @@
 //! The dashboard's entry cards: one per `targets.txt` entry as of its latest scan, with its
 //! own score, status and change counts, and the filter and sort the page offers.
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use jiff::Timestamp;
 
 use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, TargetRecord};
 
 /// The latest snapshot of one profile and its delta against the previous one.
 pub struct ProfileState {
@@ -121,40 +122,46 @@ pub struct EntryCard {
 /// One card per entry of the given snapshots (newest first); an entry scanned by several
 /// profiles shows its most recent scan. Changes and hosts count for every entry whose
 /// targets cover their address.
+///
+/// Addresses are looked up by binary search in each entry's merged address ranges, so a
+/// snapshot of 65,536 hosts and as many entries costs O((hosts + changes + targets) log n),
+/// not hosts × targets.
 pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
     let mut cards: Vec<EntryCard> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
     for state in states {
         let (snap, delta) = (&state.snapshot, &state.delta);
+        let mut by_entry: HashMap<&str, Vec<&TargetRecord>> = HashMap::new();
+        for t in &snap.targets {
+            by_entry.entry(t.entry.as_str()).or_default().push(t);
+        }
+        let mut hosts: Vec<(Key, usize)> = snap
+            .hosts
+            .iter()
+            .filter(|h| h.is_up())
+            .filter_map(|h| Some((key(crate::snapshot::host_ip(h)?), h.open_ports().count())))
+            .collect();
+        hosts.sort_unstable_by_key(|(k, _)| *k);
+        let mut changes: Vec<(Key, &Change)> = delta
+            .changes
+            .iter()
+            .filter_map(|c| Some((key(c.ip.parse().ok()?), c)))
+            .collect();
+        changes.sort_by_key(|(k, _)| *k);
         for score in &delta.score.entries {
-            if let Some(existing) = cards.iter().find(|c| c.entry == score.entry)
-                && existing.started_at >= snap.started_at
+            if let Some(&i) = position.get(&score.entry)
+                && cards[i].started_at >= snap.started_at
             {
                 continue;
             }
-            let targets: Vec<_> = snap
-                .targets
-                .iter()
-                .filter(|t| t.entry == score.entry)
-                .collect();
-            let covered = |ip: Option<IpAddr>| {
-                ip.is_some_and(|ip| {
-                    targets
-                        .iter()
-                        .any(|t| t.covers.iter().any(|n| n.contains(&ip)))
-                })
-            };
-            let changes: Vec<Change> = delta
-                .changes
-                .iter()
-                .filter(|c| covered(c.ip.parse().ok()))
-                .cloned()
-                .collect();
-            let count = |kind| changes.iter().filter(|c| c.kind == kind).count();
-            let up: Vec<_> = snap
-                .hosts
-                .iter()
-                .filter(|h| h.is_up() && covered(crate::snapshot::host_ip(h)))
-                .collect();
+            let targets = by_entry
+                .get(score.entry.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            let ranges = merged_ranges(targets);
+            let mine: Vec<Change> = in_ranges(&changes, &ranges).map(|c| (*c).clone()).collect();
+            let count = |kind| mine.iter().filter(|c| c.kind == kind).count();
+            let names: HashSet<&str> = targets.iter().map(|t| t.target.as_str()).collect();
+            let up: Vec<usize> = in_ranges(&hosts, &ranges).copied().collect();
             let card = EntryCard {
                 entry: score.entry.clone(),
                 profile: snap.profile.clone(),
@@ -162,7 +169,7 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                 started_at: snap.started_at,
                 score: score.score,
                 band: score.band,
-                status: DeltaStatus::of(&changes),
+                status: DeltaStatus::of(&mine),
                 ports_opened: count(ChangeKind::PortOpened),
                 ports_closed: count(ChangeKind::PortClosed),
                 services_changed: count(ChangeKind::ServiceChanged),
@@ -171,16 +178,61 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                 not_compared: delta
                     .not_compared
                     .iter()
-                    .filter(|n| targets.iter().any(|t| t.target == n.target))
+                    .filter(|n| names.contains(n.target.as_str()))
                     .count(),
                 hosts_up: up.len(),
-                open_ports: up.iter().map(|h| h.open_ports().count()).sum(),
+                open_ports: up.iter().sum(),
             };
-            cards.retain(|c| c.entry != card.entry);
-            cards.push(card);
+            match position.get(&card.entry) {
+                Some(&i) => cards[i] = card,
+                None => {
+                    position.insert(card.entry.clone(), cards.len());
+                    cards.push(card);
+                }
+            }
         }
     }
     cards
+}
+
+/// An address as a sortable number, IPv4 and IPv6 apart.
+type Key = (u8, u128);
+
+fn key(ip: IpAddr) -> Key {
+    match ip {
+        IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
+        IpAddr::V6(v6) => (6, u128::from(v6)),
+    }
+}
+
+/// The addresses the targets cover, as sorted, non-overlapping inclusive ranges.
+fn merged_ranges(targets: &[&TargetRecord]) -> Vec<(Key, Key)> {
+    let mut ranges: Vec<(Key, Key)> = targets
+        .iter()
+        .flat_map(|t| t.covers.iter())
+        .map(|n| (key(n.network()), key(n.broadcast())))
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(Key, Key)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some((_, last_end)) if start <= *last_end => *last_end = (*last_end).max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// The items of `sorted` (by key) whose key lies in one of `ranges`.
+fn in_ranges<'a, T>(
+    sorted: &'a [(Key, T)],
+    ranges: &'a [(Key, Key)],
+) -> impl Iterator<Item = &'a T> + 'a {
+    ranges.iter().flat_map(move |(start, end)| {
+        let from = sorted.partition_point(|(k, _)| k < start);
+        let to = sorted.partition_point(|(k, _)| k <= end);
+        sorted[from..to].iter().map(|(_, t)| t)
+    })
 }
 
 /// The cards `filter` keeps, in its order.

@@ -232,3 +232,19 @@ fn an_empty_database_says_how_to_fill_it() {
     });
     assert!(html.contains("No scans yet") && !html.contains("<script"));
 }
+
+#[test]
+fn overlapping_targets_of_one_entry_count_a_host_once() {
+    let mut after = snapshot(2, "default", &[80, 3389], &[]);
+    after.targets.push(TargetRecord {
+        entry: "lan".into(),
+        target: "192.0.2.1".into(),
+        status: TargetStatus::Completed,
+        error: None,
+        covers: vec!["192.0.2.1/32".parse().unwrap()],
+    });
+    let s = state(&snapshot(1, "default", &[80], &[443]), after);
+    let cards = entry_cards(std::slice::from_ref(&s));
+    let lan = cards.iter().find(|c| c.entry == "lan").unwrap();
+    assert_eq!((lan.hosts_up, lan.open_ports, lan.ports_opened), (1, 2, 1));
+}
