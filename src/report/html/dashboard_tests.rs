@@ -248,3 +248,29 @@ fn overlapping_targets_of_one_entry_count_a_host_once() {
     let lan = cards.iter().find(|c| c.entry == "lan").unwrap();
     assert_eq!((lan.hosts_up, lan.open_ports, lan.ports_opened), (1, 2, 1));
 }
+
+#[test]
+fn the_headline_says_baseline_stable_or_what_opened() {
+    let render_one = |s: ProfileState, open_alerts| {
+        render(&Dashboard {
+            states: std::slice::from_ref(&s),
+            timeline: &[],
+            alerts: &[],
+            open_alerts,
+            filter: &CardFilter::default(),
+        })
+    };
+    let first = snapshot(1, "default", &[80], &[]);
+    let baseline = ProfileState {
+        delta: compare(None, &first, &DeltaConfig::default()),
+        snapshot: first.clone(),
+    };
+    let html = render_one(baseline, 0);
+    assert!(html.contains("headline-stable\"><b>Baseline</b>"), "{html}");
+    assert!(html.contains("no open alerts"));
+    let html = render_one(state(&first, snapshot(2, "default", &[80], &[])), 0);
+    assert!(html.contains("<b>Stable</b>: nothing changed since snapshot #1"));
+    let html = render_one(state(&first, snapshot(2, "default", &[80, 3389], &[])), 2);
+    assert!(html.contains("headline-critical\"><b>Critical change</b>: opened since snapshot #1: <b>3389/tcp</b> on <b>192.0.2.1</b> (critical)"));
+    assert!(html.contains("2 open alerts"));
+}
