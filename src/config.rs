@@ -13,9 +13,9 @@ use crate::delta::severity::default_port_severity;
 use crate::delta::{DeltaConfig, Severity};
 
 mod alerting;
-pub use alerting::{AlertsConfig, ExpectConfig, WebhookConfig, WebhookFormat};
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
+pub use alerting::{AlertsConfig, ExpectConfig, WebhookConfig, WebhookFormat};
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.

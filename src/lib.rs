@@ -6,6 +6,7 @@
 //! into the `model`, and the edges (`api`, `store`, `report`) consume the model.
 //! See `docs/ARCHITECTURE.md` for the contracts.
 
+pub mod alerts;
 pub mod api;
 pub mod batch;
 pub mod config;

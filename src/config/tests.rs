@@ -205,7 +205,11 @@ ports = []
     assert_eq!(d.severity_of(3389), Severity::Critical, "defaults stay");
     assert_eq!(d.severity_of(5900), Severity::High);
     assert_eq!(d.severity_of(8081), Severity::Low);
-    let nets: Vec<String> = d.expected[0].networks.iter().map(|n| n.to_string()).collect();
+    let nets: Vec<String> = d.expected[0]
+        .networks
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     assert_eq!(nets, ["127.0.0.0/29", "127.0.1.5/32", "127.0.2.0/24"]);
     assert!(d.expected[0].entries.is_empty());
     assert_eq!(
@@ -249,8 +253,10 @@ fn bad_severity_and_expect_are_named() {
         "{err}"
     );
     for bad in ["22/icmp", "70000/tcp", "/tcp", "22/"] {
-        let err = invalid(&format!("[[expect]]\ntargets = [\"x\"]\nports = [\"{bad}\"]\n"))
-            .unwrap_err();
+        let err = invalid(&format!(
+            "[[expect]]\ntargets = [\"x\"]\nports = [\"{bad}\"]\n"
+        ))
+        .unwrap_err();
         assert!(err.contains("expect[0].ports"), "{bad}: {err}");
     }
     let err = Config::from_toml("[[expected_ports]]\nnetworks = []\n").unwrap_err();
@@ -334,7 +340,7 @@ fn bad_webhooks_are_named_without_echoing_the_url() {
     }
     let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nformat = \"xml\"").unwrap_err();
     assert!(err.contains("xml"), "{err}");
-    let err =
-        Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nkinds = [\"port_closed\"]").unwrap_err();
+    let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nkinds = [\"port_closed\"]")
+        .unwrap_err();
     assert!(err.contains("port_closed"), "{err}");
 }
