@@ -15,6 +15,7 @@ pub mod diff;
 pub mod logging;
 pub mod model;
 pub mod nmap;
+pub mod notify;
 pub mod profile;
 pub mod report;
 pub mod scan;
