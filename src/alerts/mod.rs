@@ -16,6 +16,7 @@
 //! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
 
 mod cert;
+pub mod table;
 
 use std::collections::HashSet;
 use std::net::IpAddr;

@@ -22,14 +22,16 @@ use jiff::{SignedDuration, Timestamp};
 use log::{info, warn};
 use rayon::prelude::*;
 
+use crate::alerts::{self, AlertRules};
 use crate::config::Config;
 use crate::delta::{self, Delta, DeltaConfig};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
+use crate::notify::{self, Backoff, RunSummary, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
-use crate::store::{Store, StoreError};
+use crate::store::{AlertSync, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
 use history::TimelineRow;
 use lock::{LockError, WriterLock};
@@ -265,6 +267,8 @@ pub struct RunOptions {
     /// Keep only the latest N snapshots of each profile after the run.
     pub keep: Option<usize>,
     pub delta: DeltaConfig,
+    /// Spacing of webhook retries.
+    pub backoff: Backoff,
 }
 
 /// What a finished run produced.
@@ -277,6 +281,10 @@ pub struct RunOutput {
     pub report_dir: PathBuf,
     /// Snapshots deleted by retention.
     pub pruned: usize,
+    /// Alerts raised, refreshed and resolved by this run.
+    pub alerts: AlertSync,
+    /// One per `[[webhook]]`.
+    pub webhooks: Vec<WebhookResult>,
 }
 
 impl RunOutput {
@@ -286,7 +294,8 @@ impl RunOutput {
     }
 }
 
-/// One whole run: lock, scan, save, compare, write the reports, apply retention.
+/// One whole run: lock, scan, save, compare, raise/resolve alerts, write the reports, apply
+/// retention, then send new alerts to the webhooks (whose failures only get recorded).
 pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput, BatchError> {
     let out_dir = &config.output_dir;
     std::fs::create_dir_all(out_dir).map_err(|source| BatchError::Output {
@@ -312,6 +321,20 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     };
     let delta = delta::compare(previous.as_ref(), &snapshot, &opts.delta);
     drop(previous);
+    let rules = AlertRules {
+        cert_expiry_days: config.alerts.cert_expiry_days,
+        now: Timestamp::now(),
+    };
+    let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
+    let alerts = store.sync_alerts(id, &snapshot.profile, &evaluation)?;
+    if !alerts.raised.is_empty() || !alerts.resolved.is_empty() {
+        info!(
+            "alerts: {} raised, {} resolved, {} seen again",
+            alerts.raised.len(),
+            alerts.resolved.len(),
+            alerts.refreshed
+        );
+    }
     let timeline = history::timeline(
         &store,
         HISTORY_POINTS,
@@ -327,12 +350,35 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         }
     })?;
     let pruned = retention(&mut store, config.batch.retention_days, opts.keep)?;
+    let webhooks = if config.webhook.is_empty() || alerts.raised.is_empty() {
+        Vec::new()
+    } else {
+        let summary = RunSummary::of(&snapshot, &delta, &alerts);
+        let env = |key: &str| std::env::var(key).ok();
+        notify::notify_all(
+            &config.webhook,
+            &summary,
+            &alerts.raised,
+            &env,
+            opts.backoff,
+            &mut |attempt| {
+                if let Err(e) = store.record_delivery(&attempt) {
+                    warn!(
+                        "webhook {}: cannot record the delivery: {e}",
+                        attempt.webhook
+                    );
+                }
+            },
+        )
+    };
     Ok(RunOutput {
         snapshot,
         delta,
         timeline,
         report_dir,
         pruned,
+        alerts,
+        webhooks,
     })
 }
 
