@@ -214,7 +214,7 @@ pub fn run_lines(sync: &AlertSync, webhooks: &[WebhookResult]) -> String {
     if !sync.raised.is_empty() || !sync.resolved.is_empty() {
         let _ = writeln!(
             out,
-            "\nAlerts: {} new, {} resolved, {} still open from earlier runs",
+            "\nAlerts: {} new, {} resolved, {} seen again",
             sync.raised.len(),
             sync.resolved.len(),
             sync.refreshed
