@@ -4,8 +4,6 @@
 //! zone). Anything else in the output is ignored; an output without a readable date is treated
 //! as "no certificate seen" rather than guessed at.
 
-use std::net::IpAddr;
-
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -51,12 +49,7 @@ impl CertExpiry {
     }
 }
 
-pub(super) fn condition(
-    ip: IpAddr,
-    p: &Port,
-    output: &str,
-    rules: &AlertRules,
-) -> Option<Condition> {
+pub(super) fn condition(ip: &str, p: &Port, output: &str, rules: &AlertRules) -> Option<Condition> {
     let not_after = not_valid_after(output)?;
     let date = not_after.strftime("%Y-%m-%d %H:%M UTC");
     let proto = p.protocol.to_ascii_lowercase();

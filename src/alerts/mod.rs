@@ -59,6 +59,17 @@ pub struct AlertRules {
     pub now: Timestamp,
 }
 
+/// A port without allocation: address, number, protocol (tcp, udp, sctp, other).
+type PortId = (IpAddr, u16, u8);
+
+fn port_id(ip: IpAddr, protocol: &str, port: u16) -> PortId {
+    let code = ["tcp", "udp", "sctp", "ip"]
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case(protocol))
+        .unwrap_or(4);
+    (ip, port, code as u8)
+}
+
 /// Whether a run says an alert's condition still holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Judgement {
@@ -77,11 +88,11 @@ pub struct Evaluation {
     pub raise: Vec<Condition>,
     covered: Coverage,
     up: HashSet<IpAddr>,
-    open: HashSet<(IpAddr, String, u16)>,
+    open: HashSet<PortId>,
     /// State-kind keys that hold now.
     holding: HashSet<AlertKey>,
     /// Open ports whose certificate the run examined (ssl-cert output seen).
-    cert_examined: HashSet<(IpAddr, String, u16)>,
+    cert_examined: HashSet<PortId>,
 }
 
 impl Evaluation {
@@ -103,7 +114,7 @@ impl Evaluation {
             .protocol
             .as_ref()
             .zip(key.port)
-            .map(|(proto, port)| (ip, proto.to_ascii_lowercase(), port));
+            .map(|(proto, port)| port_id(ip, proto, port));
         let open = port.as_ref().is_some_and(|p| self.open.contains(p));
         match key.kind {
             AlertKind::NewHost => holds(self.up.contains(&ip)),
@@ -120,7 +131,7 @@ impl Evaluation {
     }
 }
 
-fn port_key(kind: AlertKind, ip: IpAddr, protocol: &str, port: u16) -> AlertKey {
+fn port_key(kind: AlertKind, ip: &str, protocol: &str, port: u16) -> AlertKey {
     AlertKey {
         kind,
         ip: ip.to_string(),
@@ -178,24 +189,25 @@ pub fn evaluate(
             continue;
         }
         eval.up.insert(ip);
+        let ip_text = ip.to_string();
         let expected = ix.expected_ports(cfg, ip);
         for p in host.ports.iter().filter(|p| p.is_open()) {
             let proto = p.protocol.to_ascii_lowercase();
-            eval.open.insert((ip, proto.clone(), p.portid));
+            eval.open.insert(port_id(ip, &proto, p.portid));
             if is_unexpected(expected.as_ref(), &p.protocol, p.portid) {
                 state.push(Condition {
-                    key: port_key(AlertKind::UnexpectedPort, ip, &proto, p.portid),
+                    key: port_key(AlertKind::UnexpectedPort, &ip_text, &proto, p.portid),
                     severity: cfg.severity_of(p.portid).max(Severity::High),
                     message: format!(
-                        "{ip}: {}/{proto}{} is open but not among the expected ports",
+                        "{ip_text}: {}/{proto}{} is open but not among the expected ports",
                         p.portid,
                         service_name(p)
                     ),
                 });
             }
             if let Some(script) = p.scripts.iter().find(|s| s.id == "ssl-cert") {
-                eval.cert_examined.insert((ip, proto.clone(), p.portid));
-                if let Some(c) = cert::condition(ip, p, &script.output, rules) {
+                eval.cert_examined.insert(port_id(ip, &proto, p.portid));
+                if let Some(c) = cert::condition(&ip_text, p, &script.output, rules) {
                     state.push(c);
                 }
             }
@@ -204,7 +216,7 @@ pub fn evaluate(
             let mut seen = HashSet::new();
             for (proto, port) in expected.ports() {
                 let proto = proto.to_ascii_lowercase();
-                if eval.open.contains(&(ip, proto.clone(), port))
+                if eval.open.contains(&port_id(ip, &proto, port))
                     || !seen.insert((proto.clone(), port))
                 {
                     continue;
@@ -215,9 +227,9 @@ pub fn evaluate(
                     .find(|p| p.portid == port && p.protocol.eq_ignore_ascii_case(&proto))
                     .map_or("not open".to_string(), |p| p.state.clone());
                 state.push(Condition {
-                    key: port_key(AlertKind::ExpectedPortMissing, ip, &proto, port),
+                    key: port_key(AlertKind::ExpectedPortMissing, &ip_text, &proto, port),
                     severity: Severity::Medium,
-                    message: format!("{ip}: expected {port}/{proto} is {listed}"),
+                    message: format!("{ip_text}: expected {port}/{proto} is {listed}"),
                 });
             }
         }
@@ -244,6 +256,7 @@ fn change_conditions(delta: &Delta) -> Vec<Condition> {
         let Ok(ip) = c.ip.parse::<IpAddr>() else {
             continue;
         };
+        let ip_text = ip.to_string();
         let host_key = |kind| AlertKey {
             kind,
             ip: ip.to_string(),
@@ -260,7 +273,7 @@ fn change_conditions(delta: &Delta) -> Vec<Condition> {
                 format!("{ip} is no longer up"),
             ),
             (ChangeKind::PortOpened, Some(p)) if !p.unexpected => (
-                port_key(AlertKind::PortOpened, ip, &p.protocol, p.port),
+                port_key(AlertKind::PortOpened, &ip_text, &p.protocol, p.port),
                 format!(
                     "{ip}: {}/{} opened ({})",
                     p.port,
@@ -269,7 +282,7 @@ fn change_conditions(delta: &Delta) -> Vec<Condition> {
                 ),
             ),
             (ChangeKind::ServiceChanged, Some(p)) => (
-                port_key(AlertKind::ServiceChanged, ip, &p.protocol, p.port),
+                port_key(AlertKind::ServiceChanged, &ip_text, &p.protocol, p.port),
                 format!(
                     "{ip}: {}/{} now runs {} (was {})",
                     p.port,

@@ -248,3 +248,62 @@ pub fn run_lines(sync: &AlertSync, webhooks: &[WebhookResult]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delta::Severity;
+    use crate::store::{AlertKind, AlertStatus};
+
+    fn alert(message: &str) -> Alert {
+        let t: jiff::Timestamp = "2026-11-20T02:00:00Z".parse().unwrap();
+        Alert {
+            id: 7,
+            kind: AlertKind::ServiceChanged,
+            severity: Severity::Low,
+            ip: "192.0.2.7".into(),
+            protocol: Some("tcp".into()),
+            port: Some(22),
+            message: message.into(),
+            status: AlertStatus::Open,
+            first_snapshot: 2,
+            last_snapshot: 5,
+            created_at: t,
+            updated_at: t,
+            note: Some("=cmd|' /C calc'!A0".into()),
+        }
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_in_tables_and_guarded_in_csv() {
+        let a = alert("22/tcp now runs \u{1b}[31mevil\nbanner");
+        let text = alerts_text(std::slice::from_ref(&a));
+        assert!(
+            !text.contains('\u{1b}') && text.lines().count() == 2,
+            "{text}"
+        );
+        assert!(text.contains("192.0.2.7 22/tcp  2-5"), "{text}");
+        let mut csv = Vec::new();
+        alerts_csv(&mut csv, std::slice::from_ref(&a)).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        assert!(csv.contains("\"'=cmd|' /C calc'!A0\""), "{csv}");
+        let sync = AlertSync {
+            raised: vec![a.clone()],
+            refreshed: 3,
+            resolved: vec![a],
+        };
+        let lines = run_lines(&sync, &[]);
+        assert!(
+            lines.contains("Alerts: 1 new, 1 resolved, 3 seen again"),
+            "{lines}"
+        );
+        assert!(lines.contains("NEW #7 [low] service_changed: "), "{lines}");
+        assert!(
+            lines.contains("resolved #7 service_changed 192.0.2.7 22/tcp"),
+            "{lines}"
+        );
+        assert_eq!(run_lines(&AlertSync::default(), &[]), "");
+        assert_eq!(alerts_text(&[]), "No alerts.\n");
+        assert_eq!(deliveries_text(&[]), "No webhook deliveries.\n");
+    }
+}

@@ -1,6 +1,7 @@
 //! One `daily_scan` run: targets file → plan → nmap runs on a pool of our own → one snapshot,
 //! saved in one transaction → delta against the previous snapshot of the same profile →
-//! `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
+//! alerts raised/resolved (`alerts`, `Store::sync_alerts`) → new alerts to the webhooks
+//! (`notify`) → `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
 //!
 //! Failure semantics: a chunk (one nmap process) that fails or times out marks every target
 //! with an address in it failed or timed out; its addresses are then not covered, so the delta
@@ -294,8 +295,8 @@ impl RunOutput {
     }
 }
 
-/// One whole run: lock, scan, save, compare, raise/resolve alerts, write the reports, apply
-/// retention, then send new alerts to the webhooks (whose failures only get recorded).
+/// One whole run: lock, scan, save, compare, raise/resolve alerts, send the new ones to the
+/// webhooks (whose failures are only recorded), write the reports, apply retention.
 pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput, BatchError> {
     let out_dir = &config.output_dir;
     std::fs::create_dir_all(out_dir).map_err(|source| BatchError::Output {
@@ -335,21 +336,8 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
             alerts.refreshed
         );
     }
-    let timeline = history::timeline(
-        &store,
-        HISTORY_POINTS,
-        Some(&snapshot.profile),
-        Some(id),
-        &opts.delta,
-    )?;
-    let report_dir = report_dir(out_dir, snapshot.started_at)?;
-    report::write_run_files(&report_dir, &snapshot, &delta, &timeline).map_err(|source| {
-        BatchError::Output {
-            path: report_dir.clone(),
-            source,
-        }
-    })?;
-    let pruned = retention(&mut store, config.batch.retention_days, opts.keep)?;
+    // Sent as soon as the alerts are committed: a report that cannot be written later must
+    // not cost the notification (the next run would see a repeat, not a new alert).
     let webhooks = if config.webhook.is_empty() || alerts.raised.is_empty() {
         Vec::new()
     } else {
@@ -371,6 +359,21 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
             },
         )
     };
+    let timeline = history::timeline(
+        &store,
+        HISTORY_POINTS,
+        Some(&snapshot.profile),
+        Some(id),
+        &opts.delta,
+    )?;
+    let report_dir = report_dir(out_dir, snapshot.started_at)?;
+    report::write_run_files(&report_dir, &snapshot, &delta, &timeline).map_err(|source| {
+        BatchError::Output {
+            path: report_dir.clone(),
+            source,
+        }
+    })?;
+    let pruned = retention(&mut store, config.batch.retention_days, opts.keep)?;
     Ok(RunOutput {
         snapshot,
         delta,

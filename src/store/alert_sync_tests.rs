@@ -139,6 +139,9 @@ fn raised_once_refreshed_resolved_then_raised_anew() {
     let closed = r.run(vec![host("192.0.2.1", &[(22, "")])]);
     assert_eq!(closed.resolved.len(), 1);
     assert_eq!(r.all(), [(Unexpected, Some(3389), Resolved, 1, 3)]);
+    let stored = r.store.alert(closed.resolved[0].id).unwrap();
+    assert_eq!(closed.resolved[0], stored, "returned as stored");
+    assert_eq!(first.raised[0].created_at, stored.created_at);
 
     let reopened = r.run(vec![rdp()]);
     assert_eq!(reopened.raised.len(), 1);
