@@ -14,6 +14,8 @@ use security_scanner::diff::{self, DiffError, Side};
 use security_scanner::report::{self, delta_csv, diff_text, html, json, parsed, text};
 use security_scanner::store::{Store, StoreError};
 
+#[path = "daily_scan/alerts_cmd.rs"]
+mod alerts_cmd;
 #[path = "daily_scan/cli.rs"]
 mod cli;
 
@@ -24,7 +26,7 @@ enum Outcome {
     Done,
     /// A run where every target failed, or a diff that found changes.
     NotAllGood,
-    /// `--fail-on` threshold reached.
+    /// `--fail-on`: the run raised a new alert at least that severe.
     Threshold,
 }
 
@@ -80,7 +82,7 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
     if cli.command.is_some() && cli.run.used() {
         return Err(Failure::Usage(
-            "run options (-f, --profile, --ports, --parallel, --fail-on, --dry-run, --keep) \
+            "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, --keep) \
              go without a sub-command"
                 .into(),
         ));
@@ -100,7 +102,16 @@ fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
         return parse(files, *format);
     }
     let config = Config::load(&overrides)?;
-    security_scanner::logging::init(&config.log_level);
+    // --quiet: cron mails any output, so only warnings and errors are logged.
+    let quiet_level = match config.log_level.to_ascii_lowercase().as_str() {
+        "error" | "off" => config.log_level.as_str(),
+        _ => "warn",
+    };
+    security_scanner::logging::init(if cli.run.quiet {
+        quiet_level
+    } else {
+        &config.log_level
+    });
     let cfg = config.delta_config();
     match cli.command {
         None => run(&config, &cli.run, &cfg),
@@ -115,6 +126,13 @@ fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
         }
         Some(Command::Import { files, profile }) => import(&config, &files, &profile),
         Some(Command::Prune { keep }) => prune(&config, keep),
+        Some(Command::Alerts {
+            action,
+            status,
+            min_severity,
+            limit,
+            format,
+        }) => alerts_cmd::alerts(&config, action, status, min_severity, limit, format),
         Some(Command::Parse { .. }) => unreachable!("handled above"),
     }
 }
@@ -156,29 +174,40 @@ fn run(config: &Config, args: &RunArgs, cfg: &DeltaConfig) -> Result<Outcome, Fa
         return Ok(Outcome::Done);
     }
     let options = RunOptions {
-        show_progress: true,
+        show_progress: !args.quiet,
         keep: args.keep.map(|n| n as usize),
         delta: cfg.clone(),
+        ..RunOptions::default()
     };
     let out = batch::run(config, &prepared, &options)?;
-    render(args.format, &out.snapshot, &out.delta, &out.timeline)?;
-    if args.format == Format::Text {
-        print(&format!(
-            "\nReports: {}{}\n",
-            out.report_dir.display(),
-            if out.pruned > 0 {
-                format!(" (retention deleted {} old snapshots)", out.pruned)
-            } else {
-                String::new()
-            }
-        ))?;
+    let changed = !out.delta.changes.is_empty()
+        || !out.alerts.raised.is_empty()
+        || !out.alerts.resolved.is_empty()
+        || out.snapshot.status != security_scanner::snapshot::SnapshotStatus::Complete;
+    if !args.quiet || changed {
+        render(args.format, &out.snapshot, &out.delta, &out.timeline)?;
+        if args.format == Format::Text {
+            print(&security_scanner::alerts::table::run_lines(
+                &out.alerts,
+                &out.webhooks,
+            ))?;
+            print(&format!(
+                "\nReports: {}{}\n",
+                out.report_dir.display(),
+                if out.pruned > 0 {
+                    format!(" (retention deleted {} old snapshots)", out.pruned)
+                } else {
+                    String::new()
+                }
+            ))?;
+        }
     }
     if out.all_failed() {
         return Ok(Outcome::NotAllGood);
     }
     let reached = args
         .fail_on
-        .is_some_and(|t| out.delta.changes.iter().any(|c| c.severity >= t));
+        .is_some_and(|t| out.alerts.raised.iter().any(|a| a.severity >= t));
     Ok(if reached {
         Outcome::Threshold
     } else {

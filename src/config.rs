@@ -10,9 +10,12 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::delta::severity::default_port_severity;
-use crate::delta::{DeltaConfig, ExpectedPorts, Severity};
+use crate::delta::{DeltaConfig, Severity};
+
+mod alerting;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
+pub use alerting::{AlertsConfig, ExpectConfig, WebhookConfig, WebhookFormat};
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -65,33 +68,14 @@ pub struct Config {
     /// `[port_severity]`: severity of an open port by number (`"8080" = "high"`), on top of the
     /// built-in table (3389 critical; 22, 23, 445, 5900 high; 21, 3306, 5432 medium; others low).
     pub port_severity: BTreeMap<String, Severity>,
-    /// `[[expected_ports]]`: ports expected open on some hosts; any other open port on them is
-    /// unexpected (at least high, and 10 more points off the score).
-    pub expected_ports: Vec<ExpectedPortsConfig>,
-}
-
-/// One `[[expected_ports]]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ExpectedPortsConfig {
-    /// Hosts inside these networks...
-    pub networks: Vec<IpNet>,
-    /// ...or covered by these `targets.txt` entries (the entry as written, comment removed).
-    pub entries: Vec<String>,
-    /// `tcp/22`, `udp/53`, or a bare number for TCP.
-    pub ports: Vec<String>,
-}
-
-/// Parses `tcp/22`, `udp/53` or `22` (TCP).
-fn parse_expected_port(text: &str) -> Option<(String, u16)> {
-    let (protocol, port) = match text.trim().split_once('/') {
-        Some((proto, port)) => (proto.trim().to_ascii_lowercase(), port.trim()),
-        None => ("tcp".to_string(), text.trim()),
-    };
-    if !["tcp", "udp", "sctp"].contains(&protocol.as_str()) {
-        return None;
-    }
-    port.parse().ok().map(|port| (protocol, port))
+    /// `[[expect]]`: ports expected open on some targets; any other open port on them is an
+    /// `unexpected_port` alert (at least high, and 10 more points off the score), and an
+    /// expected port that is not open is `expected_port_missing`.
+    pub expect: Vec<ExpectConfig>,
+    /// `[alerts]`.
+    pub alerts: AlertsConfig,
+    /// `[[webhook]]`: where new alerts are sent after each run.
+    pub webhook: Vec<WebhookConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,7 +129,9 @@ impl Default for Config {
             api: ApiConfig::default(),
             batch: BatchConfig::default(),
             port_severity: BTreeMap::new(),
-            expected_ports: Vec::new(),
+            expect: Vec::new(),
+            alerts: AlertsConfig::default(),
+            webhook: Vec::new(),
         }
     }
 }
@@ -449,29 +435,14 @@ impl Config {
                 format!("`{}` is not a port number (0-65535)", bad.escape_debug()),
             ));
         }
-        for (i, exp) in self.expected_ports.iter().enumerate() {
-            let key = format!("expected_ports[{i}]");
-            if exp.networks.is_empty() && exp.entries.is_empty() {
-                return Err(ConfigError::invalid(
-                    &key,
-                    "give the hosts it applies to: networks, entries or both",
-                ));
-            }
-            if let Some(bad) = exp.ports.iter().find(|p| parse_expected_port(p).is_none()) {
-                return Err(ConfigError::invalid(
-                    &format!("{key}.ports"),
-                    format!(
-                        "`{}` is not a port; write tcp/22, udp/53 or 22",
-                        bad.escape_debug()
-                    ),
-                ));
-            }
-        }
+        alerting::validate_expect(&self.expect)?;
+        alerting::validate_alerts(&self.alerts)?;
+        alerting::validate_webhooks(&self.webhook)?;
         Ok(())
     }
 
     /// What the delta and the score take from the configuration: the severity table with the
-    /// `[port_severity]` overrides, and the `[[expected_ports]]`. Call after [`Config::validate`]
+    /// `[port_severity]` overrides, and the `[[expect]]` tables. Call after [`Config::validate`]
     /// (entries that do not parse are skipped).
     pub fn delta_config(&self) -> DeltaConfig {
         let mut port_severity = default_port_severity();
@@ -482,19 +453,7 @@ impl Config {
         );
         DeltaConfig {
             port_severity,
-            expected: self
-                .expected_ports
-                .iter()
-                .map(|e| ExpectedPorts {
-                    networks: e.networks.clone(),
-                    entries: e.entries.clone(),
-                    ports: e
-                        .ports
-                        .iter()
-                        .filter_map(|p| parse_expected_port(p))
-                        .collect(),
-                })
-                .collect(),
+            expected: self.expect.iter().map(ExpectConfig::to_expected).collect(),
         }
     }
 

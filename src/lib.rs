@@ -6,6 +6,7 @@
 //! into the `model`, and the edges (`api`, `store`, `report`) consume the model.
 //! See `docs/ARCHITECTURE.md` for the contracts.
 
+pub mod alerts;
 pub mod api;
 pub mod batch;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod diff;
 pub mod logging;
 pub mod model;
 pub mod nmap;
+pub mod notify;
 pub mod profile;
 pub mod report;
 pub mod scan;

@@ -8,6 +8,10 @@ pub fn init(level: &str) {
     if let Ok(spec) = std::env::var("RUST_LOG") {
         builder.parse_filters(&spec);
     }
+    // The HTTP client prints webhook URLs (which may be secrets) at debug and trace: never.
+    for module in ["ureq", "ureq_proto"] {
+        builder.filter_module(module, log::LevelFilter::Info);
+    }
     builder.format_timestamp_millis();
     let _ = builder.try_init();
 }

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use security_scanner::delta::Severity;
+use security_scanner::store::AlertStatus;
 
 const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
-2 usage, configuration or runtime error, 3 --fail-on threshold reached.";
+2 usage, configuration or runtime error, 3 --fail-on: the run raised a new alert at least that severe.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,9 +55,14 @@ pub struct RunArgs {
     /// What to print when the run ends.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Exit 3 when a change of at least this severity (info, low, medium, high, critical) happened.
+    /// Exit 3 when the run raised a new alert at least this severe (critical, high, medium,
+    /// low, info); alerts already open, acknowledged or ignored do not count.
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// Print nothing unless something changed (a change, a new or resolved alert) or failed:
+    /// for cron, which mails any output.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Print the plan (targets, nmap runs, exact command lines) and scan nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -72,6 +78,7 @@ impl RunArgs {
             || self.ports.is_some()
             || self.parallel.is_some()
             || self.fail_on.is_some()
+            || self.quiet
             || self.dry_run
             || self.keep.is_some()
     }
@@ -119,6 +126,22 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         keep: Option<u32>,
     },
+    /// List alerts (newest first), or act on one: ack, ignore, unignore; deliveries.
+    Alerts {
+        #[command(subcommand)]
+        action: Option<AlertsAction>,
+        /// Only alerts with this status: open, actioned, ignored, resolved.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<AlertStatus>,
+        /// Only alerts at least this severe.
+        #[arg(long, value_name = "SEVERITY")]
+        min_severity: Option<Severity>,
+        /// Most alerts shown.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
+    },
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
     Parse {
         /// nmap XML files (`nmap -oX`).
@@ -126,6 +149,34 @@ pub enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
         format: ParseFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Acknowledge an open alert (open -> actioned); it still resolves when the condition goes.
+    Ack {
+        id: i64,
+        /// What was done about it.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Ignore an alert (open or actioned -> ignored): it never fires or resolves again until
+    /// un-ignored.
+    Ignore {
+        id: i64,
+        /// Why it is accepted.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Un-ignore an alert (ignored -> open).
+    Unignore { id: i64 },
+    /// Webhook delivery attempts, newest first: webhook, status code, attempt, time.
+    Deliveries {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+        format: TableFormat,
     },
 }
 

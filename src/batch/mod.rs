@@ -1,6 +1,7 @@
 //! One `daily_scan` run: targets file → plan → nmap runs on a pool of our own → one snapshot,
 //! saved in one transaction → delta against the previous snapshot of the same profile →
-//! `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
+//! alerts raised/resolved (`alerts`, `Store::sync_alerts`) → new alerts to the webhooks
+//! (`notify`) → `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
 //!
 //! Failure semantics: a chunk (one nmap process) that fails or times out marks every target
 //! with an address in it failed or timed out; its addresses are then not covered, so the delta
@@ -22,14 +23,16 @@ use jiff::{SignedDuration, Timestamp};
 use log::{info, warn};
 use rayon::prelude::*;
 
+use crate::alerts::{self, AlertRules};
 use crate::config::Config;
 use crate::delta::{self, Delta, DeltaConfig};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
+use crate::notify::{self, Backoff, RunSummary, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
-use crate::store::{Store, StoreError};
+use crate::store::{AlertSync, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
 use history::TimelineRow;
 use lock::{LockError, WriterLock};
@@ -265,6 +268,8 @@ pub struct RunOptions {
     /// Keep only the latest N snapshots of each profile after the run.
     pub keep: Option<usize>,
     pub delta: DeltaConfig,
+    /// Spacing of webhook retries.
+    pub backoff: Backoff,
 }
 
 /// What a finished run produced.
@@ -277,6 +282,10 @@ pub struct RunOutput {
     pub report_dir: PathBuf,
     /// Snapshots deleted by retention.
     pub pruned: usize,
+    /// Alerts raised, refreshed and resolved by this run.
+    pub alerts: AlertSync,
+    /// One per `[[webhook]]`.
+    pub webhooks: Vec<WebhookResult>,
 }
 
 impl RunOutput {
@@ -286,7 +295,8 @@ impl RunOutput {
     }
 }
 
-/// One whole run: lock, scan, save, compare, write the reports, apply retention.
+/// One whole run: lock, scan, save, compare, raise/resolve alerts, send the new ones to the
+/// webhooks (whose failures are only recorded), write the reports, apply retention.
 pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput, BatchError> {
     let out_dir = &config.output_dir;
     std::fs::create_dir_all(out_dir).map_err(|source| BatchError::Output {
@@ -312,6 +322,43 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     };
     let delta = delta::compare(previous.as_ref(), &snapshot, &opts.delta);
     drop(previous);
+    let rules = AlertRules {
+        cert_expiry_days: config.alerts.cert_expiry_days,
+        now: Timestamp::now(),
+    };
+    let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
+    let alerts = store.sync_alerts(id, &snapshot.profile, &evaluation)?;
+    if !alerts.raised.is_empty() || !alerts.resolved.is_empty() {
+        info!(
+            "alerts: {} raised, {} resolved, {} seen again",
+            alerts.raised.len(),
+            alerts.resolved.len(),
+            alerts.refreshed
+        );
+    }
+    // Sent as soon as the alerts are committed: a report that cannot be written later must
+    // not cost the notification (the next run would see a repeat, not a new alert).
+    let webhooks = if config.webhook.is_empty() || alerts.raised.is_empty() {
+        Vec::new()
+    } else {
+        let summary = RunSummary::of(&snapshot, &delta, &alerts);
+        let env = |key: &str| std::env::var(key).ok();
+        notify::notify_all(
+            &config.webhook,
+            &summary,
+            &alerts.raised,
+            &env,
+            opts.backoff,
+            &mut |attempt| {
+                if let Err(e) = store.record_delivery(&attempt) {
+                    warn!(
+                        "webhook {}: cannot record the delivery: {e}",
+                        attempt.webhook
+                    );
+                }
+            },
+        )
+    };
     let timeline = history::timeline(
         &store,
         HISTORY_POINTS,
@@ -333,6 +380,8 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         timeline,
         report_dir,
         pruned,
+        alerts,
+        webhooks,
     })
 }
 

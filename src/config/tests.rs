@@ -204,19 +204,19 @@ fn bad_values_name_their_key() {
 }
 
 #[test]
-fn severity_overrides_and_expected_ports_reach_the_delta_config() {
+fn severity_overrides_and_expect_reach_the_delta_config() {
     let c = Config::from_toml(
         r#"
 [port_severity]
 "8080" = "high"
 "22" = "critical"
 
-[[expected_ports]]
-networks = ["127.0.0.0/29"]
-ports = ["tcp/22", "443", "UDP/53"]
+[[expect]]
+targets = ["127.0.0.0/29", "127.0.1.5", "127.0.2.9/24"]
+ports = ["22/tcp", "tcp/443", "443", "53/UDP"]
 
-[[expected_ports]]
-entries = ["web.example"]
+[[expect]]
+targets = ["web.example"]
 ports = []
 "#,
     )
@@ -229,25 +229,36 @@ ports = []
     assert_eq!(d.severity_of(3389), Severity::Critical, "defaults stay");
     assert_eq!(d.severity_of(5900), Severity::High);
     assert_eq!(d.severity_of(8081), Severity::Low);
+    let nets: Vec<String> = d.expected[0]
+        .networks
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(nets, ["127.0.0.0/29", "127.0.1.5/32", "127.0.2.0/24"]);
+    assert!(d.expected[0].entries.is_empty());
     assert_eq!(
         d.expected[0].ports,
         [
             ("tcp".to_string(), 22),
             ("tcp".to_string(), 443),
+            ("tcp".to_string(), 443),
             ("udp".to_string(), 53)
         ]
     );
     assert_eq!(d.expected[1].entries, ["web.example"]);
+    assert!(d.expected[1].networks.is_empty() && d.expected[1].ports.is_empty());
     assert_eq!(
         Config::default().delta_config(),
         crate::delta::DeltaConfig::default()
     );
 }
 
+fn invalid(text: &str) -> Result<(), String> {
+    Config::from_toml(text).and_then(|c| c.validate().map_err(|e| e.to_string()))
+}
+
 #[test]
-fn bad_severity_and_expected_ports_are_named() {
-    let invalid =
-        |text: &str| Config::from_toml(text).and_then(|c| c.validate().map_err(|e| e.to_string()));
+fn bad_severity_and_expect_are_named() {
     let err = invalid("[port_severity]\n\"http\" = \"high\"\n").unwrap_err();
     assert!(
         err.contains("port_severity") && err.contains("http"),
@@ -255,15 +266,105 @@ fn bad_severity_and_expected_ports_are_named() {
     );
     let err = Config::from_toml("[port_severity]\n\"80\" = \"urgent\"\n").unwrap_err();
     assert!(err.contains("urgent"), "{err}");
-    let err = invalid("[[expected_ports]]\nports = [\"22\"]\n").unwrap_err();
+    let err = invalid("[[expect]]\nports = [\"22\"]\n").unwrap_err();
     assert!(
-        err.contains("expected_ports[0]") && err.contains("networks"),
+        err.contains("expect[0].targets") && err.contains("CIDR"),
         "{err}"
     );
-    let err =
-        invalid("[[expected_ports]]\nentries = [\"x\"]\nports = [\"tcp/ssh\"]\n").unwrap_err();
+    let err = invalid("[[expect]]\ntargets = [\"x\"]\nports = [\"tcp/ssh\"]\n").unwrap_err();
     assert!(
-        err.contains("expected_ports[0].ports") && err.contains("tcp/ssh"),
+        err.contains("expect[0].ports") && err.contains("tcp/ssh"),
         "{err}"
     );
+    for bad in ["22/icmp", "70000/tcp", "/tcp", "22/"] {
+        let err = invalid(&format!(
+            "[[expect]]\ntargets = [\"x\"]\nports = [\"{bad}\"]\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("expect[0].ports"), "{bad}: {err}");
+    }
+    let err = Config::from_toml("[[expected_ports]]\nnetworks = []\n").unwrap_err();
+    assert!(err.contains("expected_ports"), "{err}");
+}
+
+#[test]
+fn webhooks_parse_with_defaults() {
+    let c = Config::from_toml(
+        r#"
+[alerts]
+cert_expiry_days = 14
+
+[[webhook]]
+url = "https://hooks.slack.example/services/T0/B0/secret"
+format = "slack"
+min_severity = "high"
+kinds = ["unexpected_port", "port_opened"]
+token_env = "SCANNER_WEBHOOK_TOKEN"
+headers = { "X-Team" = "secops" }
+
+[[webhook]]
+name = "siem"
+url = "http://127.0.0.1:9000/hook"
+"#,
+    )
+    .unwrap();
+    c.validate().unwrap();
+    assert_eq!(c.alerts.cert_expiry_days, 14);
+    let (slack, siem) = (&c.webhook[0], &c.webhook[1]);
+    assert_eq!(slack.format, WebhookFormat::Slack);
+    assert_eq!(slack.min_severity, crate::delta::Severity::High);
+    assert_eq!(slack.kinds.len(), 2);
+    assert_eq!(slack.label(0), "webhook[0]");
+    assert_eq!(slack.headers["X-Team"], "secops");
+    assert_eq!(siem.label(1), "siem");
+    assert_eq!(siem.format, WebhookFormat::Json);
+    assert_eq!(siem.min_severity, crate::delta::Severity::Info);
+    assert_eq!(siem.timeout, 10);
+    assert_eq!(siem.token_env, None);
+}
+
+#[test]
+fn bad_webhooks_are_named_without_echoing_the_url() {
+    let secret = "https://hooks.example/T0/B0/s3cr3t value";
+    let cases: Vec<(String, &str)> = vec![
+        (format!("[[webhook]]\nurl = \"{secret}\""), "webhook[0].url"),
+        ("[[webhook]]\nurl = \"ftp://x/s3cr3t\"".into(), "webhook[0].url"),
+        ("[[webhook]]\nurl = \"s3cr3t\"".into(), "webhook[0].url"),
+        ("[[webhook]]\nformat = \"json\"".into(), "webhook[0].url"),
+        (
+            "[[webhook]]\nurl = \"http://127.0.0.1/\"\ntimeout = 0".into(),
+            "webhook[0].timeout",
+        ),
+        (
+            "[[webhook]]\nurl = \"http://127.0.0.1/\"\ntoken_env = \"MY-TOKEN\"".into(),
+            "webhook[0].token_env",
+        ),
+        (
+            "[[webhook]]\nurl = \"http://127.0.0.1/\"\nheaders = { \"Bad Name\" = \"x\" }".into(),
+            "webhook[0].headers",
+        ),
+        (
+            "[[webhook]]\nurl = \"http://127.0.0.1/\"\nheaders = { \"X\" = \"a\\nb\" }".into(),
+            "webhook[0].headers",
+        ),
+        (
+            "[[webhook]]\nurl = \"http://127.0.0.1/\"\ntoken_env = \"T\"\nheaders = { \"authorization\" = \"b\" }".into(),
+            "webhook[0].headers",
+        ),
+        (
+            "[[webhook]]\nname = \"a\"\nurl = \"http://127.0.0.1/\"\n[[webhook]]\nname = \"a\"\nurl = \"http://127.0.0.1/\"".into(),
+            "webhook[1].name",
+        ),
+        ("[alerts]\ncert_expiry_days = 0".into(), "alerts.cert_expiry_days"),
+    ];
+    for (text, key) in cases {
+        let err = invalid(&text).unwrap_err();
+        assert!(err.contains(key), "{text}: {err}");
+        assert!(!err.contains("s3cr3t"), "{text}: {err}");
+    }
+    let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nformat = \"xml\"").unwrap_err();
+    assert!(err.contains("xml"), "{err}");
+    let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nkinds = [\"port_closed\"]")
+        .unwrap_err();
+    assert!(err.contains("port_closed"), "{err}");
 }

@@ -18,8 +18,8 @@
 //! baseline or a profile mismatch carries a `note`; the delta status ignores `not_compared`.
 
 mod compare;
-mod coverage;
-mod index;
+pub(crate) mod coverage;
+pub(crate) mod index;
 pub mod score;
 pub mod severity;
 

@@ -153,6 +153,11 @@ impl DeltaConfig {
 pub struct Expected<'a>(Vec<(&'a str, u16)>);
 
 impl Expected<'_> {
+    /// The expected `(protocol, port)` pairs, in configuration order (may repeat).
+    pub fn ports(&self) -> impl Iterator<Item = (&str, u16)> + '_ {
+        self.0.iter().copied()
+    }
+
     pub fn allows(&self, protocol: &str, port: u16) -> bool {
         self.0
             .iter()

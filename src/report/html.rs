@@ -123,6 +123,7 @@ button.act { font:inherit; font-size:12px; padding:2px 10px; border-radius:6px; 
 button.act.ack { border-color:#1a7f37; color:#1a7f37; } button.act.ignore { color:var(--muted); }
 .state { font-weight:600; } .state-open { color:var(--critical); } .state-actioned { color:#1a7f37; }
 .state-ignored { color:var(--muted); }
+table.alerts td.kind, table.alerts td:nth-child(6), table.alerts td:last-child { white-space:nowrap; }
 "#;
 
 /// The whole document around `body`.

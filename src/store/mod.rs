@@ -6,7 +6,9 @@
 //! Everything in [`crate::model::Host`] round-trips, scripts and OS matches included (as JSON
 //! text): storing them costs little and keeps `report [ID]` as rich as the run that made it.
 
+mod alert_sync;
 mod alerts;
+mod deliveries;
 mod latest;
 mod rows;
 mod schema;
@@ -19,10 +21,12 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::snapshot::{Snapshot, SnapshotStatus};
+pub use alert_sync::AlertSync;
 pub use alerts::{
     Alert, AlertAction, AlertFilter, AlertKind, AlertStatus, MAX_NOTE_CHARS, NewAlert,
     UnknownAlertKind, UnknownAlertStatus,
 };
+pub use deliveries::{Delivery, DeliveryAttempt, DeliveryOutcome};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
 

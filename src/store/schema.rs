@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -128,6 +128,26 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_status ON alerts (status, severity);
 CREATE UNIQUE INDEX alerts_unresolved ON alerts (kind, ip, coalesce(protocol, ''), coalesce(port, -1))
     WHERE status <> 'resolved';
+"#;
+
+/// Webhook deliveries, one row per attempt. The webhook is its configured name and its
+/// endpoint (scheme, host, port): URLs and tokens may be secrets and are never stored. The
+/// snapshot is a plain id, like the alerts' (retention may delete the snapshot).
+const V3: &str = r#"
+CREATE TABLE deliveries (
+    id           INTEGER PRIMARY KEY,
+    snapshot_id  INTEGER NOT NULL,
+    webhook      TEXT    NOT NULL,
+    endpoint     TEXT    NOT NULL,
+    format       TEXT    NOT NULL,
+    alerts       INTEGER NOT NULL,
+    attempt      INTEGER NOT NULL,
+    attempted_at TEXT    NOT NULL,
+    status_code  INTEGER,
+    outcome      TEXT    NOT NULL CHECK (outcome IN ('delivered', 'retrying', 'failed')),
+    error        TEXT
+);
+CREATE INDEX deliveries_snapshot ON deliveries (snapshot_id, id);
 "#;
 
 /// The schema version recorded in the database.

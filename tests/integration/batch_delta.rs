@@ -161,7 +161,7 @@ fn severity_table_and_expected_ports_come_from_the_config() {
         "18443-18445",
         "",
         "profile = \"quick\"\n\n[port_severity]\n\"18444\" = \"high\"\n\n\
-         [[expected_ports]]\nnetworks = [\"127.0.10.9/32\"]\nports = [\"tcp/18443\"]",
+         [[expect]]\ntargets = [\"127.0.10.9\"]\nports = [\"18443/tcp\"]",
     );
     install.targets(&["127.0.10.9", "127.0.10.10"]);
     let web = Ipv4Addr::new(127, 0, 10, 9);

@@ -1,5 +1,8 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod alerts_env;
+mod alerts_lifecycle;
+mod alerts_webhook;
 mod api_access;
 mod api_errors;
 mod api_hostile;

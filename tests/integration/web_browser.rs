@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::batch_env::{Install, Service, changes};
 use crate::support::webdriver::{Driver, png_size};
-use crate::web_api::{raise_alerts, server_for};
+use crate::web_api::{run_alerts, server_for};
 
 const FTP: Ipv4Addr = Ipv4Addr::new(127, 0, 32, 1);
 const WEB: Ipv4Addr = Ipv4Addr::new(127, 0, 32, 2);
@@ -65,7 +65,7 @@ fn dashboard_in_chromium_shows_state_acks_an_alert_and_runs_no_banner_script() {
             .contains("<script>alert(1)</script>"),
         "nmap did not copy the banner into the version: {delta}"
     );
-    let alerts = raise_alerts(&install, &delta);
+    let alerts = run_alerts(&install, &delta);
     let critical = alerts[1];
     let server = server_for(&install, &[]);
 

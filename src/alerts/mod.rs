@@ -1,0 +1,306 @@
+//! Which alert conditions a run shows: pure, one snapshot and its delta in, an [`Evaluation`]
+//! out. The store applies it to the alerts table (`Store::sync_alerts`).
+//!
+//! Two families of kinds:
+//! - **State** kinds hold whenever the run sees the state, and raise whenever they hold:
+//!   `unexpected_port` (open outside `[[expect]]`; its port's severity, at least high),
+//!   `expected_port_missing` (an expected port not open on an up host; medium) and
+//!   `cert_expiring` (ssl-cert's "Not valid after" within the threshold; medium, high once
+//!   expired).
+//! - **Change** kinds raise only when the delta reports the change, and then hold while its
+//!   result lasts: `port_opened` (while open; not for unexpected ports, which are
+//!   `unexpected_port` instead), `new_host` (while up), `host_gone` (while down),
+//!   `service_changed` (while the port is open).
+//!
+//! Only addresses covered by a completed target of the run are judged; everything else is
+//! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
+
+mod cert;
+pub mod table;
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+
+use crate::delta::coverage::Coverage;
+use crate::delta::index::Indexed;
+use crate::delta::severity::is_unexpected;
+use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView, Severity};
+use crate::model::Port;
+use crate::snapshot::Snapshot;
+use crate::store::AlertKind;
+pub use cert::{CertExpiry, not_valid_after};
+
+/// What makes two alerts the same: (kind, ip, protocol, port).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AlertKey {
+    pub kind: AlertKind,
+    /// The address as `IpAddr` prints it (so `::0001` and `::1` agree).
+    pub ip: String,
+    pub protocol: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// A condition this run may raise as a new alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub key: AlertKey,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// Settings of the evaluation beyond the delta's.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertRules {
+    /// `[alerts] cert_expiry_days`.
+    pub cert_expiry_days: u32,
+    /// "Now" for certificate expiry.
+    pub now: Timestamp,
+}
+
+/// A port without allocation: address, number, protocol (tcp, udp, sctp, other).
+type PortId = (IpAddr, u16, u8);
+
+fn port_id(ip: IpAddr, protocol: &str, port: u16) -> PortId {
+    let code = ["tcp", "udp", "sctp", "ip"]
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case(protocol))
+        .unwrap_or(4);
+    (ip, port, code as u8)
+}
+
+/// Whether a run says an alert's condition still holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    Holds,
+    Gone,
+    /// The run cannot tell (address not covered, certificate not examined, host down for a
+    /// port expectation): the alert is left as it is.
+    Unknown,
+}
+
+/// Everything the store needs to raise, refresh and resolve alerts after one run.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Conditions that may raise a new alert (when no unresolved alert of the key exists), by
+    /// address (numeric), then protocol, port and kind; host conditions first.
+    pub raise: Vec<Condition>,
+    covered: Coverage,
+    up: HashSet<IpAddr>,
+    open: HashSet<PortId>,
+    /// State-kind keys that hold now.
+    holding: HashSet<AlertKey>,
+    /// Open ports whose certificate the run examined (ssl-cert output seen).
+    cert_examined: HashSet<PortId>,
+}
+
+impl Evaluation {
+    /// Whether `ip` was covered by a completed target of the run.
+    pub fn covers(&self, ip: &str) -> bool {
+        ip.parse().is_ok_and(|ip| self.covered.contains(ip))
+    }
+
+    /// What the run says about an existing alert's condition.
+    pub fn judge(&self, key: &AlertKey) -> Judgement {
+        let Ok(ip) = key.ip.parse::<IpAddr>() else {
+            return Judgement::Unknown;
+        };
+        if !self.covered.contains(ip) {
+            return Judgement::Unknown;
+        }
+        let holds = |b: bool| if b { Judgement::Holds } else { Judgement::Gone };
+        let port = key
+            .protocol
+            .as_ref()
+            .zip(key.port)
+            .map(|(proto, port)| port_id(ip, proto, port));
+        let open = port.as_ref().is_some_and(|p| self.open.contains(p));
+        match key.kind {
+            AlertKind::NewHost => holds(self.up.contains(&ip)),
+            AlertKind::HostGone => holds(!self.up.contains(&ip)),
+            AlertKind::PortOpened | AlertKind::ServiceChanged => holds(open),
+            AlertKind::UnexpectedPort => holds(self.holding.contains(key)),
+            AlertKind::ExpectedPortMissing if !self.up.contains(&ip) => Judgement::Unknown,
+            AlertKind::ExpectedPortMissing => holds(self.holding.contains(key)),
+            AlertKind::CertExpiring => match port {
+                Some(p) if open && !self.cert_examined.contains(&p) => Judgement::Unknown,
+                _ => holds(self.holding.contains(key)),
+            },
+        }
+    }
+}
+
+fn port_key(kind: AlertKind, ip: &str, protocol: &str, port: u16) -> AlertKey {
+    AlertKey {
+        kind,
+        ip: ip.to_string(),
+        protocol: Some(protocol.to_ascii_lowercase()),
+        port: Some(port),
+    }
+}
+
+fn service_text(v: Option<&PortView>) -> String {
+    let Some(v) = v else {
+        return "nothing".to_string();
+    };
+    let words: Vec<&str> = [&v.service, &v.product, &v.version]
+        .into_iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if words.is_empty() {
+        "unknown service".to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
+fn service_name(p: &Port) -> String {
+    if p.service.name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", p.service.name)
+    }
+}
+
+/// The alert conditions of `snapshot` (just saved, with its full detail) given its `delta`.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    delta: &Delta,
+    cfg: &DeltaConfig,
+    rules: &AlertRules,
+) -> Evaluation {
+    let ix = Indexed::new(snapshot);
+    let mut eval = Evaluation {
+        raise: Vec::new(),
+        covered: ix.covered.clone(),
+        up: HashSet::new(),
+        open: HashSet::new(),
+        holding: HashSet::new(),
+        cert_examined: HashSet::new(),
+    };
+    let mut ips: Vec<IpAddr> = ix.hosts.keys().copied().collect();
+    ips.sort_unstable();
+    let mut state = Vec::new();
+    for ip in ips {
+        let host = &ix.hosts[&ip];
+        if !host.up || !ix.covered.contains(ip) {
+            continue;
+        }
+        eval.up.insert(ip);
+        let ip_text = ip.to_string();
+        let expected = ix.expected_ports(cfg, ip);
+        for p in host.ports.iter().filter(|p| p.is_open()) {
+            let proto = p.protocol.to_ascii_lowercase();
+            eval.open.insert(port_id(ip, &proto, p.portid));
+            if is_unexpected(expected.as_ref(), &p.protocol, p.portid) {
+                state.push(Condition {
+                    key: port_key(AlertKind::UnexpectedPort, &ip_text, &proto, p.portid),
+                    severity: cfg.severity_of(p.portid).max(Severity::High),
+                    message: format!(
+                        "{ip_text}: {}/{proto}{} is open but not among the expected ports",
+                        p.portid,
+                        service_name(p)
+                    ),
+                });
+            }
+            if let Some(script) = p.scripts.iter().find(|s| s.id == "ssl-cert") {
+                eval.cert_examined.insert(port_id(ip, &proto, p.portid));
+                if let Some(c) = cert::condition(&ip_text, p, &script.output, rules) {
+                    state.push(c);
+                }
+            }
+        }
+        if let Some(expected) = &expected {
+            let mut seen = HashSet::new();
+            for (proto, port) in expected.ports() {
+                let proto = proto.to_ascii_lowercase();
+                if eval.open.contains(&port_id(ip, &proto, port))
+                    || !seen.insert((proto.clone(), port))
+                {
+                    continue;
+                }
+                let listed = host
+                    .ports
+                    .iter()
+                    .find(|p| p.portid == port && p.protocol.eq_ignore_ascii_case(&proto))
+                    .map_or("not open".to_string(), |p| p.state.clone());
+                state.push(Condition {
+                    key: port_key(AlertKind::ExpectedPortMissing, &ip_text, &proto, port),
+                    severity: Severity::Medium,
+                    message: format!("{ip_text}: expected {port}/{proto} is {listed}"),
+                });
+            }
+        }
+    }
+    eval.holding = state.iter().map(|c| c.key.clone()).collect();
+    eval.raise.extend(state);
+    eval.raise.extend(change_conditions(delta));
+    eval.raise.sort_by_cached_key(|c| {
+        let k = &c.key;
+        (
+            k.ip.parse::<IpAddr>().ok(),
+            k.protocol.clone(),
+            k.port,
+            k.kind,
+        )
+    });
+    eval
+}
+
+/// The change kinds the delta reports (it only reports addresses covered by both runs).
+fn change_conditions(delta: &Delta) -> Vec<Condition> {
+    let mut out = Vec::new();
+    for c in &delta.changes {
+        let Ok(ip) = c.ip.parse::<IpAddr>() else {
+            continue;
+        };
+        let ip_text = ip.to_string();
+        let host_key = |kind| AlertKey {
+            kind,
+            ip: ip.to_string(),
+            protocol: None,
+            port: None,
+        };
+        let (key, message) = match (c.kind, &c.port) {
+            (ChangeKind::NewHost, _) => (
+                host_key(AlertKind::NewHost),
+                format!("{ip} is up (it was not in the previous run)"),
+            ),
+            (ChangeKind::HostGone, _) => (
+                host_key(AlertKind::HostGone),
+                format!("{ip} is no longer up"),
+            ),
+            (ChangeKind::PortOpened, Some(p)) if !p.unexpected => (
+                port_key(AlertKind::PortOpened, &ip_text, &p.protocol, p.port),
+                format!(
+                    "{ip}: {}/{} opened ({})",
+                    p.port,
+                    p.protocol,
+                    service_text(p.after.as_ref())
+                ),
+            ),
+            (ChangeKind::ServiceChanged, Some(p)) => (
+                port_key(AlertKind::ServiceChanged, &ip_text, &p.protocol, p.port),
+                format!(
+                    "{ip}: {}/{} now runs {} (was {})",
+                    p.port,
+                    p.protocol,
+                    service_text(p.after.as_ref()),
+                    service_text(p.before.as_ref())
+                ),
+            ),
+            _ => continue,
+        };
+        out.push(Condition {
+            key,
+            severity: c.severity,
+            message,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! Webhook deliveries as recorded: one row per attempt, so `daily_scan alerts deliveries`
+//! shows what was sent where, when, and what came back. A webhook is recorded by its name and
+//! its endpoint (scheme, host and port only): URLs and tokens may be secrets and never reach
+//! the database.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use rusqlite::params;
+use serde::Serialize;
+
+use super::rows::{parse_time, time_text};
+use super::{Store, StoreError};
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryOutcome {
+    /// A 2xx answer.
+    Delivered,
+    /// Failed; another attempt follows.
+    Retrying,
+    /// Failed, and no attempt follows (last attempt, or an answer retrying cannot fix).
+    Failed,
+}
+
+impl DeliveryOutcome {
+    pub const ALL: [DeliveryOutcome; 3] = [
+        DeliveryOutcome::Delivered,
+        DeliveryOutcome::Retrying,
+        DeliveryOutcome::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::Retrying => "retrying",
+            DeliveryOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for DeliveryOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeliveryOutcome {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        DeliveryOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown delivery outcome {s:?}"))
+    }
+}
+
+/// One attempt to deliver one run's alerts to one webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryAttempt {
+    /// The run whose alerts were sent (a plain id: retention may delete the snapshot).
+    pub snapshot_id: i64,
+    /// The webhook's `name` (or `webhook[i]`).
+    pub webhook: String,
+    /// `scheme://host:port` of the URL, nothing more.
+    pub endpoint: String,
+    pub format: String,
+    /// Alerts in the payload.
+    pub alerts: u32,
+    /// 1, 2, 3...
+    pub attempt: u32,
+    pub attempted_at: Timestamp,
+    /// The HTTP status, when an answer came.
+    pub status_code: Option<u16>,
+    pub outcome: DeliveryOutcome,
+    /// Why it failed (never holding the URL or the token).
+    pub error: Option<String>,
+}
+
+/// A recorded attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    #[serde(flatten)]
+    pub attempt: DeliveryAttempt,
+}
+
+impl Store {
+    /// Records one attempt; returns its id.
+    pub fn record_delivery(&mut self, d: &DeliveryAttempt) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO deliveries (snapshot_id, webhook, endpoint, format, alerts, attempt,
+                                         attempted_at, status_code, outcome, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    d.snapshot_id,
+                    d.webhook,
+                    d.endpoint,
+                    d.format,
+                    d.alerts,
+                    d.attempt,
+                    time_text(d.attempted_at),
+                    d.status_code,
+                    d.outcome.as_str(),
+                    d.error
+                ],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The latest `limit` attempts, newest first.
+    pub fn list_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, snapshot_id, webhook, endpoint, format, alerts, attempt,
+                        attempted_at, status_code, outcome, error
+                   FROM deliveries ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.sql(e))?;
+        type Raw = (
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            u32,
+            u32,
+            String,
+            Option<u16>,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Raw> = stmt
+            .query_map([limit], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.sql(e))?;
+        rows.into_iter()
+            .map(|r| {
+                let (id, snapshot_id, webhook, endpoint, format, alerts, attempt) =
+                    (r.0, r.1, r.2, r.3, r.4, r.5, r.6);
+                Ok(Delivery {
+                    id,
+                    attempt: DeliveryAttempt {
+                        snapshot_id,
+                        webhook,
+                        endpoint,
+                        format,
+                        alerts,
+                        attempt,
+                        attempted_at: parse_time(&r.7).map_err(|e| self.error(e))?,
+                        status_code: r.8,
+                        outcome: r
+                            .9
+                            .parse()
+                            .map_err(|e: String| self.corrupt(format!("delivery {id}: {e}")))?,
+                        error: r.10,
+                    },
+                })
+            })
+            .collect()
+    }
+}
