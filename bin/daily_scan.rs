@@ -80,8 +80,8 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
     if cli.command.is_some() && cli.run.used() {
         return Err(Failure::Usage(
-            "run options (-f, --profile, --ports, --parallel, --fail-on, --dry-run, --keep) \
-             go without a sub-command"
+            "run options (-f, --profile, --ports, --parallel, --fail-on, --dry-run, --keep, \
+             --metrics-file) go without a sub-command"
                 .into(),
         ));
     }
@@ -161,6 +161,11 @@ fn run(config: &Config, args: &RunArgs, cfg: &DeltaConfig) -> Result<Outcome, Fa
         delta: cfg.clone(),
     };
     let out = batch::run(config, &prepared, &options)?;
+    if let Some(path) = &args.metrics_file {
+        let text = batch::metrics::render(&out.snapshot, &out.delta, cfg);
+        batch::metrics::write_atomic(path, &text)
+            .map_err(io(format!("writing metrics to {}", path.display())))?;
+    }
     render(args.format, &out.snapshot, &out.delta, &out.timeline)?;
     if args.format == Format::Text {
         print(&format!(

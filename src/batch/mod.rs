@@ -11,6 +11,7 @@ mod dry_run;
 pub mod history;
 pub mod import;
 pub mod lock;
+pub mod metrics;
 pub mod plan;
 pub mod progress;
 
