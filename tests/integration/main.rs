@@ -13,6 +13,7 @@ mod batch_diff;
 mod batch_env;
 mod batch_faults;
 mod batch_report;
+mod ops_deploy;
 mod ops_metrics;
 mod parse_cmd;
 mod runner;
