@@ -210,3 +210,56 @@ fn the_cron_line_scans_and_flock_skips_an_overlapping_run() {
         "no second run"
     );
 }
+
+/// What the units' `User=scanner` + `AmbientCapabilities=CAP_NET_RAW` give daily_scan,
+/// reproduced with `setpriv`: an unprivileged user whose only capability is an ambient
+/// CAP_NET_RAW runs the stealth (SYN) profile and finds the open port.
+#[test]
+fn an_ambient_cap_net_raw_is_enough_for_the_stealth_profile() {
+    use std::os::unix::fs::PermissionsExt;
+    let svc = Service::start(Ipv4Addr::new(127, 0, 44, 1), 0, None);
+    let install = Install::new(&svc.port().to_string(), "", "profile = \"stealth\"");
+    install.targets(&["127.0.44.1"]);
+    std::fs::set_permissions(install.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let config = install.path("config.toml");
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all,+net_raw",
+            "--ambient-caps=+net_raw",
+            "--bounding-set=-all,+net_raw",
+            DAILY_SCAN,
+            "--config",
+            config.to_str().unwrap(),
+            "-f",
+            "targets.txt",
+            "--format",
+            "json",
+        ])
+        .current_dir(install.dir.path())
+        .env_remove("NMAP_PRIVILEGED")
+        .output()
+        .expect("setpriv (util-linux)");
+    assert!(out.status.success(), "{}", describe(&out));
+    let snapshot = std::fs::read_dir(install.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("scan.json").is_file())
+        .expect("a report folder");
+    let scan = std::fs::read_to_string(snapshot.join("scan.json")).unwrap();
+    assert!(
+        scan.contains("--privileged"),
+        "nmap was told it may use raw sockets"
+    );
+    assert!(scan.contains("-sS"), "{scan}");
+    let doc: serde_json::Value = serde_json::from_str(&scan).unwrap();
+    let open = doc["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["ports"].as_array().unwrap())
+        .any(|p| p["portid"] == svc.port() && p["state"] == "open");
+    assert!(open, "{scan}");
+}
