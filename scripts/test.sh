@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs nmap, Chromium, systemd-analyze (and Rust) when missing, then
-# formatting, lints, and every unit and end-to-end test (real nmap against loopback listeners).
+# The whole test suite, as CI runs it: installs nmap, Chromium, systemd-analyze (and Rust) when
+# missing, then formatting, lints, and every unit and end-to-end test (real nmap against loopback
+# listeners).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-deps.sh

@@ -14,6 +14,7 @@ mod batch_env;
 mod batch_faults;
 mod batch_report;
 mod ops_deploy;
+mod ops_docs;
 mod ops_metrics;
 mod parse_cmd;
 mod runner;
