@@ -36,7 +36,7 @@ step() { printf '\n==> [%4ss] %s\n' "$((SECONDS - started))" "$*"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
 
 cleanup() {
-  podman rm -f "$NAME" >/dev/null 2>&1 || true
+  podman rm -f "$NAME" "$NAME-pub" >/dev/null 2>&1 || true
   podman volume rm -f "$VOLUME" >/dev/null 2>&1 || true
   [ -n "$listener" ] && kill "$listener" 2>/dev/null || true
   rm -rf "$WORK"
@@ -159,7 +159,8 @@ head -c 600 "$WORK/stealth.json"; echo
 port_open "$WORK/stealth.json" || die "the stealth scan did not report the port open"
 
 step "podman healthcheck run"
-podman healthcheck run "$NAME" && echo "healthy"
+podman healthcheck run "$NAME" || die "podman healthcheck run reported unhealthy"
+echo healthy
 
 step "daily_scan inside the container (targets file mounted, --metrics-file on the volume)"
 printf '%s\n' "$LISTEN_ADDR" > "$WORK/targets.txt"
@@ -172,6 +173,35 @@ grep -q "$SCAN_PORT" "$WORK/daily.txt" || die "daily_scan did not report port $S
 podman run --rm -v "$VOLUME":/data/scan_results "$IMAGE" \
   sh -c 'ls /data/scan_results && grep -E "^daily_scan_(hosts_up|open_ports|last_run)" /data/scan_results/daily_scan.prom'
 podman run --rm -v "$VOLUME":/data/scan_results "$IMAGE" daily_scan history
+
+step "without NET_RAW the capability-carrying nmap cannot start: targets fail, never 'closed'"
+set +e
+podman run --rm --network host -v "$WORK/targets.txt":/data/targets.txt:ro "$IMAGE" \
+  daily_scan -f /data/targets.txt --profile quick --ports "$SCAN_PORT" > "$WORK/nocap.txt" 2>&1
+code=$?
+set -e
+grep -m1 "cannot be executed" "$WORK/nocap.txt" || die "no 'cannot be executed' in the log"
+grep "Targets:" "$WORK/nocap.txt"
+[ "$code" = 1 ] || die "expected exit 1 (every target failed) without NET_RAW, got $code"
+
+PUB_PORT=${SMOKE_PUBLISH_PORT:-18745}
+step "published port: -p 127.0.0.1:$PUB_PORT:5000 (the image's own bind 0.0.0.0:5000), with and without NET_RAW"
+for caps in "--cap-add NET_RAW" ""; do
+  # shellcheck disable=SC2086 # $caps is zero or two words
+  podman run -d --name "$NAME-pub" $caps -p "127.0.0.1:$PUB_PORT:5000" "$IMAGE" >/dev/null
+  for _ in $(seq 1 50); do
+    curl -sS "http://127.0.0.1:$PUB_PORT/api/health" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  curl -sS "http://127.0.0.1:$PUB_PORT/api/health"; echo
+  set +e; podman healthcheck run "$NAME-pub"; hc=$?; set -e
+  podman rm -f "$NAME-pub" >/dev/null 2>&1
+  if [ -n "$caps" ]; then
+    [ "$hc" = 0 ] || die "published container with NET_RAW is not healthy"
+  else
+    [ "$hc" != 0 ] || die "without NET_RAW nmap cannot start: the healthcheck must say unhealthy"
+  fi
+done
 
 step "container logs (api_server)"
 podman logs "$NAME" 2>&1 | tail -n 5
