@@ -1,6 +1,6 @@
 # security-scanner: api_server (default command) and daily_scan in one image.
 #
-#   docker build -t security-scanner .
+#   docker build -t security-scanner .      # BuildKit (default since Docker 23) or podman/buildah
 #   docker run -d --name scanner --cap-add NET_RAW -p 127.0.0.1:5000:5000 \
 #       -v scanner-results:/data/scan_results security-scanner
 #   docker run --rm --cap-add NET_RAW -v scanner-results:/data/scan_results \

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::delta::{ChangeKind, Delta, DeltaConfig, Severity};
@@ -187,6 +188,7 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, cfg: &DeltaConfig) -> String {
 
 /// Replaces `path` with `text` atomically: written and synced to a temporary file in the same
 /// directory (not ending in `.prom`, so the collector skips it), then renamed over `path`.
+/// The file is mode 0644: node_exporter runs as another user.
 pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -205,6 +207,8 @@ pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
     ));
     let written = (|| {
         let mut file = File::create(&tmp)?;
+        // Readable by the collector's user whatever the umask (the systemd units set 0027).
+        file.set_permissions(fs::Permissions::from_mode(0o644))?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         fs::rename(&tmp, path)

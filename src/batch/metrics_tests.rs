@@ -252,6 +252,9 @@ fn write_atomic_replaces_the_file_and_leaves_no_temporary() {
     std::fs::write(&path, "old\n").unwrap();
     write_atomic(&path, "new\n").unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o644, "readable by node_exporter's user");
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

@@ -315,3 +315,23 @@ fn the_configuration_reference_matches_the_program() {
         assert_eq!(changed, [key], "{var} changes exactly `{key}`");
     }
 }
+
+#[test]
+fn the_readme_cron_line_is_the_shipped_one() {
+    let readme = read("README.md");
+    let block = readme
+        .split("```cron\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a cron block in README.md");
+    let shipped = read("deploy/cron/security-scanner");
+    let entry = shipped
+        .lines()
+        .find(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap();
+    assert_eq!(
+        block.trim(),
+        entry,
+        "README and deploy/cron/security-scanner differ"
+    );
+}
