@@ -82,8 +82,8 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
     if cli.command.is_some() && cli.run.used() {
         return Err(Failure::Usage(
-            "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, --keep) \
-             go without a sub-command"
+            "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, --keep, \
+             --metrics-file) go without a sub-command"
                 .into(),
         ));
     }
@@ -180,6 +180,11 @@ fn run(config: &Config, args: &RunArgs, cfg: &DeltaConfig) -> Result<Outcome, Fa
         ..RunOptions::default()
     };
     let out = batch::run(config, &prepared, &options)?;
+    if let Some(path) = &args.metrics_file {
+        let text = batch::metrics::render(&out.snapshot, &out.delta, cfg);
+        batch::metrics::write_atomic(path, &text)
+            .map_err(io(format!("writing metrics to {}", path.display())))?;
+    }
     let changed = !out.delta.changes.is_empty()
         || !out.alerts.raised.is_empty()
         || !out.alerts.resolved.is_empty()

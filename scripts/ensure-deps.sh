@@ -42,3 +42,10 @@ ensure_cargo() {
   }
   command -v cargo >/dev/null 2>&1 || { PATH="/usr/lib/rust-web/bin:$PATH"; export PATH; }
 }
+
+# The deploy/ unit test runs `systemd-analyze verify` (Debian's `systemd` package).
+ensure_systemd_analyze() {
+  command -v systemd-analyze >/dev/null 2>&1 && return 0
+  echo "==> systemd-analyze not found: installing systemd with apt (the deploy/ unit test needs it)" >&2
+  apt_install systemd
+}

@@ -418,12 +418,18 @@ impl Config {
             });
         }
         if let Err(e) = self.batch.profile.trim().parse::<Profile>() {
-            return Err(ConfigError::invalid("batch.profile", e.to_string()));
+            return Err(ConfigError::invalid(
+                "batch.profile",
+                format!("{e} (from --profile or [batch] profile)"),
+            ));
         }
         if !self.batch.ports.trim().is_empty()
             && let Err(e) = PortSpec::parse(self.batch.ports.trim(), None)
         {
-            return Err(ConfigError::invalid("batch.ports", e.to_string()));
+            return Err(ConfigError::invalid(
+                "batch.ports",
+                format!("{e} (from --ports or [batch] ports)"),
+            ));
         }
         if let Some(bad) = self
             .port_severity

@@ -69,6 +69,10 @@ pub struct RunArgs {
     /// After the run, keep only the latest N snapshots of each profile (then VACUUM).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,
+    /// After the run, write its metrics here in Prometheus text format (atomically), for
+    /// node_exporter's textfile collector, e.g. /var/lib/node_exporter/daily_scan.prom.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -81,6 +85,7 @@ impl RunArgs {
             || self.quiet
             || self.dry_run
             || self.keep.is_some()
+            || self.metrics_file.is_some()
     }
 }
 

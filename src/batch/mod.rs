@@ -12,6 +12,7 @@ mod dry_run;
 pub mod history;
 pub mod import;
 pub mod lock;
+pub mod metrics;
 pub mod plan;
 pub mod progress;
 

@@ -97,15 +97,17 @@ fn failures_timeouts_and_removed_targets_are_not_compared() {
     );
     assert_eq!(run5.json("scan.json")["status"], "failed");
 
-    // Another profile is a new baseline, not a flood of closures.
-    let run6 = install.scan(&["--profile", "default"], &[], 0);
+    // Another profile is a new baseline, not a flood of closures. `-sV` waits on the silent
+    // listener for several seconds, longer than the 3 s above on a loaded machine.
+    let patient = [("SCANNER_NMAP_TIMEOUT", "120")];
+    let run6 = install.scan(&["--profile", "default"], &patient, 0);
     let d = run6.delta();
     assert_eq!(d["from"], json!(null), "{d}");
     assert_eq!(d["to"]["profile"], "default+ports=18080-18081");
     assert!(d["note"].as_str().unwrap().starts_with("baseline"), "{d}");
     assert_eq!(changes(&d), Vec::<String>::new());
     // And so is another port selection.
-    let run7 = install.scan(&["--ports", "18081"], &[], 0);
+    let run7 = install.scan(&["--ports", "18081"], &patient, 0);
     let d = run7.delta();
     assert_eq!(
         (d["from"].clone(), changes(&d).len()),
