@@ -138,7 +138,9 @@ fn every_documented_command_runs_or_is_accounted_for() {
     drop(store);
     std::fs::create_dir(dir.join("old-scans")).unwrap();
     std::fs::copy(&xml, dir.join("old-scans/a.xml")).unwrap();
-    let server = Server::start(&[]);
+    // The read API's examples (`/api/snapshots/12`, `/api/alerts/7/ack`) read this database.
+    let database = format!("\"{}\"", install.db().display());
+    let server = Server::start(&[("database", &database)]);
     let base = format!("127.0.0.1:{}", server.addr.port());
     let smoke = read("scripts/container-smoke.sh");
     let dockerfile = read("Dockerfile");
@@ -306,6 +308,7 @@ fn the_configuration_reference_matches_the_program() {
         ("SCANNER_NMAP_TIMEOUT", "7"),
         ("SCANNER_BIND", "127.0.0.1:7"),
         ("SCANNER_API_TOKENS", "probe-token-0123456789"),
+        ("SCANNER_API_READ_TOKENS", "probe-reader-0123456789"),
     ];
     let empty = tempfile::NamedTempFile::new().unwrap();
     for var in source
