@@ -14,6 +14,7 @@ mod batch_env;
 mod batch_faults;
 mod batch_report;
 mod faults_nmap;
+mod faults_store;
 mod parse_cmd;
 mod runner;
 mod support;
