@@ -13,6 +13,7 @@ mod batch_diff;
 mod batch_env;
 mod batch_faults;
 mod batch_report;
+mod faults_kill;
 mod faults_nmap;
 mod faults_store;
 mod parse_cmd;
