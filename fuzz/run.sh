@@ -24,7 +24,7 @@ BIN="$CARGO_TARGET_DIR/$TRIPLE/release"
 # Real nmap XML (our fixtures and the peer projects' files) seeds the XML target.
 declare -A EXTRA_SEEDS=([xml]="../tests/fixtures")
 
-build() { cargo build --release --quiet --bins --target "$TRIPLE"; }
+build() { cargo build --release --locked --quiet --bins --target "$TRIPLE"; }
 
 # The corpus grows in fuzz/corpus/TARGET (not committed); the committed seeds are read-only.
 run() {
@@ -42,8 +42,15 @@ ci)
     build
     for t in "${TARGETS[@]}"; do
         echo "==> fuzz $t (${2:-20} s)"
-        run "$t" "${2:-20}" 2>&1 | grep -E '^(stat::|==|INFO: Running|Done)|panicked|ERROR' || true
-        test "${PIPESTATUS[0]}" -eq 0 || { echo "fuzz $t: crash, see fuzz/artifacts/$t" >&2; exit 1; }
+        log="$CARGO_TARGET_DIR/fuzz-$t.log"
+        status=0
+        run "$t" "${2:-20}" >"$log" 2>&1 || status=$?
+        grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|panicked|ERROR' "$log" || true
+        if [ "$status" -ne 0 ]; then
+            tail -n 40 "$log" >&2
+            echo "fuzz $t: crash (exit $status), input saved in fuzz/artifacts/$t" >&2
+            exit 1
+        fi
         if [ -d "regressions/$t" ] && [ -n "$(ls -A "regressions/$t")" ]; then
             "$BIN/$t" -runs=0 "regressions/$t"/* >/dev/null 2>&1 || {
                 echo "fuzz $t: a saved regression input crashes again" >&2; exit 1; }
