@@ -19,5 +19,8 @@ echo "==> cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked --lib --bins --tests 2>&1 | tee "$log"
+# A short seeded fuzz run per target, and every saved crash input replayed (docs/RELIABILITY.md).
+echo "==> fuzz (${FUZZ_SECONDS:-20} s per target)"
+bash fuzz/run.sh ci "${FUZZ_SECONDS:-20}"
 # One closing line for the whole run, summed over cargo's per-binary "test result:" lines.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"

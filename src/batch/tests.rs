@@ -199,3 +199,20 @@ fn report_dirs_never_collide() {
     assert_eq!(b, out.path().join("20261121T020001Z-2"));
     assert!(a.is_dir() && b.is_dir());
 }
+
+#[test]
+fn stdout_cap_grows_with_the_work_between_its_bounds() {
+    assert_eq!(output_budget(1, 1), MIN_OUTPUT_BYTES);
+    assert_eq!(output_budget(0, 0), MIN_OUTPUT_BYTES);
+    assert_eq!(output_budget(64, 100), 64 * (16 + 400) * 1024);
+    assert_eq!(output_budget(65_536, 1000), DEFAULT_MAX_OUTPUT_BYTES);
+    assert_eq!(output_budget(u64::MAX, u32::MAX), DEFAULT_MAX_OUTPUT_BYTES);
+}
+
+#[test]
+fn a_one_host_chunk_gets_the_small_cap() {
+    let file = targets_file("127.0.50.1\n");
+    let p = prepare(&config(256, "18500"), file.path()).unwrap();
+    let inv = p.invocation(&p.plan.chunks[0]);
+    assert_eq!(inv.max_output_bytes, MIN_OUTPUT_BYTES);
+}

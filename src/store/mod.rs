@@ -62,6 +62,22 @@ pub enum StoreError {
         BUSY_TIMEOUT.as_secs()
     )]
     Busy { path: PathBuf },
+    #[error("database {path}: the disk is full; free space on it and run again")]
+    Full { path: PathBuf },
+    #[error(
+        "database {path} is read-only: the program needs write access to the file and its \
+         directory"
+    )]
+    ReadOnly { path: PathBuf },
+    #[error(
+        "database {path}: disk I/O error ({source}); check that its disk has free space and \
+         that the file and its directory are writable"
+    )]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("snapshot {0} not found")]
     NotFound(i64),
     #[error("alert {0} not found")]
@@ -390,6 +406,10 @@ fn sql_error(path: &Path, source: rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
     match source.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
+        Some(ErrorCode::DiskFull) => StoreError::Full { path },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        // A full disk often surfaces as an I/O error (growing the WAL index, for one).
+        Some(ErrorCode::SystemIoFailure) => StoreError::Io { path, source },
         _ => StoreError::Sqlite { path, source },
     }
 }

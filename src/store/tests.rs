@@ -394,3 +394,32 @@ fn lock_contention_is_reported_as_busy() {
             .is_ok()
     );
 }
+
+#[test]
+fn a_full_database_is_reported_as_full_and_saves_nothing() {
+    let (_dir, mut store) = temp_store();
+    let pages: i64 = store
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    // SQLite's own size limit stands in for a full disk: the same SQLITE_FULL.
+    store
+        .conn
+        .execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+        .unwrap();
+    let mut saved = 0;
+    let err = loop {
+        match store.save_snapshot(&snapshot("default", "2026-11-20T02:00:00Z")) {
+            Ok(_) => saved += 1,
+            Err(e) => break e,
+        }
+        assert!(saved < 1000, "the page limit never bit");
+    };
+    assert!(matches!(err, StoreError::Full { .. }), "{err:?}");
+    assert!(err.to_string().contains("the disk is full"), "{err}");
+    let n: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, saved, "the failed save left rows behind");
+}
