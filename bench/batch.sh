@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 runs="${1:-3}"
 a=/tmp/medium.xml
 b=/tmp/medium_mut.xml
-gen=../shared/bench/gen_nmap_xml.py
+gen=tests/fixtures/generator/gen_nmap_xml.py   # a copy of ../shared/bench/gen_nmap_xml.py
 work="$(mktemp -d /tmp/daily_scan_bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 

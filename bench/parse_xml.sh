@@ -10,7 +10,7 @@ runs="${1:-3}"
 
 if [[ ! -f "$file" ]]; then
     echo "generating $file (about 15 s) ..."
-    python3 ../shared/bench/gen_nmap_xml.py --hosts 65536 --ports-per-host 5 --seed 1 -o "$file"
+    python3 tests/fixtures/generator/gen_nmap_xml.py --hosts 65536 --ports-per-host 5 --seed 1 -o "$file"
 fi
 
 cargo bench --bench parse_xml -- "$file"

@@ -254,14 +254,27 @@ fn works_where_ndiff_crashes_on_ports_with_several_scripts() {
     assert_eq!(delta["changes"], Value::Array(vec![]));
 }
 
+/// The vendored copy of the shared generator (see tests/fixtures/generator/README.md).
 fn generator() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_nmap_xml.py");
-    assert!(
-        script.is_file(),
-        "{} is missing: this test needs the shared benchmark generator",
-        script.display()
+    fixture("generator/gen_nmap_xml.py")
+}
+
+#[test]
+fn generator_copy_matches_the_shared_one() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_nmap_xml.py");
+    if !shared.is_file() {
+        eprintln!(
+            "{} not present (a clean clone): nothing to compare",
+            shared.display()
+        );
+        return;
+    }
+    assert_eq!(
+        std::fs::read(&shared).unwrap(),
+        std::fs::read(generator()).unwrap(),
+        "tests/fixtures/generator/gen_nmap_xml.py differs from {}: copy it again",
+        shared.display()
     );
-    script
 }
 
 fn generate(args: &[&str]) {
