@@ -22,3 +22,5 @@ pub mod scan;
 pub mod snapshot;
 pub mod store;
 pub mod target;
+#[cfg(test)]
+pub(crate) mod testdata;

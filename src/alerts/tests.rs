@@ -2,44 +2,16 @@
 
 use super::*;
 use crate::delta::{self, ExpectedPorts};
-use crate::model::{Address, Host, Script, Service};
+use crate::model::{Host, Script};
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
+use crate::testdata::{host, own_target, service_port};
 
 fn target(cidr: &str, status: TargetStatus) -> TargetRecord {
-    TargetRecord {
-        entry: cidr.into(),
-        target: cidr.into(),
-        status,
-        error: None,
-        covers: vec![cidr.parse().unwrap()],
-    }
+    own_target(cidr, status)
 }
 
 fn port(portid: u16, state: &str, service: &str) -> Port {
-    Port {
-        protocol: "tcp".into(),
-        portid,
-        state: state.into(),
-        reason: "syn-ack".into(),
-        service: Service {
-            name: service.into(),
-            ..Service::default()
-        },
-        scripts: vec![],
-    }
-}
-
-fn host(ip: &str, state: &str, ports: Vec<Port>) -> Host {
-    Host {
-        state: state.into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ports,
-        ..Host::default()
-    }
+    service_port("tcp", portid, state, service, "")
 }
 
 fn snap(targets: Vec<TargetRecord>, hosts: Vec<Host>) -> Snapshot {

@@ -11,38 +11,23 @@ use rouille::{Request, Response, ResponseBody};
 use crate::api::{State, handle};
 use crate::config::Config;
 use crate::delta::Severity;
-use crate::model::{Address, Host, Port, Service};
+use crate::model::Host;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use crate::store::{AlertKind, NewAlert, Store};
+use crate::testdata::{service_port, up};
 
 pub(crate) const WRITER: &str = "writer-token-0123456789";
 pub(crate) const READER: &str = "reader-token-0123456789";
 pub(crate) const HOSTILE: &str = "<script>alert(1)</script>";
 
 fn host(ip: &str, ports: &[u16]) -> Host {
-    Host {
-        state: "up".into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ports: ports
+    up(
+        ip,
+        ports
             .iter()
-            .map(|&p| Port {
-                protocol: "tcp".into(),
-                portid: p,
-                state: "open".into(),
-                service: Service {
-                    name: "http".into(),
-                    product: HOSTILE.into(),
-                    ..Service::default()
-                },
-                ..Port::default()
-            })
+            .map(|&p| service_port("tcp", p, "open", "http", HOSTILE))
             .collect(),
-        ..Host::default()
-    }
+    )
 }
 
 /// Snapshot `n` (a day apart): entry `192.0.2.0/29` with `ports` open on 192.0.2.1, and an

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::delta::{self, DeltaConfig};
-use crate::model::{Address, Host, Port, Service};
+use crate::model::Host;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::testdata::{service_port, up};
 
 type Labels = BTreeMap<String, String>;
 
@@ -96,26 +97,13 @@ fn value(samples: &[(String, Labels, f64)], name: &str, label: Option<(&str, &st
 }
 
 fn host(ip: &str, ports: &[u16]) -> Host {
-    Host {
-        state: "up".into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ports: ports
+    up(
+        ip,
+        ports
             .iter()
-            .map(|&portid| Port {
-                protocol: "tcp".into(),
-                portid,
-                state: "open".into(),
-                reason: "syn-ack".into(),
-                service: Service::default(),
-                scripts: vec![],
-            })
+            .map(|&p| service_port("tcp", p, "open", "", ""))
             .collect(),
-        ..Host::default()
-    }
+    )
 }
 
 fn target(entry: &str, status: TargetStatus, covers: &str) -> TargetRecord {

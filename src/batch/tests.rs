@@ -2,7 +2,7 @@ use std::io::Write as _;
 
 use super::dry_run::shell_words;
 use super::*;
-use crate::model::{Address, Host, ScanResult};
+use crate::model::{Host, ScanResult};
 use crate::nmap::run as nmap_run;
 
 fn targets_file(text: &str) -> tempfile::NamedTempFile {
@@ -21,15 +21,7 @@ fn config(chunk_size: usize, ports: &str) -> Config {
 }
 
 fn up(ip: &str) -> Host {
-    Host {
-        state: "up".into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ..Host::default()
-    }
+    crate::testdata::up(ip, vec![])
 }
 
 fn completed(ips: &[&str]) -> ScanOutcome {

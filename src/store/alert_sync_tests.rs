@@ -3,44 +3,22 @@
 use super::*;
 use crate::alerts::{AlertRules, evaluate};
 use crate::delta::{self, DeltaConfig, ExpectedPorts, Severity};
-use crate::model::{Address, Host, Port, Service};
+use crate::model::Host;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use crate::store::{AlertFilter, AlertKind, AlertStatus, DeliveryAttempt, DeliveryOutcome};
+use crate::testdata::{own_target, service_port, up};
 
 fn target(cidr: &str, status: TargetStatus) -> TargetRecord {
-    TargetRecord {
-        entry: cidr.into(),
-        target: cidr.into(),
-        status,
-        error: None,
-        covers: vec![cidr.parse().unwrap()],
-    }
+    own_target(cidr, status)
 }
 
 fn host(ip: &str, open: &[(u16, &str)]) -> Host {
-    Host {
-        state: "up".into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ports: open
-            .iter()
-            .map(|&(portid, product)| Port {
-                protocol: "tcp".into(),
-                portid,
-                state: "open".into(),
-                service: Service {
-                    name: "svc".into(),
-                    product: product.into(),
-                    ..Service::default()
-                },
-                ..Port::default()
-            })
+    up(
+        ip,
+        open.iter()
+            .map(|&(p, product)| service_port("tcp", p, "open", "svc", product))
             .collect(),
-        ..Host::default()
-    }
+    )
 }
 
 /// Expects only 22/tcp on 192.0.2.0/29.

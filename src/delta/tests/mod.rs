@@ -7,71 +7,9 @@ mod score;
 mod status;
 
 use super::*;
-use crate::model::{Address, Host, Port, Script, Service};
+use crate::model::{Host, Port, Script, Service};
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
-
-pub(super) fn target(
-    entry: &str,
-    target: &str,
-    status: TargetStatus,
-    covers: &[&str],
-) -> TargetRecord {
-    TargetRecord {
-        entry: entry.into(),
-        target: target.into(),
-        status,
-        error: None,
-        covers: covers.iter().map(|c| net(c)).collect(),
-    }
-}
-
-/// A CIDR block, or a single address as its host block.
-pub(super) fn net(text: &str) -> ipnet::IpNet {
-    text.parse()
-        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .unwrap()
-}
-
-/// A completed target that is its own entry and covers itself.
-pub(super) fn done(cidr: &str) -> TargetRecord {
-    target(cidr, cidr, TargetStatus::Completed, &[cidr])
-}
-
-pub(super) fn port(protocol: &str, portid: u16, state: &str) -> Port {
-    Port {
-        protocol: protocol.into(),
-        portid,
-        state: state.into(),
-        reason: "syn-ack".into(),
-        service: Service {
-            name: "svc".into(),
-            ..Service::default()
-        },
-        scripts: vec![],
-    }
-}
-
-pub(super) fn open(portid: u16) -> Port {
-    port("tcp", portid, "open")
-}
-
-pub(super) fn host(ip: &str, state: &str, ports: Vec<Port>) -> Host {
-    Host {
-        state: state.into(),
-        reason: "echo-reply".into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: if ip.contains(':') { "ipv6" } else { "ipv4" }.into(),
-            vendor: String::new(),
-        }],
-        ports,
-        ..Host::default()
-    }
-}
-
-pub(super) fn up(ip: &str, ports: Vec<Port>) -> Host {
-    host(ip, "up", ports)
-}
+pub(super) use crate::testdata::{done, host, open, port, target, up};
 
 pub(super) fn snap(profile: &str, targets: Vec<TargetRecord>, hosts: Vec<Host>) -> Snapshot {
     Snapshot {

@@ -2,36 +2,21 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::delta::{DeltaConfig, compare};
-use crate::model::{Address, Host, Port, Service};
+use crate::model::Host;
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
 use crate::store::{AlertKind, AlertStatus};
+use crate::testdata::{service_port, up};
 
 const HOSTILE: &str = "<script>alert(1)</script>";
 
 fn host(ip: &str, ports: &[u16]) -> Host {
-    Host {
-        state: "up".into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ports: ports
+    up(
+        ip,
+        ports
             .iter()
-            .map(|&p| Port {
-                protocol: "tcp".into(),
-                portid: p,
-                state: "open".into(),
-                service: Service {
-                    name: "http".into(),
-                    product: HOSTILE.into(),
-                    ..Service::default()
-                },
-                ..Port::default()
-            })
+            .map(|&p| service_port("tcp", p, "open", "http", HOSTILE))
             .collect(),
-        ..Host::default()
-    }
+    )
 }
 
 /// Entries: `lan` (192.0.2.0/29), `dmz<script>` (198.51.100.0/30) and `down` (failed).
