@@ -7,9 +7,9 @@ use rouille::{Request, Response};
 use super::State;
 use super::error::ApiError;
 use super::query::Query;
-use super::read::{compute_delta, open_store};
+use super::read::open_store;
 use crate::batch::history::timeline;
-use crate::delta::DeltaStatus;
+use crate::delta::{self, DeltaStatus};
 use crate::report::html::{content_security_policy, dashboard};
 use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
 
@@ -73,9 +73,13 @@ fn render(
     let cfg = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        let previous = store.previous_snapshot_id(id)?;
-        let delta = compute_delta(store, previous, id, cfg)?;
+        // Loaded once here and compared, rather than once more inside a delta helper.
         let snapshot = store.load_snapshot_for_comparison(id)?;
+        let before = store
+            .previous_snapshot_id(id)?
+            .map(|p| store.load_snapshot_for_comparison(p))
+            .transpose()?;
+        let delta = delta::compare(before.as_ref(), &snapshot, cfg);
         states.push(dashboard::ProfileState { snapshot, delta });
     }
     let history = match states.first() {
