@@ -84,3 +84,55 @@ pub(crate) fn host(ip: &str, state: &str, ports: Vec<Port>) -> Host {
 pub(crate) fn up(ip: &str, ports: Vec<Port>) -> Host {
     host(ip, "up", ports)
 }
+
+/// Facts about ndiff's own test scans, read from ndiff's own output in
+/// `tests/fixtures/peer/ndiff-oracle/` (an oracle independent of this crate's parser), so tests
+/// about those fixtures name their host without repeating its public address here.
+pub(crate) struct NdiffOracle {
+    text: String,
+}
+
+impl NdiffOracle {
+    /// ndiff's text output for the pair `a` vs `b`, e.g. `("simple", "complex")`.
+    pub(crate) fn pair(a: &str, b: &str) -> NdiffOracle {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "tests/fixtures/peer/ndiff-oracle/{a}_vs_{b}.text.out"
+        ));
+        NdiffOracle {
+            text: std::fs::read_to_string(path).unwrap(),
+        }
+    }
+
+    /// The scanned host's `(hostname, address)`, from ndiff's `NAME (ADDR):` header line.
+    pub(crate) fn host(&self) -> (String, String) {
+        let line = self
+            .text
+            .lines()
+            .map(|l| l.trim_start_matches([' ', '-', '+']))
+            .find(|l| l.ends_with("):") && l.contains(" ("))
+            .unwrap();
+        let (name, rest) = line.split_once(" (").unwrap();
+        (name.to_string(), rest.trim_end_matches("):").to_string())
+    }
+
+    /// The nmap command line of side `-` (first file) or `+` (second file).
+    pub(crate) fn args(&self, side: char) -> String {
+        self.text
+            .lines()
+            .find(|l| l.starts_with(side) && l.contains(" as: "))
+            .and_then(|l| l.split_once(" as: "))
+            .map(|(_, args)| args.to_string())
+            .unwrap()
+    }
+
+    /// The value ndiff printed for a script field (`|  netrange: VALUE`).
+    pub(crate) fn script_field(&self, field: &str) -> String {
+        self.text
+            .lines()
+            .find_map(|l| {
+                l.split_once(&format!(" {field}: "))
+                    .map(|(_, v)| v.to_string())
+            })
+            .unwrap()
+    }
+}

@@ -1,6 +1,7 @@
 use super::*;
 use crate::delta::{ChangeKind, NotComparedReason};
 use crate::report::diff_text;
+use crate::testdata::NdiffOracle;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -53,47 +54,51 @@ fn sides_are_ids_unless_a_file_has_that_name() {
 #[test]
 fn open_port_and_service_changes_between_ndiff_test_scans() {
     let d = files("peer/ndiff/simple.xml", "peer/ndiff/complex.xml");
+    let (name, ip) = NdiffOracle::pair("simple", "complex").host();
     assert_eq!(
         summary(&d),
         [
-            "service_changed 64.13.134.52 22/tcp",
-            "port_opened 64.13.134.52 53/tcp",
-            "port_opened 64.13.134.52 80/tcp",
-            "port_opened 64.13.134.52 53/udp",
+            format!("service_changed {ip} 22/tcp"),
+            format!("port_opened {ip} 53/tcp"),
+            format!("port_opened {ip} 80/tcp"),
+            format!("port_opened {ip} 53/udp"),
         ]
     );
     assert_eq!(d.delta.from.as_ref().unwrap().snapshot, None);
     assert!(d.delta.to.file.as_deref().unwrap().ends_with("complex.xml"));
     assert_eq!(d.delta.to.profile, FILE_PROFILE);
     let out = text(&d);
-    let want = "
- scanme.nmap.org (64.13.134.52):
+    let want = format!(
+        "
+ {name} ({ip}):
  PORT   STATE SERVICE VERSION
 -22/tcp open  ssh
 +22/tcp open  ssh     OpenSSH 4.3
 +53/tcp open  domain  ISC BIND 9.3.4
 +80/tcp open  http    Apache httpd 2.2.2
 +53/udp open  domain  ISC BIND 9.3.4
-";
-    assert!(out.ends_with(want), "{out}");
+"
+    );
+    assert!(out.ends_with(&want), "{out}");
     assert!(out.starts_with("-"), "{out}");
 }
 
 #[test]
 fn a_host_missing_from_the_later_file_is_gone_with_its_ports() {
     let d = files("peer/ndiff/single.xml", "peer/ndiff/down.xml");
+    let (name, ip) = NdiffOracle::pair("single", "down").host();
     assert_eq!(
         summary(&d),
         [
-            "host_gone 64.13.134.52",
-            "port_closed 64.13.134.52 22/tcp",
-            "port_closed 64.13.134.52 53/tcp",
-            "port_closed 64.13.134.52 80/tcp",
+            format!("host_gone {ip}"),
+            format!("port_closed {ip} 22/tcp"),
+            format!("port_closed {ip} 53/tcp"),
+            format!("port_closed {ip} 80/tcp"),
         ]
     );
     let out = text(&d);
     assert!(
-        out.contains("\n-scanme.nmap.org (64.13.134.52):\n-Host is up.\n"),
+        out.contains(&format!("\n-{name} ({ip}):\n-Host is up.\n")),
         "{out}"
     );
     assert!(d.delta.not_compared.is_empty());
@@ -132,15 +137,16 @@ fn snapshot_against_file_keeps_the_snapshots_coverage() {
     let db = dir.path().join("scans.db");
     let mut store = Store::open(&db).unwrap();
     // The stored run covered the host, plus a target that failed: never compared.
+    let (_, ip) = NdiffOracle::pair("single", "down").host();
     let mut s = load_file(&fixture("peer/ndiff/single.xml")).unwrap();
     s.profile = "default".into();
     s.targets = vec![
         TargetRecord {
-            entry: "scanme".into(),
-            target: "64.13.134.52".into(),
+            entry: "ndiff-host".into(),
+            target: ip.clone(),
             status: TargetStatus::Completed,
             error: None,
-            covers: vec!["64.13.134.52/32".parse().unwrap()],
+            covers: vec![format!("{ip}/32").parse().unwrap()],
         },
         TargetRecord {
             entry: "other".into(),
@@ -165,8 +171,8 @@ fn snapshot_against_file_keeps_the_snapshots_coverage() {
     assert_eq!(
         summary(&d),
         [
-            "port_closed 64.13.134.52 53/tcp",
-            "port_closed 64.13.134.52 80/tcp",
+            format!("port_closed {ip} 53/tcp"),
+            format!("port_closed {ip} 80/tcp"),
         ]
     );
     assert_eq!(d.delta.not_compared.len(), 1);
