@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use security_scanner::batch::{self, BatchError, RunOptions, history, import, lock};
+use security_scanner::batch::{self, BatchError, RunOptions, import, lock};
 use security_scanner::config::{CliOverrides, Config, ConfigError};
 use security_scanner::delta::{self, DeltaConfig};
 use security_scanner::diff::{self, DiffError, Side};
+use security_scanner::history;
 use security_scanner::report::{self, delta_csv, diff_text, html, json, parsed, text};
 use security_scanner::store::{Store, StoreError};
 
@@ -298,15 +299,10 @@ fn show_report(
         })?,
     };
     let snapshot = store.load_snapshot(id)?;
-    let previous = match store.previous_snapshot_id(id)? {
-        Some(p) => Some(store.load_snapshot_for_comparison(p)?),
-        None => None,
-    };
-    let d = delta::compare(previous.as_ref(), &snapshot, cfg);
-    drop(previous);
+    let d = history::delta_of(&store, id, &snapshot, cfg)?;
     let timeline = history::timeline(
         &store,
-        batch::HISTORY_POINTS,
+        history::CHART_POINTS,
         Some(&snapshot.profile),
         Some(id),
         cfg,

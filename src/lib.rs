@@ -12,6 +12,7 @@ pub mod batch;
 pub mod config;
 pub mod delta;
 pub mod diff;
+pub mod history;
 pub mod logging;
 pub mod model;
 pub mod nmap;

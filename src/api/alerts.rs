@@ -168,5 +168,4 @@ fn note_of(request: &Request) -> Result<Option<String>, ApiError> {
 }
 
 #[cfg(test)]
-#[path = "alerts_tests.rs"]
 mod tests;

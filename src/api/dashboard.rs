@@ -8,8 +8,8 @@ use super::State;
 use super::error::ApiError;
 use super::query::Query;
 use super::read::open_store;
-use crate::batch::history::timeline;
-use crate::delta::{self, DeltaStatus};
+use crate::delta::DeltaStatus;
+use crate::history::{self, CHART_POINTS, timeline};
 use crate::report::html::{content_security_policy, dashboard};
 use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
 
@@ -17,7 +17,6 @@ use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
 const MAX_PROFILES: usize = 20;
 const MAX_ALERT_ROWS: usize = 100;
 const MAX_ALERTS_COUNTED: usize = 10_000;
-const HISTORY_POINTS: usize = 30;
 /// Longest search text kept.
 const MAX_SEARCH_CHARS: usize = 200;
 
@@ -73,17 +72,11 @@ fn render(
     let cfg = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        // Loaded once here and compared, rather than once more inside a delta helper.
-        let snapshot = store.load_snapshot_for_comparison(id)?;
-        let before = store
-            .previous_snapshot_id(id)?
-            .map(|p| store.load_snapshot_for_comparison(p))
-            .transpose()?;
-        let delta = delta::compare(before.as_ref(), &snapshot, cfg);
+        let (snapshot, delta) = history::delta_with_previous(store, id, cfg)?;
         states.push(dashboard::ProfileState { snapshot, delta });
     }
     let history = match states.first() {
-        Some(s) => timeline(store, HISTORY_POINTS, Some(&s.snapshot.profile), None, cfg)?,
+        Some(s) => timeline(store, CHART_POINTS, Some(&s.snapshot.profile), None, cfg)?,
         None => Vec::new(),
     };
     let mut alerts = store.list_alerts(&AlertFilter {

@@ -13,8 +13,8 @@ use super::State;
 use super::error::ApiError;
 use super::query::{Format, Query, path_id};
 use super::routes::ok_json;
-use crate::batch::history::{TimelineRow, timeline};
 use crate::delta::{self, Delta};
+use crate::history::{self, TimelineRow, timeline};
 use crate::report::{csv::write_record, delta_csv, timeline as timeline_report};
 use crate::store::{SnapshotSummary, Store, StoreError};
 
@@ -161,20 +161,6 @@ pub fn snapshot(state: &State, request: &Request) -> Result<Response, ApiError> 
     Ok(ok_json(&snapshot))
 }
 
-/// The delta of snapshot `to` against `from` (or a baseline), from the stored hosts.
-pub(super) fn compute_delta(
-    store: &Store,
-    from: Option<i64>,
-    to: i64,
-    cfg: &delta::DeltaConfig,
-) -> Result<Delta, StoreError> {
-    let to = store.load_snapshot_for_comparison(to)?;
-    let from = from
-        .map(|id| store.load_snapshot_for_comparison(id))
-        .transpose()?;
-    Ok(delta::compare(from.as_ref(), &to, cfg))
-}
-
 fn delta_response(delta: &Delta, format: Format, name: &str) -> Response {
     match format {
         Format::Json => ok_json(delta),
@@ -187,8 +173,8 @@ pub fn snapshot_delta(state: &State, request: &Request) -> Result<Response, ApiE
     let id = path_id(request, 2, "snapshot")?;
     let format = Query::parse(request, &["format"])?.format()?;
     let store = store_for(state, id)?;
-    let previous = store.previous_snapshot_id(id).map_err(store_err)?;
-    let delta = compute_delta(&store, previous, id, &state.delta_config).map_err(store_err)?;
+    let (_, delta) =
+        history::delta_with_previous(&store, id, &state.delta_config).map_err(store_err)?;
     Ok(delta_response(&delta, format, &format!("delta-{id}.csv")))
 }
 
@@ -205,7 +191,8 @@ pub fn delta(state: &State, request: &Request) -> Result<Response, ApiError> {
             .snapshot_summary(id)
             .map_err(|e| store_err(e).with_field(field))?;
     }
-    let delta = compute_delta(&store, Some(from), to, &state.delta_config).map_err(store_err)?;
+    let delta =
+        history::delta_between(&store, Some(from), to, &state.delta_config).map_err(store_err)?;
     Ok(delta_response(
         &delta,
         format,
@@ -275,9 +262,7 @@ pub fn trends(state: &State, request: &Request) -> Result<Response, ApiError> {
 }
 
 #[cfg(test)]
-#[path = "read_tests.rs"]
 pub(crate) mod tests;
 
 #[cfg(test)]
-#[path = "read_tests_db.rs"]
 mod tests_db;

@@ -220,5 +220,4 @@ pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
 }
 
 #[cfg(test)]
-#[path = "metrics_tests.rs"]
 mod tests;

@@ -26,7 +26,6 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use crate::model::{Host, Port, ScanResult};
 
-#[path = "xml_elements.rs"]
 mod elements;
 use elements::truncate;
 
@@ -382,11 +381,4 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
 }
 
 #[cfg(test)]
-#[path = "xml_tests.rs"]
-mod xml_tests;
-#[cfg(test)]
-#[path = "xml_tests_hostile.rs"]
-mod xml_tests_hostile;
-#[cfg(test)]
-#[path = "xml_tests_loopback.rs"]
-mod xml_tests_loopback;
+mod tests;

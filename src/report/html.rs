@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 
 use sha2::Digest as _;
 
-use crate::batch::history::TimelineRow;
 use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, NotCompared, Score, Severity};
+use crate::history::TimelineRow;
 use crate::snapshot::Snapshot;
 
 /// Most rows of the open-ports table (a /16 can have hundreds of thousands).

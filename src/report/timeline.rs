@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::text::clean;
-use crate::batch::history::TimelineRow;
+use crate::history::TimelineRow;
 
 /// `daily_scan history` as a table, newest first.
 pub fn table(rows: &[TimelineRow]) -> String {

@@ -256,5 +256,4 @@ impl Store {
 }
 
 #[cfg(test)]
-#[path = "alert_sync_tests.rs"]
 mod tests;

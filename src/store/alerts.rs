@@ -425,5 +425,4 @@ impl Store {
 }
 
 #[cfg(test)]
-#[path = "alerts_tests.rs"]
 mod tests;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::escape;
-use crate::batch::history::TimelineRow;
+use crate::history::TimelineRow;
 
 /// Open ports and score over the snapshots of `rows` (newest first, as the timeline gives
 /// them), as an inline SVG: bars for open ports (left axis), a line for the score (right).

@@ -306,5 +306,4 @@ pub(super) fn plural(n: usize) -> &'static str {
 }
 
 #[cfg(test)]
-#[path = "dashboard_tests.rs"]
 mod tests;

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{band_class, escape};
-use crate::batch::history::TimelineRow;
+use crate::history::TimelineRow;
 
 /// Snapshots with their counts, score and the delta against their predecessor.
 pub fn timeline_table(rows: &[TimelineRow]) -> String {

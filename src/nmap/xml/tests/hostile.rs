@@ -1,7 +1,7 @@
 //! Hostile and broken input: cut files, XXE, unknown entities, wrong nesting, garbage bytes.
 
-use super::xml_tests::fixture;
-use super::*;
+use super::super::*;
+use super::fixture;
 
 const HEAD: &str =
     r#"<?xml version="1.0"?><nmaprun scanner="nmap" args="nmap x" start="1" version="7.93">"#;

@@ -1,8 +1,8 @@
 //! The parser against real nmap 7.93 output captured from loopback scans
 //! (`scripts/capture-fixtures.py`) and against hand-written edge cases.
 
-use super::xml_tests::{fixture, host, port};
-use super::*;
+use super::super::*;
+use super::{fixture, host, port};
 
 fn parse(rel: &str) -> ScanResult {
     let path = fixture(rel);

@@ -1,6 +1,6 @@
 //! Hostile input, table-driven: each value must be refused with the expected reason.
 
-use super::{Target, TargetError, parse_api_target};
+use crate::target::{Target, TargetError, parse_api_target};
 
 /// Which `TargetError` variant a refusal must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

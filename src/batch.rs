@@ -9,7 +9,6 @@
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
 mod dry_run;
-pub mod history;
 pub mod import;
 pub mod lock;
 pub mod metrics;
@@ -26,7 +25,8 @@ use rayon::prelude::*;
 
 use crate::alerts::{self, AlertRules};
 use crate::config::Config;
-use crate::delta::{self, Delta, DeltaConfig};
+use crate::delta::{Delta, DeltaConfig};
+use crate::history::{self, TimelineRow};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
 use crate::notify::{self, Backoff, RunSummary, WebhookResult};
@@ -35,13 +35,9 @@ use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use crate::store::{AlertSync, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
-use history::TimelineRow;
 use lock::{LockError, WriterLock};
 use plan::{Chunk, Plan};
 use progress::{ChunkEnd, Progress};
-
-/// Snapshots shown in the report's history chart.
-pub const HISTORY_POINTS: usize = 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -340,12 +336,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         snapshot.hosts_up(),
         snapshot.open_ports()
     );
-    let previous = match store.previous_snapshot_id(id)? {
-        Some(prev) => Some(store.load_snapshot_for_comparison(prev)?),
-        None => None,
-    };
-    let delta = delta::compare(previous.as_ref(), &snapshot, &opts.delta);
-    drop(previous);
+    let delta = history::delta_of(&store, id, &snapshot, &opts.delta)?;
     let rules = AlertRules {
         cert_expiry_days: config.alerts.cert_expiry_days,
         now: Timestamp::now(),
@@ -385,7 +376,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     };
     let timeline = history::timeline(
         &store,
-        HISTORY_POINTS,
+        history::CHART_POINTS,
         Some(&snapshot.profile),
         Some(id),
         &opts.delta,

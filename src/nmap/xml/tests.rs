@@ -399,3 +399,6 @@ fn libnmap_two_hosts_filtered_port_and_os_class_file() {
         ("Linux 3.7 - 3.15", 100)
     );
 }
+
+mod hostile;
+mod loopback;

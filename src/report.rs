@@ -14,8 +14,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::batch::history::TimelineRow;
 use crate::delta::Delta;
+use crate::history::TimelineRow;
 use crate::snapshot::Snapshot;
 
 /// The files of one run, written into `dir` (which exists): `scan.json`, `delta.json`,

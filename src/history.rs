@@ -1,0 +1,139 @@
+//! History: what the stored snapshots say over time. The one place that decides which earlier
+//! snapshot a snapshot is compared with ([`delta_with_previous`]), and the timeline of counts,
+//! scores and deltas behind `daily_scan history`, the report's chart and the dashboard. The
+//! batch, the `report` command, the read API and the dashboard all call it, so they agree.
+//!
+//! Scores and deltas are recomputed from the stored hosts (with the current severity table)
+//! rather than stored, so a changed configuration is reflected everywhere at once. That costs
+//! one snapshot load per row; snapshots are loaded oldest first and only the latest of each
+//! profile is kept in memory.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
+use crate::snapshot::Snapshot;
+use crate::store::{SnapshotSummary, Store, StoreError};
+
+/// How many timeline points the report chart and the dashboard draw.
+pub const CHART_POINTS: usize = 30;
+
+/// Snapshot `id` (loaded with the comparison columns only) and its delta against the latest
+/// earlier snapshot of its profile, or a baseline when there is none.
+pub fn delta_with_previous(
+    store: &Store,
+    id: i64,
+    cfg: &DeltaConfig,
+) -> Result<(Snapshot, Delta), StoreError> {
+    let snapshot = store.load_snapshot_for_comparison(id)?;
+    let delta = delta_of(store, id, &snapshot, cfg)?;
+    Ok((snapshot, delta))
+}
+
+/// [`delta_with_previous`] for a snapshot the caller already holds: stored snapshot `id`, as
+/// the run that saved it or a full load has it.
+pub fn delta_of(
+    store: &Store,
+    id: i64,
+    snapshot: &Snapshot,
+    cfg: &DeltaConfig,
+) -> Result<Delta, StoreError> {
+    let previous = previous_snapshot(store, id, None)?;
+    Ok(delta::compare(previous.as_ref(), snapshot, cfg))
+}
+
+/// The delta of stored snapshot `to` against stored snapshot `from` (any two; the delta says
+/// why it did not compare them when their profiles differ), or a baseline without `from`.
+pub fn delta_between(
+    store: &Store,
+    from: Option<i64>,
+    to: i64,
+    cfg: &DeltaConfig,
+) -> Result<Delta, StoreError> {
+    let to = store.load_snapshot_for_comparison(to)?;
+    let from = from
+        .map(|id| store.load_snapshot_for_comparison(id))
+        .transpose()?;
+    Ok(delta::compare(from.as_ref(), &to, cfg))
+}
+
+/// The snapshot `id` is compared with, loaded for comparison; `cached` is used when it is
+/// that one (the timeline walks forward and keeps the last of each profile).
+fn previous_snapshot(
+    store: &Store,
+    id: i64,
+    cached: Option<Snapshot>,
+) -> Result<Option<Snapshot>, StoreError> {
+    let Some(previous_id) = store.previous_snapshot_id(id)? else {
+        return Ok(None);
+    };
+    match cached.filter(|s| s.id == Some(previous_id)) {
+        Some(s) => Ok(Some(s)),
+        None => store.load_snapshot_for_comparison(previous_id).map(Some),
+    }
+}
+
+/// One snapshot in the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineRow {
+    #[serde(flatten)]
+    pub snapshot: SnapshotSummary,
+    pub score: Option<u8>,
+    pub band: Option<Band>,
+    /// The snapshot it was compared with; `None` for a baseline.
+    pub compared_with: Option<i64>,
+    pub delta_status: DeltaStatus,
+    pub changes: Summary,
+}
+
+/// Up to `limit` snapshots, newest first; only those of `profile` when given; with `upto`,
+/// only that snapshot and older ones.
+pub fn timeline(
+    store: &Store,
+    limit: usize,
+    profile: Option<&str>,
+    upto: Option<i64>,
+    cfg: &DeltaConfig,
+) -> Result<Vec<TimelineRow>, StoreError> {
+    let mut rows: Vec<SnapshotSummary> = Vec::new();
+    // Page through the listing until `limit` rows of the profile are found.
+    let mut cursor = None;
+    if let Some(id) = upto {
+        let s = store.snapshot_summary(id)?;
+        if profile.is_none_or(|p| p == s.profile) {
+            rows.push(s);
+        }
+        cursor = Some(id);
+    }
+    while rows.len() < limit {
+        let page = store.list_snapshots(256, cursor)?;
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.id);
+        rows.extend(
+            page.into_iter()
+                .filter(|s| profile.is_none_or(|p| p == s.profile)),
+        );
+    }
+    rows.truncate(limit);
+
+    let mut last_of_profile: HashMap<String, Snapshot> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for summary in rows.into_iter().rev() {
+        let snap = store.load_snapshot_for_comparison(summary.id)?;
+        let cached = last_of_profile.remove(&summary.profile);
+        let previous = previous_snapshot(store, summary.id, cached)?;
+        let d = delta::compare(previous.as_ref(), &snap, cfg);
+        out.push(TimelineRow {
+            snapshot: summary.clone(),
+            score: d.score.overall,
+            band: d.score.band,
+            compared_with: d.from.as_ref().and_then(|f| f.snapshot),
+            delta_status: d.status,
+            changes: d.summary,
+        });
+        last_of_profile.insert(summary.profile, snap);
+    }
+    out.reverse();
+    Ok(out)
+}
