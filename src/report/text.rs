@@ -210,6 +210,11 @@ fn entry_scores(out: &mut String, delta: &Delta) {
     }
 }
 
+/// The plural ending of a count's noun: "1 port", "2 ports".
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

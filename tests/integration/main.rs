@@ -19,6 +19,7 @@ mod batch_report;
 mod faults_kill;
 mod faults_nmap;
 mod faults_store;
+mod layering;
 mod ops_deploy;
 mod ops_docs;
 mod ops_metrics;

@@ -15,6 +15,7 @@ pub use super::cards::{
     BandFilter, CardFilter, EntryCard, ProfileState, Sort, entry_cards, filter_cards,
 };
 use super::headline::headline;
+use crate::report::text::plural;
 
 /// Everything the page shows.
 pub struct Dashboard<'a> {
@@ -299,10 +300,6 @@ fn cards_html(cards: &[EntryCard]) -> String {
     }
     out.push_str("</div>\n");
     out
-}
-
-pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The dashboard's first line: one sentence on the latest run, coloured by its status.
 
-use super::dashboard::{ProfileState, plural};
+use super::cards::ProfileState;
 use super::escape;
 use crate::delta::{Change, ChangeKind, DeltaStatus, Summary};
+use crate::report::text::plural;
 
 /// One sentence on the latest run, coloured by its status: what a reader needs first.
 pub(super) fn headline(latest: &ProfileState, open_alerts: usize) -> String {
