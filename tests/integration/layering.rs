@@ -324,16 +324,15 @@ fn violations(sources: &[Source], floors: &BTreeMap<String, u32>) -> Vec<String>
             let Some(target_top) = path.first() else {
                 continue;
             };
-            if target_top != top {
-                if let Some(&target_floor) = floors.get(target_top) {
-                    if target_floor >= floor {
-                        problems.push(format!(
-                            "{} (floor {floor}) imports {} (floor {target_floor})",
-                            source.module.join("::"),
-                            path.join("::")
-                        ));
-                    }
-                }
+            if let Some(&target_floor) = floors.get(target_top)
+                && target_top != top
+                && target_floor >= floor
+            {
+                problems.push(format!(
+                    "{} (floor {floor}) imports {} (floor {target_floor})",
+                    source.module.join("::"),
+                    path.join("::")
+                ));
             }
             if let Some(target) = file_of(&path) {
                 let ancestor = |a: &ModPath, b: &ModPath| b.starts_with(a);
