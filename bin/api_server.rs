@@ -53,7 +53,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_STARTUP);
         }
     };
-    security_scanner::logging::init(&config.log_level);
+    security_scanner::logging::init(config.log_level);
     let nmap = config.nmap_path.clone();
     let probe = Box::new(move || probe_version(&nmap).map_err(|e| e.to_string()));
     match security_scanner::api::serve(config, probe) {

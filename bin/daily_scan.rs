@@ -12,6 +12,7 @@ use security_scanner::config::{CliOverrides, Config, ConfigError};
 use security_scanner::delta::{self, DeltaConfig};
 use security_scanner::diff::{self, DiffError, Side};
 use security_scanner::history;
+use security_scanner::logging::LogLevel;
 use security_scanner::report::{self, delta_csv, diff_text, html, json, parsed, text};
 use security_scanner::store::{Store, StoreError};
 
@@ -99,19 +100,14 @@ fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
     };
     // `parse` needs no configuration: it only reads the files it is given.
     if let Some(Command::Parse { files, format }) = &cli.command {
-        security_scanner::logging::init("warn");
+        security_scanner::logging::init(LogLevel::Warn);
         return parse(files, *format);
     }
     let config = Config::load(&overrides)?;
-    // --quiet: cron mails any output, so only warnings and errors are logged.
-    let quiet_level = match config.log_level.to_ascii_lowercase().as_str() {
-        "error" | "off" => config.log_level.as_str(),
-        _ => "warn",
-    };
     security_scanner::logging::init(if cli.run.quiet {
-        quiet_level
+        config.log_level.quiet()
     } else {
-        &config.log_level
+        config.log_level
     });
     let cfg = config.delta_config();
     match cli.command {

@@ -95,7 +95,7 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
     if entries.is_empty() {
         return Err(BatchError::NoTargets { file });
     }
-    let profile: Profile = config.batch.profile.trim().parse()?;
+    let profile = config.batch.profile;
     let ports = match config.batch.ports.trim() {
         "" => None,
         spec => Some(PortSpec::parse(spec, None).map_err(BatchError::Ports)?),

@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::delta::severity::default_port_severity;
 use crate::delta::{DeltaConfig, Severity};
 
 mod alerting;
+use crate::logging::LogLevel;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
 pub use alerting::{AlertsConfig, ExpectConfig, WebhookConfig, WebhookFormat};
@@ -50,7 +51,8 @@ pub struct Config {
     pub output_dir: PathBuf,
     /// SQLite file; `<output_dir>/scans.db` when unset.
     pub database: Option<PathBuf>,
-    pub log_level: String,
+    #[serde(deserialize_with = "deserialize_log_level")]
+    pub log_level: LogLevel,
     pub nmap_path: PathBuf,
     /// Seconds one nmap process may run before its process group is killed.
     pub nmap_timeout: u64,
@@ -100,7 +102,8 @@ pub struct ApiConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BatchConfig {
-    pub profile: String,
+    #[serde(deserialize_with = "deserialize_profile")]
+    pub profile: Profile,
     /// Optional port spec overriding the profile's port selection.
     pub ports: String,
     pub parallel: usize,
@@ -115,7 +118,7 @@ impl Default for Config {
         Config {
             output_dir: PathBuf::from("scan_results"),
             database: None,
-            log_level: "info".to_string(),
+            log_level: LogLevel::Info,
             nmap_path: PathBuf::from("nmap"),
             nmap_timeout: 300,
             nmap_timing: "-T4".to_string(),
@@ -153,7 +156,7 @@ impl Default for ApiConfig {
 impl Default for BatchConfig {
     fn default() -> Self {
         BatchConfig {
-            profile: "default".to_string(),
+            profile: Profile::Default,
             ports: String::new(),
             parallel: 4,
             chunk_size: 256,
@@ -161,6 +164,31 @@ impl Default for BatchConfig {
             retention_days: 0,
         }
     }
+}
+
+/// `log_level` from the file, `SCANNER_LOG_LEVEL` or `--log-level`: one parser, one message.
+fn parse_log_level(text: &str) -> Result<LogLevel, ConfigError> {
+    text.parse().map_err(|e: crate::logging::UnknownLogLevel| {
+        ConfigError::invalid("log_level", e.to_string())
+    })
+}
+
+/// `batch.profile` from the file or `--profile`: one parser, one message.
+fn parse_profile(text: &str) -> Result<Profile, ConfigError> {
+    text.trim().parse().map_err(|e: ProfileError| {
+        ConfigError::invalid(
+            "batch.profile",
+            format!("{e} (from --profile or [batch] profile)"),
+        )
+    })
+}
+
+fn deserialize_log_level<'de, D: Deserializer<'de>>(d: D) -> Result<LogLevel, D::Error> {
+    parse_log_level(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn deserialize_profile<'de, D: Deserializer<'de>>(d: D) -> Result<Profile, D::Error> {
+    parse_profile(&String::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 fn loopback_networks() -> Vec<IpNet> {
@@ -209,7 +237,7 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(&env)?;
-        config.apply_cli(cli);
+        config.apply_cli(cli)?;
         config.validate()?;
         Ok(config)
     }
@@ -235,7 +263,7 @@ impl Config {
             self.output_dir = PathBuf::from(v);
         }
         if let Some(v) = env("SCANNER_LOG_LEVEL") {
-            self.log_level = v;
+            self.log_level = parse_log_level(&v)?;
         }
         if let Some(v) = env("SCANNER_NMAP_TIMEOUT") {
             self.nmap_timeout = v.trim().parse().map_err(|_| {
@@ -267,7 +295,7 @@ impl Config {
         Ok(())
     }
 
-    fn apply_cli(&mut self, cli: &CliOverrides) {
+    fn apply_cli(&mut self, cli: &CliOverrides) -> Result<(), ConfigError> {
         if let Some(v) = &cli.output_dir {
             self.output_dir = v.clone();
         }
@@ -275,7 +303,7 @@ impl Config {
             self.database = Some(v.clone());
         }
         if let Some(v) = &cli.log_level {
-            self.log_level = v.clone();
+            self.log_level = parse_log_level(v)?;
         }
         if let Some(v) = &cli.nmap_path {
             self.nmap_path = v.clone();
@@ -287,7 +315,7 @@ impl Config {
             self.api.bind = v.clone();
         }
         if let Some(v) = &cli.profile {
-            self.batch.profile = v.clone();
+            self.batch.profile = parse_profile(v)?;
         }
         if let Some(v) = &cli.ports {
             self.batch.ports = v.clone();
@@ -295,6 +323,7 @@ impl Config {
         if let Some(v) = cli.parallel {
             self.batch.parallel = v;
         }
+        Ok(())
     }
 
     /// Checks every value once, so the rest of the program can trust them.
@@ -321,17 +350,6 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.output_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("output_dir", "must not be empty"));
-        }
-        if !["error", "warn", "info", "debug", "trace", "off"]
-            .contains(&self.log_level.to_ascii_lowercase().as_str())
-        {
-            return Err(ConfigError::invalid(
-                "log_level",
-                format!(
-                    "`{}` is not one of error, warn, info, debug, trace, off",
-                    self.log_level
-                ),
-            ));
         }
         if self.nmap_path.as_os_str().is_empty() {
             return Err(ConfigError::invalid("nmap_path", "must not be empty"));
@@ -416,12 +434,6 @@ impl Config {
                 ProfileError::InvalidTuning { key, reason } => ConfigError::invalid(key, reason),
                 other => ConfigError::invalid("nmap", other.to_string()),
             });
-        }
-        if let Err(e) = self.batch.profile.trim().parse::<Profile>() {
-            return Err(ConfigError::invalid(
-                "batch.profile",
-                format!("{e} (from --profile or [batch] profile)"),
-            ));
         }
         if !self.batch.ports.trim().is_empty()
             && let Err(e) = PortSpec::parse(self.batch.ports.trim(), None)

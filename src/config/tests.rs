@@ -192,8 +192,11 @@ fn bad_values_name_their_key() {
         ("[batch]\nports = \"-oN /tmp/x\"", "batch.ports"),
     ];
     for (text, key) in cases {
-        let c = Config::from_toml(text).unwrap();
-        let err = c.validate().unwrap_err().to_string();
+        let err = match Config::from_toml(text) {
+            Ok(c) => c.validate().unwrap_err().to_string(),
+            // Typed values (log_level, batch.profile) are refused as the file is read.
+            Err(e) => e,
+        };
         assert!(err.contains(key), "{text}: {err}");
     }
     let env = env_of(&[("SCANNER_NMAP_TIMEOUT", "ten")]);
@@ -367,4 +370,36 @@ fn bad_webhooks_are_named_without_echoing_the_url() {
     let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nkinds = [\"port_closed\"]")
         .unwrap_err();
     assert!(err.contains("port_closed"), "{err}");
+}
+
+#[test]
+fn typed_values_are_parsed_once_from_every_source() {
+    let c = Config::from_toml("log_level = \"DEBUG\"\n[batch]\nprofile = \" quick \"").unwrap();
+    assert_eq!(c.log_level, crate::logging::LogLevel::Debug);
+    assert_eq!(c.batch.profile, Profile::Quick);
+
+    let cli = CliOverrides {
+        profile: Some("turbo".into()),
+        ..CliOverrides::default()
+    };
+    let err = Config::load_with(&cli, env_of(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("config key `batch.profile`: unknown profile `turbo`"),
+        "{err}"
+    );
+    let env = env_of(&[("SCANNER_LOG_LEVEL", "loud")]);
+    let err = Config::load_with(&CliOverrides::default(), env)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "config key `log_level`: `loud` is not one of error, warn, info, debug, trace, off"
+    );
+    let err = Config::from_toml("[batch]\nprofile = \"fast\"").unwrap_err();
+    assert!(
+        err.contains("config key `batch.profile`: unknown profile `fast`"),
+        "{err}"
+    );
 }
