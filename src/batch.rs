@@ -313,6 +313,15 @@ impl RunOutput {
     pub fn all_failed(&self) -> bool {
         !self.snapshot.targets.is_empty() && self.snapshot.status == SnapshotStatus::Failed
     }
+
+    /// Whether the run has news for a person: a change, a new or resolved alert, or a target
+    /// that did not complete. `--quiet` prints nothing otherwise.
+    pub fn changed(&self) -> bool {
+        !self.delta.changes.is_empty()
+            || !self.alerts.raised.is_empty()
+            || !self.alerts.resolved.is_empty()
+            || self.snapshot.status != SnapshotStatus::Complete
+    }
 }
 
 /// One whole run: lock, scan, save, compare, raise/resolve alerts, send the new ones to the
@@ -323,10 +332,8 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         path: out_dir.clone(),
         source,
     })?;
-    let db = config.database_path();
-    let _lock = WriterLock::acquire(&db)?;
     // Opened before scanning: a bad database fails the run before hours of nmap.
-    let mut store = Store::open(&db)?;
+    let (mut store, _lock) = open_for_writing(config)?;
     let mut snapshot = scan(p, opts.show_progress)?;
     let id = store.save_snapshot(&snapshot)?;
     snapshot.id = Some(id);
@@ -398,6 +405,21 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         alerts,
         webhooks,
     })
+}
+
+/// The database for writing (a run, `import`, `prune`), behind the writer lock that keeps
+/// two writers apart (see [`lock`]); its directory is created when it is the default one
+/// under `output_dir`. The lock is released when the returned [`WriterLock`] is dropped.
+pub fn open_for_writing(config: &Config) -> Result<(Store, WriterLock), BatchError> {
+    if config.database.is_none() {
+        std::fs::create_dir_all(&config.output_dir).map_err(|source| BatchError::Output {
+            path: config.output_dir.clone(),
+            source,
+        })?;
+    }
+    let db = config.database_path();
+    let lock = WriterLock::acquire(&db)?;
+    Ok((Store::open(&db)?, lock))
 }
 
 /// Deletes snapshots past `retention_days` and beyond the latest `keep` of each profile, then
