@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod api;
 pub mod batch;
+pub mod commands;
 pub mod config;
 pub mod delta;
 pub mod diff;

@@ -6,7 +6,6 @@ pub mod delta_csv;
 pub mod diff_text;
 pub mod html;
 pub mod json;
-pub mod parsed;
 pub mod text;
 pub mod timeline;
 

@@ -1,9 +1,21 @@
-//! daily_scan's command line (clap derive): the batch run's options and the sub-commands.
+//! daily_scan's command line (clap derive): the batch run's options and the sub-commands, and
+//! their conversion into the library's typed commands ([`security_scanner::commands`]).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use security_scanner::commands::alerts::AlertsCommand;
+use security_scanner::commands::diff::DiffCommand;
+use security_scanner::commands::history::HistoryCommand;
+use security_scanner::commands::import::ImportCommand;
+use security_scanner::commands::parse::{self, ParseCommand};
+use security_scanner::commands::prune::PruneCommand;
+use security_scanner::commands::report::ReportCommand;
+use security_scanner::commands::run::RunCommand;
+use security_scanner::commands::{self, CommandError};
+use security_scanner::config::CliOverrides;
 use security_scanner::delta::Severity;
+use security_scanner::diff::Side;
 use security_scanner::store::AlertStatus;
 
 const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
@@ -75,8 +87,54 @@ pub struct RunArgs {
     pub metrics_file: Option<PathBuf>,
 }
 
+impl Cli {
+    /// Run options make no sense with a sub-command.
+    pub fn check_usage(&self) -> Result<(), CommandError> {
+        if self.command.is_some() && self.run.used() {
+            return Err(CommandError::Usage(
+                "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, \
+                 --keep, --metrics-file) go without a sub-command"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The flags that override the configuration.
+    pub fn overrides(&self) -> CliOverrides {
+        CliOverrides {
+            config: self.global.config.clone(),
+            output_dir: self.global.output_dir.clone(),
+            database: self.global.db.clone(),
+            profile: self.run.profile.clone(),
+            ports: self.run.ports.clone(),
+            parallel: self.run.parallel,
+            ..CliOverrides::default()
+        }
+    }
+}
+
 impl RunArgs {
-    pub fn used(&self) -> bool {
+    /// The batch run asked for; without a targets file there is nothing to do.
+    pub fn command(self) -> Result<RunCommand, CommandError> {
+        let Some(targets) = self.targets else {
+            return Err(CommandError::Usage(
+                "nothing to do: give a targets file (-f targets.txt) or a sub-command; see --help"
+                    .into(),
+            ));
+        };
+        Ok(RunCommand {
+            targets,
+            format: self.format.into(),
+            fail_on: self.fail_on,
+            quiet: self.quiet,
+            dry_run: self.dry_run,
+            keep: self.keep.map(|n| n as usize),
+            metrics_file: self.metrics_file,
+        })
+    }
+
+    fn used(&self) -> bool {
         self.targets.is_some()
             || self.profile.is_some()
             || self.ports.is_some()
@@ -92,69 +150,90 @@ impl RunArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The timeline of stored snapshots: time, profile, hosts up, open ports, score, changes.
-    History {
-        /// Most snapshots shown, newest first.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// Only snapshots of this profile (as stored, e.g. `default+ports=22,80`).
-        #[arg(long, value_name = "NAME")]
-        profile: Option<String>,
-        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
-        format: TableFormat,
-    },
+    History(HistoryArgs),
     /// Compare two scans, each a snapshot id or an nmap XML file (exit 0 same, 1 different).
-    Diff {
-        from: String,
-        to: String,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Diff(DiffArgs),
     /// Re-render the report of a stored snapshot (the latest when no id is given).
-    Report {
-        id: Option<i64>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Also write scan.json, delta.json, delta.csv and report.html into this directory.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-    },
+    Report(ReportArgs),
     /// Store existing nmap XML files as snapshots, one per file.
-    Import {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// Profile name the snapshots are stored under (deltas compare within a profile).
-        #[arg(long, value_name = "NAME", default_value = "imported")]
-        profile: String,
-    },
+    Import(ImportArgs),
     /// Apply retention now: config retention_days and/or --keep N, then VACUUM.
-    Prune {
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-        keep: Option<u32>,
-    },
+    Prune(PruneArgs),
     /// List alerts (newest first), or act on one: ack, ignore, unignore; deliveries.
-    Alerts {
-        #[command(subcommand)]
-        action: Option<AlertsAction>,
-        /// Only alerts with this status: open, actioned, ignored, resolved.
-        #[arg(long, value_name = "STATUS")]
-        status: Option<AlertStatus>,
-        /// Only alerts at least this severe.
-        #[arg(long, value_name = "SEVERITY")]
-        min_severity: Option<Severity>,
-        /// Most alerts shown.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
-        #[arg(long, value_enum, default_value_t = TableFormat::Text)]
-        format: TableFormat,
-    },
+    Alerts(AlertsArgs),
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
-    Parse {
-        /// nmap XML files (`nmap -oX`).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
-        format: ParseFormat,
-    },
+    Parse(ParseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Most snapshots shown, newest first.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Only snapshots of this profile (as stored, e.g. `default+ports=22,80`).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+    format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    from: String,
+    to: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    id: Option<i64>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write scan.json, delta.json, delta.csv and report.html into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Profile name the snapshots are stored under (deltas compare within a profile).
+    #[arg(long, value_name = "NAME", default_value = "imported")]
+    profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    keep: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    action: Option<AlertsAction>,
+    /// Only alerts with this status: open, actioned, ignored, resolved.
+    #[arg(long, value_name = "STATUS")]
+    status: Option<AlertStatus>,
+    /// Only alerts at least this severe.
+    #[arg(long, value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+    /// Most alerts shown.
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+    format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ParseArgs {
+    /// nmap XML files (`nmap -oX`).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ParseFormat::Json)]
+    format: ParseFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,4 +283,104 @@ pub enum TableFormat {
 pub enum ParseFormat {
     Json,
     Csv,
+}
+
+impl From<Format> for commands::ReportFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Text => Self::Text,
+            Format::Json => Self::Json,
+            Format::Csv => Self::Csv,
+            Format::Html => Self::Html,
+        }
+    }
+}
+
+impl From<TableFormat> for commands::TableFormat {
+    fn from(format: TableFormat) -> Self {
+        match format {
+            TableFormat::Text => Self::Text,
+            TableFormat::Json => Self::Json,
+            TableFormat::Csv => Self::Csv,
+        }
+    }
+}
+
+impl From<HistoryArgs> for HistoryCommand {
+    fn from(a: HistoryArgs) -> Self {
+        HistoryCommand {
+            limit: a.limit,
+            profile: a.profile,
+            format: a.format.into(),
+        }
+    }
+}
+
+impl From<DiffArgs> for DiffCommand {
+    fn from(a: DiffArgs) -> Self {
+        DiffCommand {
+            from: Side::parse(&a.from),
+            to: Side::parse(&a.to),
+            format: a.format.into(),
+        }
+    }
+}
+
+impl From<ReportArgs> for ReportCommand {
+    fn from(a: ReportArgs) -> Self {
+        ReportCommand {
+            id: a.id,
+            format: a.format.into(),
+            out: a.out,
+        }
+    }
+}
+
+impl From<ImportArgs> for ImportCommand {
+    fn from(a: ImportArgs) -> Self {
+        ImportCommand {
+            files: a.files,
+            profile: a.profile,
+        }
+    }
+}
+
+impl From<PruneArgs> for PruneCommand {
+    fn from(a: PruneArgs) -> Self {
+        PruneCommand {
+            keep: a.keep.map(|n| n as usize),
+        }
+    }
+}
+
+impl From<AlertsArgs> for AlertsCommand {
+    fn from(a: AlertsArgs) -> Self {
+        match a.action {
+            None => AlertsCommand::List {
+                status: a.status,
+                min_severity: a.min_severity,
+                limit: a.limit,
+                format: a.format.into(),
+            },
+            Some(AlertsAction::Ack { id, note }) => AlertsCommand::Ack { id, note },
+            Some(AlertsAction::Ignore { id, note }) => AlertsCommand::Ignore { id, note },
+            Some(AlertsAction::Unignore { id }) => AlertsCommand::Unignore { id },
+            Some(AlertsAction::Deliveries { limit, format }) => AlertsCommand::Deliveries {
+                limit,
+                format: format.into(),
+            },
+        }
+    }
+}
+
+impl From<ParseArgs> for ParseCommand {
+    fn from(a: ParseArgs) -> Self {
+        ParseCommand {
+            files: a.files,
+            format: match a.format {
+                ParseFormat::Json => parse::ParseFormat::Json,
+                ParseFormat::Csv => parse::ParseFormat::Csv,
+            },
+        }
+    }
 }

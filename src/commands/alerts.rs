@@ -1,63 +1,81 @@
 //! `daily_scan alerts`: list alerts, act on one (ack, ignore, unignore), list deliveries.
 
-use security_scanner::alerts::table;
-use security_scanner::config::Config;
-use security_scanner::delta::Severity;
-use security_scanner::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
+use std::io::Write;
 
-use super::cli::{AlertsAction, TableFormat};
-use super::{Failure, Outcome, io, print, read_store};
+use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store};
+use crate::alerts::table;
+use crate::config::Config;
+use crate::delta::Severity;
+use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
 
-pub(super) fn alerts(
+/// What `alerts` was asked to do.
+#[derive(Debug, Clone)]
+pub enum AlertsCommand {
+    /// Alerts, newest first.
+    List {
+        status: Option<AlertStatus>,
+        min_severity: Option<Severity>,
+        limit: usize,
+        format: TableFormat,
+    },
+    /// open -> actioned.
+    Ack { id: i64, note: Option<String> },
+    /// open or actioned -> ignored.
+    Ignore { id: i64, note: Option<String> },
+    /// ignored -> open.
+    Unignore { id: i64 },
+    /// Webhook delivery attempts, newest first.
+    Deliveries { limit: usize, format: TableFormat },
+}
+
+pub fn alerts(
     config: &Config,
-    action: Option<AlertsAction>,
-    status: Option<AlertStatus>,
-    min_severity: Option<Severity>,
-    limit: usize,
-    format: TableFormat,
-) -> Result<Outcome, Failure> {
-    match action {
-        None => {
-            let store = read_store(config)?;
-            let list = store.list_alerts(&AlertFilter {
-                status,
-                min_severity,
-                limit: Some(limit),
+    command: &AlertsCommand,
+    out: &mut dyn Write,
+) -> Result<Outcome, CommandError> {
+    let text = match command {
+        AlertsCommand::List {
+            status,
+            min_severity,
+            limit,
+            format,
+        } => {
+            let list = read_store(config)?.list_alerts(&AlertFilter {
+                status: *status,
+                min_severity: *min_severity,
+                limit: Some(*limit),
                 ..AlertFilter::default()
             })?;
-            show_alerts(&list, format)
+            alerts_text(&list, *format)?
         }
-        Some(AlertsAction::Ack { id, note }) => {
-            let alert = operator_store(config)?.ack_alert(id, note.as_deref())?;
-            show_alerts(&[alert], TableFormat::Text)
+        AlertsCommand::Ack { id, note } => {
+            let alert = operator_store(config)?.ack_alert(*id, note.as_deref())?;
+            alerts_text(&[alert], TableFormat::Text)?
         }
-        Some(AlertsAction::Ignore { id, note }) => {
-            let alert = operator_store(config)?.ignore_alert(id, note.as_deref())?;
-            show_alerts(&[alert], TableFormat::Text)
+        AlertsCommand::Ignore { id, note } => {
+            let alert = operator_store(config)?.ignore_alert(*id, note.as_deref())?;
+            alerts_text(&[alert], TableFormat::Text)?
         }
-        Some(AlertsAction::Unignore { id }) => {
-            let alert = operator_store(config)?.unignore_alert(id)?;
-            show_alerts(&[alert], TableFormat::Text)
+        AlertsCommand::Unignore { id } => {
+            let alert = operator_store(config)?.unignore_alert(*id)?;
+            alerts_text(&[alert], TableFormat::Text)?
         }
-        Some(AlertsAction::Deliveries { limit, format }) => {
-            let list = read_store(config)?.list_deliveries(limit)?;
-            let mut buf = Vec::new();
+        AlertsCommand::Deliveries { limit, format } => {
+            let list = read_store(config)?.list_deliveries(*limit)?;
             match format {
-                TableFormat::Text => buf = table::deliveries_text(&list).into_bytes(),
-                TableFormat::Json => json_lines(&mut buf, &list)?,
-                TableFormat::Csv => {
-                    table::deliveries_csv(&mut buf, &list).map_err(io("rendering CSV"))?
-                }
+                TableFormat::Text => table::deliveries_text(&list).into_bytes(),
+                TableFormat::Json => json_text(&list)?,
+                TableFormat::Csv => csv_text(|w| table::deliveries_csv(w, &list))?,
             }
-            print(&String::from_utf8_lossy(&buf))?;
-            Ok(Outcome::Done)
         }
-    }
+    };
+    emit(out, &text)?;
+    Ok(Outcome::Done)
 }
 
 /// The database for an operator's action. No writer lock: a transition is one statement, and
 /// acknowledging an alert must work while a long run holds the lock.
-fn operator_store(config: &Config) -> Result<Store, Failure> {
+fn operator_store(config: &Config) -> Result<Store, CommandError> {
     let path = config.database_path();
     if !path.is_file() {
         return Err(StoreError::Missing { path }.into());
@@ -65,19 +83,10 @@ fn operator_store(config: &Config) -> Result<Store, Failure> {
     Ok(Store::open(&path)?)
 }
 
-fn json_lines<T: serde::Serialize>(buf: &mut Vec<u8>, value: &T) -> Result<(), Failure> {
-    serde_json::to_writer_pretty(&mut *buf, value).map_err(|e| io("rendering JSON")(e.into()))?;
-    buf.push(b'\n');
-    Ok(())
-}
-
-fn show_alerts(list: &[Alert], format: TableFormat) -> Result<Outcome, Failure> {
-    let mut buf = Vec::new();
-    match format {
-        TableFormat::Text => buf = table::alerts_text(list).into_bytes(),
-        TableFormat::Json => json_lines(&mut buf, &list)?,
-        TableFormat::Csv => table::alerts_csv(&mut buf, list).map_err(io("rendering CSV"))?,
-    }
-    print(&String::from_utf8_lossy(&buf))?;
-    Ok(Outcome::Done)
+fn alerts_text(list: &[Alert], format: TableFormat) -> Result<Vec<u8>, CommandError> {
+    Ok(match format {
+        TableFormat::Text => table::alerts_text(list).into_bytes(),
+        TableFormat::Json => json_text(list)?,
+        TableFormat::Csv => csv_text(|w| table::alerts_csv(w, list))?,
+    })
 }

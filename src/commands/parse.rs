@@ -1,14 +1,28 @@
 //! `daily_scan parse`: existing nmap XML rendered as the API's per-host JSON, or as CSV with one
-//! row per open port (the nmap-formatter role).
+//! row per open port (the nmap-formatter role). Needs no configuration.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::{CommandError, Outcome};
 use crate::model::HostReport;
 use crate::nmap::xml::{self, XmlError};
 use crate::report::csv;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParseCommand {
+    /// nmap XML files (`nmap -oX`).
+    pub files: Vec<PathBuf>,
+    pub format: ParseFormat,
+}
 
 /// One parsed file, in the shape `parse --format json` prints.
 #[derive(Debug, Serialize)]
@@ -23,32 +37,36 @@ pub struct ParsedFile {
     pub hosts: Vec<HostReport>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ParseCommandError {
-    #[error("{}: {source}", .file.display())]
-    Xml { file: PathBuf, source: XmlError },
-    #[error("writing output: {0}")]
-    Write(#[from] std::io::Error),
+/// Every file is parsed before anything is printed, so an incomplete file never leaves half a
+/// report on `out`. The output is then streamed, not held whole in memory.
+pub fn parse(command: &ParseCommand, mut out: &mut dyn Write) -> Result<Outcome, CommandError> {
+    let files = parse_files(&command.files)?;
+    match command.format {
+        ParseFormat::Json => write_json(&mut out, &files),
+        ParseFormat::Csv => write_csv(&mut out, &files),
+    }
+    .and_then(|()| out.flush())
+    .map_err(CommandError::io("writing the output"))?;
+    Ok(Outcome::Done)
 }
 
 /// Streams one file host by host, keeping only the flat view (far smaller than the full model,
 /// so a 400 MB file does not need gigabytes).
-pub fn parse_file(path: &Path) -> Result<ParsedFile, ParseCommandError> {
-    let file = std::fs::File::open(path).map_err(|source| ParseCommandError::Xml {
+pub fn parse_file(path: &Path) -> Result<ParsedFile, CommandError> {
+    let failed = |source| CommandError::Xml {
         file: path.to_path_buf(),
-        source: XmlError::Open {
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(|source| {
+        failed(XmlError::Open {
             path: path.to_path_buf(),
             source,
-        },
+        })
     })?;
     let mut hosts = Vec::new();
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let result = xml::parse_reader(reader, |host| hosts.push(HostReport::from(&host))).map_err(
-        |source| ParseCommandError::Xml {
-            file: path.to_path_buf(),
-            source,
-        },
-    )?;
+    let result =
+        xml::parse_reader(reader, |host| hosts.push(HostReport::from(&host))).map_err(failed)?;
     Ok(ParsedFile {
         file: path.to_path_buf(),
         nmap_version: result.nmap_version,
@@ -61,16 +79,13 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, ParseCommandError> {
     })
 }
 
-/// Every file is parsed before anything is printed, so an incomplete file never leaves half a
-/// report on stdout.
-pub fn parse_files(paths: &[PathBuf]) -> Result<Vec<ParsedFile>, ParseCommandError> {
+pub fn parse_files(paths: &[PathBuf]) -> Result<Vec<ParsedFile>, CommandError> {
     paths.iter().map(|p| parse_file(p)).collect()
 }
 
-pub fn write_json<W: Write>(out: &mut W, files: &[ParsedFile]) -> Result<(), ParseCommandError> {
-    serde_json::to_writer_pretty(&mut *out, files).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
+pub fn write_json<W: Write>(out: &mut W, files: &[ParsedFile]) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, files)?;
+    writeln!(out)
 }
 
 pub const CSV_HEADER: [&str; 11] = [
@@ -87,7 +102,8 @@ pub const CSV_HEADER: [&str; 11] = [
     "cpe",
 ];
 
-pub fn write_csv<W: Write>(out: &mut W, files: &[ParsedFile]) -> Result<(), ParseCommandError> {
+/// One row per open port, under [`CSV_HEADER`].
+pub fn write_csv<W: Write>(out: &mut W, files: &[ParsedFile]) -> std::io::Result<()> {
     csv::write_record(out, &CSV_HEADER)?;
     for f in files {
         let file = f.file.display().to_string();

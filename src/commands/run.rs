@@ -1,0 +1,82 @@
+//! `daily_scan -f targets.txt`: one batch run (see [`crate::batch`]), its report printed.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{CommandError, Outcome, ReportFormat, emit, render_delta};
+use crate::alerts::table;
+use crate::batch::{self, RunOptions};
+use crate::config::Config;
+use crate::delta::Severity;
+
+/// A batch run as asked on the command line (profile, ports and parallelism reach it through
+/// the configuration).
+#[derive(Debug, Clone)]
+pub struct RunCommand {
+    pub targets: PathBuf,
+    /// What to print when the run ends.
+    pub format: ReportFormat,
+    /// End in [`Outcome::FailOnReached`] when the run raised a new alert at least this severe.
+    pub fail_on: Option<Severity>,
+    /// No progress bar, and nothing printed unless the run [changed](batch::RunOutput::changed)
+    /// something.
+    pub quiet: bool,
+    /// Print the plan and scan nothing.
+    pub dry_run: bool,
+    /// Keep only the latest N snapshots of each profile after the run.
+    pub keep: Option<usize>,
+    /// Write the run's Prometheus metrics here (atomically).
+    pub metrics_file: Option<PathBuf>,
+}
+
+pub fn run(
+    config: &Config,
+    command: &RunCommand,
+    out: &mut dyn Write,
+) -> Result<Outcome, CommandError> {
+    let prepared = batch::prepare(config, &command.targets)?;
+    if command.dry_run {
+        emit(out, prepared.describe().as_bytes())?;
+        return Ok(Outcome::Done);
+    }
+    let delta_config = config.delta_config();
+    let options = RunOptions {
+        show_progress: !command.quiet,
+        keep: command.keep,
+        delta: delta_config.clone(),
+        ..RunOptions::default()
+    };
+    let run = batch::run(config, &prepared, &options)?;
+    if let Some(path) = &command.metrics_file {
+        let text = batch::metrics::render(&run.snapshot, &run.delta, &delta_config);
+        batch::metrics::write_atomic(path, &text).map_err(CommandError::io(format!(
+            "writing metrics to {}",
+            path.display()
+        )))?;
+    }
+    if !command.quiet || run.changed() {
+        let report = render_delta(command.format, &run.snapshot, &run.delta, &run.timeline)?;
+        emit(out, &report)?;
+        if command.format == ReportFormat::Text {
+            emit(out, table::run_lines(&run.alerts, &run.webhooks).as_bytes())?;
+            let retention = if run.pruned > 0 {
+                format!(" (retention deleted {} old snapshots)", run.pruned)
+            } else {
+                String::new()
+            };
+            let reports = format!("\nReports: {}{retention}\n", run.report_dir.display());
+            emit(out, reports.as_bytes())?;
+        }
+    }
+    if run.all_failed() {
+        return Ok(Outcome::AllTargetsFailed);
+    }
+    let reached = command
+        .fail_on
+        .is_some_and(|t| run.alerts.raised.iter().any(|a| a.severity >= t));
+    Ok(if reached {
+        Outcome::FailOnReached
+    } else {
+        Outcome::Done
+    })
+}
