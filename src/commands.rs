@@ -145,3 +145,6 @@ fn render_delta(
     }
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests;
