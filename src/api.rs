@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub(crate) mod read;
 pub mod request;
 pub mod request_log;
+mod respond;
 pub mod routes;
 pub mod validate;
 

@@ -9,9 +9,10 @@ use serde::Serialize;
 use super::State;
 use super::body;
 use super::error::ApiError;
-use super::query::{Format, Query, path_id};
-use super::read::{DEFAULT_LIMIT, MAX_LIMIT, csv_response, open_store, with_next};
-use super::routes::ok_json;
+use super::query::{Query, path_id};
+use super::respond::{
+    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, ok_json, open_store, with_next,
+};
 use crate::delta::Severity;
 use crate::report::csv::write_record;
 use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
@@ -61,7 +62,7 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
         before_id: q.id("before")?,
     };
     let format = q.format()?;
-    let mut alerts = match open_store(state)? {
+    let mut alerts = match open_store(&state.database)? {
         Some(store) => store
             .list_alerts(&filter)
             .map_err(|e| ApiError::from_store(&e))?,

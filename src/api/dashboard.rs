@@ -7,10 +7,10 @@ use rouille::{Request, Response};
 use super::State;
 use super::error::ApiError;
 use super::query::Query;
-use super::read::open_store;
+use super::respond::{html_response, open_store};
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
-use crate::report::html::{content_security_policy, dashboard};
+use crate::report::html::dashboard;
 use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
 
 /// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
@@ -43,7 +43,7 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             .take(MAX_SEARCH_CHARS)
             .collect(),
     };
-    let html = match open_store(state)? {
+    let html = match open_store(&state.database)? {
         Some(store) => render(state, &store, &filter).map_err(|e| ApiError::from_store(&e))?,
         None => dashboard::render(&dashboard::Dashboard {
             states: &[],
@@ -53,15 +53,7 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             filter: &filter,
         }),
     };
-    Ok(Response::from_data("text/html; charset=utf-8", html)
-        .with_unique_header(
-            "Content-Security-Policy",
-            content_security_policy(Some(dashboard::SCRIPT)),
-        )
-        .with_unique_header("X-Frame-Options", "DENY")
-        .with_unique_header("X-Content-Type-Options", "nosniff")
-        .with_unique_header("Referrer-Policy", "no-referrer")
-        .with_no_cache())
+    Ok(html_response(html, Some(dashboard::SCRIPT)))
 }
 
 fn render(

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::State;
 use super::error::ApiError;
 use super::metrics::Gauges;
-use super::routes::ok_json;
+use super::respond::ok_json;
 use super::{body, request, validate};
 use crate::model::PortReport;
 use crate::profile::Profile;

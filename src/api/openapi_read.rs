@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::openapi::{err, retry_err};
-use super::read::{DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT};
+use super::read::MAX_DAYS;
+use super::respond::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::store::MAX_NOTE_CHARS;
 
 /// The paths of the read routes.

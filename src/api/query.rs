@@ -6,13 +6,7 @@ use std::str::FromStr;
 use rouille::Request;
 
 use super::error::ApiError;
-
-/// `?format=`: JSON (the default) or CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-}
+use super::respond::Format;
 
 /// The decoded query parameters of one request.
 #[derive(Debug)]

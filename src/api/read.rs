@@ -11,74 +11,20 @@ use serde::Serialize;
 
 use super::State;
 use super::error::ApiError;
-use super::query::{Format, Query, path_id};
-use super::routes::ok_json;
+use super::query::{Query, path_id};
+use super::respond::{
+    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, ok_json, open_store, store_err, store_for,
+    with_next,
+};
 use crate::delta::{self, Delta};
 use crate::history::{self, TimelineRow, timeline};
 use crate::report::{csv::write_record, delta_csv, timeline as timeline_report};
 use crate::store::{SnapshotSummary, Store, StoreError};
 
-/// Rows of a list page when `limit` is not given, and the most a page may have.
-pub const DEFAULT_LIMIT: u64 = 50;
-pub const MAX_LIMIT: u64 = 1000;
 /// `GET /api/stats/trends`: days when not given, the most, and the most snapshots returned.
 pub const DEFAULT_DAYS: u64 = 30;
 pub const MAX_DAYS: u64 = 3660;
 pub const MAX_TREND_POINTS: usize = 1000;
-
-/// The database read-only, or `None` when no run has created it yet.
-pub(super) fn open_store(state: &State) -> Result<Option<Store>, ApiError> {
-    match Store::open_read_only(&state.database) {
-        Ok(store) => Ok(Some(store)),
-        Err(StoreError::Missing { .. }) => Ok(None),
-        Err(e) => Err(ApiError::from_store(&e)),
-    }
-}
-
-fn store_err(e: StoreError) -> ApiError {
-    ApiError::from_store(&e)
-}
-
-/// A CSV response (RFC 4180, UTF-8) that names a file for browsers.
-pub(super) fn csv_response(
-    name: &str,
-    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
-) -> Response {
-    let mut bytes = Vec::new();
-    if let Err(e) = write(&mut bytes) {
-        log::error!("cannot write CSV into memory: {e}");
-    }
-    Response::from_data("text/csv; charset=utf-8", bytes)
-        .with_unique_header(
-            "Content-Disposition",
-            format!("inline; filename=\"{name}\""),
-        )
-        .with_no_cache()
-}
-
-/// `Link: <...>; rel="next"` for a list with more rows.
-pub(super) fn with_next(
-    response: Response,
-    path: &str,
-    limit: u64,
-    next: Option<i64>,
-    format: Format,
-) -> Response {
-    match next {
-        None => response,
-        Some(id) => {
-            let csv = if format == Format::Csv {
-                "&format=csv"
-            } else {
-                ""
-            };
-            response.with_unique_header(
-                "Link",
-                format!("<{path}?limit={limit}&before={id}{csv}>; rel=\"next\""),
-            )
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct SnapshotPage {
@@ -105,7 +51,7 @@ pub fn snapshots(state: &State, request: &Request) -> Result<Response, ApiError>
     let limit = q.number("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let before = q.id("before")?;
     let format = q.format()?;
-    let mut rows = match (open_store(state)?, before) {
+    let mut rows = match (open_store(&state.database)?, before) {
         (Some(store), _) => store
             .list_snapshots(limit as usize + 1, before)
             .map_err(|e| store_err(e).with_field("before"))?,
@@ -147,16 +93,11 @@ pub fn snapshots(state: &State, request: &Request) -> Result<Response, ApiError>
     Ok(with_next(response, "/api/snapshots", limit, next, format))
 }
 
-/// The store, or a 404 for `id` when there is no database yet.
-fn store_for(state: &State, id: i64) -> Result<Store, ApiError> {
-    open_store(state)?.ok_or_else(|| store_err(StoreError::NotFound(id)))
-}
-
 /// `GET /api/snapshots/{id}`: the snapshot as in `scan.json` (targets, hosts, ports).
 pub fn snapshot(state: &State, request: &Request) -> Result<Response, ApiError> {
     let id = path_id(request, 2, "snapshot")?;
     Query::parse(request, &[])?;
-    let store = store_for(state, id)?;
+    let store = store_for(&state.database, id)?;
     let snapshot = store.load_snapshot(id).map_err(store_err)?;
     Ok(ok_json(&snapshot))
 }
@@ -172,7 +113,7 @@ fn delta_response(delta: &Delta, format: Format, name: &str) -> Response {
 pub fn snapshot_delta(state: &State, request: &Request) -> Result<Response, ApiError> {
     let id = path_id(request, 2, "snapshot")?;
     let format = Query::parse(request, &["format"])?.format()?;
-    let store = store_for(state, id)?;
+    let store = store_for(&state.database, id)?;
     let (_, delta) =
         history::delta_with_previous(&store, id, &state.delta_config).map_err(store_err)?;
     Ok(delta_response(&delta, format, &format!("delta-{id}.csv")))
@@ -185,7 +126,7 @@ pub fn delta(state: &State, request: &Request) -> Result<Response, ApiError> {
     let from = q.required_id("from")?;
     let to = q.required_id("to")?;
     let format = q.format()?;
-    let store = store_for(state, from)?;
+    let store = store_for(&state.database, from)?;
     for (id, field) in [(from, "from"), (to, "to")] {
         store
             .snapshot_summary(id)
@@ -245,7 +186,7 @@ pub fn trends(state: &State, request: &Request) -> Result<Response, ApiError> {
     let days = q.number("days", 1..=MAX_DAYS)?.unwrap_or(DEFAULT_DAYS);
     let profile = q.get("profile");
     let format = q.format()?;
-    let rows = match open_store(state)? {
+    let rows = match open_store(&state.database)? {
         Some(store) => {
             recent_timeline(&store, days, profile, &state.delta_config).map_err(store_err)?
         }

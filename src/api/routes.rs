@@ -5,7 +5,7 @@
 use rouille::{Request, Response};
 
 use super::auth::Scope;
-use super::error::{ApiError, Kind, json_response};
+use super::error::{ApiError, Kind};
 use super::{State, alerts, dashboard, handlers, read};
 
 /// A handler gets the server state, the request and its id.
@@ -228,9 +228,4 @@ fn cross_site(request: &Request) -> bool {
         }
         (Some(_), None) => true,
     }
-}
-
-/// A 200 JSON response that caches nowhere (every answer here is about "now").
-pub fn ok_json<T: serde::Serialize>(body: &T) -> Response {
-    json_response(200, body).with_no_cache()
 }
