@@ -4,10 +4,10 @@
 
 use rouille::{Request, Response};
 
-use super::State;
 use super::error::ApiError;
 use super::query::Query;
 use super::respond::{html_response, open_store};
+use super::state::State;
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
 use crate::report::html::dashboard;

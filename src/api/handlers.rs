@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use rouille::{Request, Response};
 use serde::Serialize;
 
-use super::State;
 use super::error::ApiError;
 use super::metrics::Gauges;
 use super::respond::ok_json;
+use super::state::State;
 use super::{body, request, validate};
 use crate::model::PortReport;
 use crate::profile::Profile;

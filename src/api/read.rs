@@ -9,13 +9,13 @@ use jiff::{SignedDuration, Timestamp};
 use rouille::{Request, Response};
 use serde::Serialize;
 
-use super::State;
 use super::error::ApiError;
 use super::query::{Query, path_id};
 use super::respond::{
     DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, ok_json, open_store, store_err, store_for,
     with_next,
 };
+use super::state::State;
 use crate::delta::{self, Delta};
 use crate::history::{self, TimelineRow, timeline};
 use crate::report::{csv::write_record, delta_csv, timeline as timeline_report};

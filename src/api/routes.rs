@@ -6,7 +6,8 @@ use rouille::{Request, Response};
 
 use super::auth::Scope;
 use super::error::{ApiError, Kind};
-use super::{State, alerts, dashboard, handlers, read};
+use super::state::State;
+use super::{alerts, dashboard, handlers, read};
 
 /// A handler gets the server state, the request and its id.
 pub type Handler = fn(&State, &Request) -> Result<Response, ApiError>;

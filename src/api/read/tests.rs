@@ -8,7 +8,8 @@ use std::path::Path;
 use jiff::Timestamp;
 use rouille::{Request, Response, ResponseBody};
 
-use crate::api::{State, handle};
+use crate::api::pipeline::handle;
+use crate::api::state::State;
 use crate::config::Config;
 use crate::delta::Severity;
 use crate::model::Host;
