@@ -1,10 +1,25 @@
 //! The OpenAPI 3 description served at `/api/openapi.json`. A unit test checks that it lists
 //! exactly the routes of [`super::routes::ROUTES`], so the document cannot drift from the router.
 
+use rouille::{Request, Response};
 use serde_json::{Value, json};
 
 use super::body::MAX_BODY_BYTES;
-use super::request::{MAX_PORTS_LEN, MAX_TARGET_LEN, MAX_TARGETS};
+use super::error::ApiError;
+use super::respond::ok_json;
+use super::scan::request::{MAX_PORTS_LEN, MAX_TARGET_LEN, MAX_TARGETS};
+use super::state::State;
+use crate::profile::Profile;
+
+/// `GET /api/openapi.json`.
+pub fn serve_document(_state: &State, _request: &Request) -> Result<Response, ApiError> {
+    let names: Vec<&str> = Profile::ALL
+        .iter()
+        .filter(|p| p.api_allowed())
+        .map(|p| p.name())
+        .collect();
+    Ok(ok_json(&document_with_profiles(&names)))
+}
 
 /// Profile names a request may ask for; filled in by the caller from the profile table.
 pub fn document_with_profiles(api_profiles: &[&str]) -> Value {

@@ -7,7 +7,7 @@ use rouille::{Request, Response};
 use super::auth::Scope;
 use super::error::{ApiError, Kind};
 use super::state::State;
-use super::{alerts, dashboard, handlers, read};
+use super::{alerts, dashboard, openapi, ops, read, scan};
 
 /// A handler gets the server state, the request and its id.
 pub type Handler = fn(&State, &Request) -> Result<Response, ApiError>;
@@ -40,35 +40,35 @@ pub const ROUTES: &[Route] = &[
         path: "/api/scan",
         access: Access::Write,
         rate_limited: true,
-        handler: handlers::scan,
+        handler: scan::scan,
     },
     Route {
         method: "GET",
         path: "/api/health",
         access: Access::Open,
         rate_limited: false,
-        handler: handlers::health,
+        handler: ops::health,
     },
     Route {
         method: "GET",
         path: "/api/profiles",
         access: Access::Read,
         rate_limited: true,
-        handler: handlers::profiles,
+        handler: scan::profiles::list,
     },
     Route {
         method: "GET",
         path: "/api/openapi.json",
         access: Access::Read,
         rate_limited: true,
-        handler: handlers::openapi,
+        handler: openapi::serve_document,
     },
     Route {
         method: "GET",
         path: "/metrics",
         access: Access::Open,
         rate_limited: false,
-        handler: handlers::metrics,
+        handler: ops::metrics,
     },
     Route {
         method: "GET",

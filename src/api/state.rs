@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::metrics::Metrics;
 use super::nmap_status::{NmapProbe, ProbeFn};
-use super::validate;
+use super::scan::validate;
 use super::{auth, rate_limit, request_log};
 use crate::config::Config;
 use crate::profile::raw_socket_access;
