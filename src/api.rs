@@ -4,15 +4,13 @@
 //! dashboard at `/`.
 //!
 //! Each request runs on its own thread ([`http`]), so a scan that blocks its thread never
-//! delays a health check; nmap work itself runs on the [`crate::scan::ScanEngine`]'s pool under the global
-//! `max_concurrent_scans` limit. Handlers use rouille's request and response types. Every
-//! request goes through [`handle`]: request id, panic guard, route pipeline, metrics, one
-//! access-log line.
+//! delays a health check; nmap work itself runs on the [`crate::scan::ScanEngine`]'s pool
+//! under the global `max_concurrent_scans` limit. Handlers use rouille's request and response
+//! types. Every request goes through [`handle`]: request id, panic guard, route pipeline,
+//! metrics, one access-log line.
 
-mod alerts;
 pub mod auth;
 pub mod body;
-mod dashboard;
 pub mod error;
 mod http;
 pub mod metrics;
@@ -21,9 +19,8 @@ pub mod openapi;
 mod openapi_read;
 mod ops;
 mod pipeline;
-pub mod query;
 pub mod rate_limit;
-pub(crate) mod read;
+mod read;
 pub mod request_log;
 mod respond;
 pub mod routes;

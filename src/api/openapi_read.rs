@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::openapi::{err, retry_err};
-use super::read::MAX_DAYS;
+use super::read::trends::MAX_DAYS;
 use super::respond::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::store::MAX_NOTE_CHARS;
 

@@ -6,8 +6,9 @@ use rouille::{Request, Response};
 
 use super::auth::Scope;
 use super::error::{ApiError, Kind};
+use super::read::{alerts, dashboard, delta, snapshots, trends};
 use super::state::State;
-use super::{alerts, dashboard, openapi, ops, read, scan};
+use super::{openapi, ops, scan};
 
 /// A handler gets the server state, the request and its id.
 pub type Handler = fn(&State, &Request) -> Result<Response, ApiError>;
@@ -82,35 +83,35 @@ pub const ROUTES: &[Route] = &[
         path: "/api/snapshots",
         access: Access::Read,
         rate_limited: true,
-        handler: read::snapshots,
+        handler: snapshots::list,
     },
     Route {
         method: "GET",
         path: "/api/snapshots/{id}",
         access: Access::Read,
         rate_limited: true,
-        handler: read::snapshot,
+        handler: snapshots::one,
     },
     Route {
         method: "GET",
         path: "/api/snapshots/{id}/delta",
         access: Access::Read,
         rate_limited: true,
-        handler: read::snapshot_delta,
+        handler: delta::of_snapshot,
     },
     Route {
         method: "GET",
         path: "/api/delta",
         access: Access::Read,
         rate_limited: true,
-        handler: read::delta,
+        handler: delta::between,
     },
     Route {
         method: "GET",
         path: "/api/stats/trends",
         access: Access::Read,
         rate_limited: true,
-        handler: read::trends,
+        handler: trends::get,
     },
     Route {
         method: "GET",

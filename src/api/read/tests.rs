@@ -2,6 +2,8 @@
 //! rouille's fake requests over a database built here (made-up 192.0.2.0/24 data, never
 //! scanned). Real `daily_scan` runs feed the end-to-end tests in `tests/integration/web_*`.
 
+mod db;
+
 use std::io::Read;
 use std::path::Path;
 

@@ -4,10 +4,10 @@
 
 use rouille::{Request, Response};
 
-use super::error::ApiError;
 use super::query::Query;
-use super::respond::{html_response, open_store};
-use super::state::State;
+use crate::api::error::ApiError;
+use crate::api::respond::{html_response, open_store};
+use crate::api::state::State;
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
 use crate::report::html::dashboard;
@@ -61,14 +61,20 @@ fn render(
     store: &Store,
     filter: &dashboard::CardFilter,
 ) -> Result<String, StoreError> {
-    let cfg = &state.delta_config;
+    let delta_config = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        let (snapshot, delta) = history::delta_with_previous(store, id, cfg)?;
+        let (snapshot, delta) = history::delta_with_previous(store, id, delta_config)?;
         states.push(dashboard::ProfileState { snapshot, delta });
     }
     let history = match states.first() {
-        Some(s) => timeline(store, CHART_POINTS, Some(&s.snapshot.profile), None, cfg)?,
+        Some(s) => timeline(
+            store,
+            CHART_POINTS,
+            Some(&s.snapshot.profile),
+            None,
+            delta_config,
+        )?,
         None => Vec::new(),
     };
     let mut alerts = store.list_alerts(&AlertFilter {

@@ -6,13 +6,13 @@
 use rouille::{Request, Response};
 use serde::Serialize;
 
-use super::body;
-use super::error::ApiError;
 use super::query::{Query, path_id};
-use super::respond::{
+use crate::api::body;
+use crate::api::error::ApiError;
+use crate::api::respond::{
     DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, ok_json, open_store, with_next,
 };
-use super::state::State;
+use crate::api::state::State;
 use crate::delta::Severity;
 use crate::report::csv::write_record;
 use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
