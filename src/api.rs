@@ -16,7 +16,6 @@ mod http;
 pub mod metrics;
 pub mod nmap_status;
 pub mod openapi;
-mod openapi_read;
 mod ops;
 mod pipeline;
 pub mod rate_limit;

@@ -231,3 +231,40 @@ fn cross_site(request: &Request) -> bool {
         (Some(_), None) => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::openapi::document_with_profiles;
+
+    #[test]
+    fn lists_exactly_the_routes_of_the_router() {
+        let doc = document_with_profiles(&["quick"]);
+        let paths = doc["paths"].as_object().unwrap();
+        for r in ROUTES {
+            let method = r.method.to_ascii_lowercase();
+            assert!(
+                paths[r.path].get(&method).is_some(),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+        let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+        assert_eq!(documented, ROUTES.len());
+    }
+
+    #[test]
+    fn open_routes_have_no_security_requirement() {
+        let doc = document_with_profiles(&["quick"]);
+        for r in ROUTES {
+            let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
+            assert_eq!(
+                op.get("security").is_some(),
+                r.access != crate::api::routes::Access::Open,
+                "{}",
+                r.path
+            );
+        }
+    }
+}
