@@ -56,6 +56,17 @@ pub fn html_response(html: String, script: Option<&str>) -> Response {
         .with_no_cache()
 }
 
+/// Cuts a list fetched with one row more than `limit` down to `limit`; returns the id to pass
+/// as `before` for the next (older) page, or `None` on the last page.
+pub fn next_page<T>(rows: &mut Vec<T>, limit: u64, id: impl FnOnce(&T) -> i64) -> Option<i64> {
+    (rows.len() > limit as usize)
+        .then(|| {
+            rows.truncate(limit as usize);
+            rows.last().map(id)
+        })
+        .flatten()
+}
+
 /// `Link: <...>; rel="next"` for a list with more rows.
 pub fn with_next(
     response: Response,

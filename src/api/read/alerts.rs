@@ -10,7 +10,7 @@ use super::query::{Query, path_id};
 use crate::api::body;
 use crate::api::error::ApiError;
 use crate::api::respond::{
-    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, ok_json, open_store, with_next,
+    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store, with_next,
 };
 use crate::api::state::State;
 use crate::delta::Severity;
@@ -68,12 +68,7 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
             .map_err(|e| ApiError::from_store(&e))?,
         None => Vec::new(),
     };
-    let next = (alerts.len() > limit as usize)
-        .then(|| {
-            alerts.truncate(limit as usize);
-            alerts.last().map(|a| a.id)
-        })
-        .flatten();
+    let next = next_page(&mut alerts, limit, |a| a.id);
     let response = match format {
         Format::Json => ok_json(&AlertPage {
             alerts,

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::query::{Query, path_id};
 use crate::api::error::ApiError;
 use crate::api::respond::{
-    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, ok_json, open_store, store_err, store_for,
-    with_next,
+    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store, store_err,
+    store_for, with_next,
 };
 use crate::api::state::State;
 use crate::report::csv::write_record;
@@ -46,12 +46,7 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
         (None, Some(id)) => return Err(store_err(StoreError::NotFound(id)).with_field("before")),
         (None, None) => Vec::new(),
     };
-    let next = (rows.len() > limit as usize)
-        .then(|| {
-            rows.truncate(limit as usize);
-            rows.last().map(|r| r.id)
-        })
-        .flatten();
+    let next = next_page(&mut rows, limit, |r| r.id);
     let response = match format {
         Format::Json => ok_json(&SnapshotPage {
             snapshots: rows,
