@@ -1,7 +1,7 @@
 //! The OpenAPI 3 description served at `/api/openapi.json`, assembled here in one direction:
 //! this file holds the frame (info, security schemes, the error shape) and merges in the
-//! paths and schemas of each part ([`scan`], [`ops`], [`read`]); the parts never import it.
-//! The router's unit tests check that the document lists exactly its routes.
+//! paths and schemas of each part (`openapi/scan.rs`, `ops.rs`, `read.rs`); the parts never
+//! import it. The router's unit tests check that the document lists exactly its routes.
 
 mod ops;
 mod read;

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::state::State;
 use super::{request_log, routes};
 
-/// Serves one request, on the request's own thread (see [`super::http`]).
+/// Serves one request, on the request's own thread (see `http.rs`).
 pub fn handle(state: &State, request: &Request) -> Response {
     handle_with(state, request, routes::dispatch)
 }
