@@ -1,5 +1,5 @@
-//! The pipeline every request goes through: request id, panic guard, the route pipeline
-//! ([`super::routes::dispatch`]), metrics and one access-log line.
+//! What every request goes through, around the router ([`super::routes::dispatch`]): a
+//! request id, a panic guard, errors turned into responses, metrics and one access-log line.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
