@@ -2,7 +2,7 @@
 //! meaning validated and its targets resolved ([`validate`]) before any nmap process starts;
 //! `GET /api/profiles` ([`profiles`]) lists what `scan_type` may name.
 
-pub mod profiles;
+pub(super) mod profiles;
 pub mod request;
 pub mod validate;
 
