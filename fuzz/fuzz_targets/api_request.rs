@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use security_scanner::api::body::read_json;
-use security_scanner::api::request::parse_scan_body;
-use security_scanner::api::validate::{ScanRules, validate};
+use security_scanner::api::scan::request::parse_scan_body;
+use security_scanner::api::scan::validate::{ScanRules, validate};
 use security_scanner::profile::{NmapTuning, RawSocketAccess};
 use security_scanner::target::NetworkPolicy;
 

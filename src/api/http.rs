@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::body::MAX_BODY_BYTES;
-use super::{ServeError, State, handle};
+use super::pipeline::handle;
+use super::state::{ServeError, State};
 
 /// How often the loop looks at the stop flag when no request arrives.
 const POLL: Duration = Duration::from_millis(100);

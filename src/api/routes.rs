@@ -5,8 +5,10 @@
 use rouille::{Request, Response};
 
 use super::auth::Scope;
-use super::error::{ApiError, Kind, json_response};
-use super::{State, alerts, dashboard, handlers, read};
+use super::error::{ApiError, Kind};
+use super::read::{alerts, dashboard, delta, snapshots, trends};
+use super::state::State;
+use super::{openapi, ops, scan};
 
 /// A handler gets the server state, the request and its id.
 pub type Handler = fn(&State, &Request) -> Result<Response, ApiError>;
@@ -39,35 +41,35 @@ pub const ROUTES: &[Route] = &[
         path: "/api/scan",
         access: Access::Write,
         rate_limited: true,
-        handler: handlers::scan,
+        handler: scan::scan,
     },
     Route {
         method: "GET",
         path: "/api/health",
         access: Access::Open,
         rate_limited: false,
-        handler: handlers::health,
+        handler: ops::health,
     },
     Route {
         method: "GET",
         path: "/api/profiles",
         access: Access::Read,
         rate_limited: true,
-        handler: handlers::profiles,
+        handler: scan::profiles::list,
     },
     Route {
         method: "GET",
         path: "/api/openapi.json",
         access: Access::Read,
         rate_limited: true,
-        handler: handlers::openapi,
+        handler: openapi::serve_document,
     },
     Route {
         method: "GET",
         path: "/metrics",
         access: Access::Open,
         rate_limited: false,
-        handler: handlers::metrics,
+        handler: ops::metrics,
     },
     Route {
         method: "GET",
@@ -81,35 +83,35 @@ pub const ROUTES: &[Route] = &[
         path: "/api/snapshots",
         access: Access::Read,
         rate_limited: true,
-        handler: read::snapshots,
+        handler: snapshots::list,
     },
     Route {
         method: "GET",
         path: "/api/snapshots/{id}",
         access: Access::Read,
         rate_limited: true,
-        handler: read::snapshot,
+        handler: snapshots::one,
     },
     Route {
         method: "GET",
         path: "/api/snapshots/{id}/delta",
         access: Access::Read,
         rate_limited: true,
-        handler: read::snapshot_delta,
+        handler: delta::of_snapshot,
     },
     Route {
         method: "GET",
         path: "/api/delta",
         access: Access::Read,
         rate_limited: true,
-        handler: read::delta,
+        handler: delta::between,
     },
     Route {
         method: "GET",
         path: "/api/stats/trends",
         access: Access::Read,
         rate_limited: true,
-        handler: read::trends,
+        handler: trends::get,
     },
     Route {
         method: "GET",
@@ -230,7 +232,39 @@ fn cross_site(request: &Request) -> bool {
     }
 }
 
-/// A 200 JSON response that caches nowhere (every answer here is about "now").
-pub fn ok_json<T: serde::Serialize>(body: &T) -> Response {
-    json_response(200, body).with_no_cache()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::openapi::document_with_profiles;
+
+    #[test]
+    fn lists_exactly_the_routes_of_the_router() {
+        let doc = document_with_profiles(&["quick"]);
+        let paths = doc["paths"].as_object().unwrap();
+        for r in ROUTES {
+            let method = r.method.to_ascii_lowercase();
+            assert!(
+                paths[r.path].get(&method).is_some(),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
+        let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+        assert_eq!(documented, ROUTES.len());
+    }
+
+    #[test]
+    fn open_routes_have_no_security_requirement() {
+        let doc = document_with_profiles(&["quick"]);
+        for r in ROUTES {
+            let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
+            assert_eq!(
+                op.get("security").is_some(),
+                r.access != crate::api::routes::Access::Open,
+                "{}",
+                r.path
+            );
+        }
+    }
 }

@@ -2,13 +2,16 @@
 //! rouille's fake requests over a database built here (made-up 192.0.2.0/24 data, never
 //! scanned). Real `daily_scan` runs feed the end-to-end tests in `tests/integration/web_*`.
 
+mod db;
+
 use std::io::Read;
 use std::path::Path;
 
 use jiff::Timestamp;
 use rouille::{Request, Response, ResponseBody};
 
-use crate::api::{State, handle};
+use crate::api::pipeline::handle;
+use crate::api::state::State;
 use crate::config::Config;
 use crate::delta::Severity;
 use crate::model::Host;

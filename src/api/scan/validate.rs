@@ -11,8 +11,8 @@ use crate::profile::{NmapTuning, PortSpec, Profile, RawSocketAccess};
 use crate::scan::PlannedTarget;
 use crate::target::{self, NetworkPolicy, Target, TargetError};
 
-use super::error::ApiError;
 use super::request::ScanBody;
+use crate::api::error::ApiError;
 
 /// What the server allows; fixed at start-up.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ fn pick_address(addresses: &[IpAddr]) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::request::parse_scan_body;
+    use crate::api::scan::request::parse_scan_body;
     use serde_json::json;
 
     fn rules() -> ScanRules {

@@ -5,14 +5,8 @@ use std::str::FromStr;
 
 use rouille::Request;
 
-use super::error::ApiError;
-
-/// `?format=`: JSON (the default) or CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-}
+use crate::api::error::ApiError;
+use crate::api::respond::Format;
 
 /// The decoded query parameters of one request.
 #[derive(Debug)]
@@ -187,7 +181,7 @@ pub fn path_id(request: &Request, index: usize, what: &'static str) -> Result<i6
         .ok_or_else(|| {
             let shown: String = segment.chars().take(40).collect();
             ApiError::new(
-                super::error::Kind::NotFound,
+                crate::api::error::Kind::NotFound,
                 if what == "alert" {
                     "alert_not_found"
                 } else {

@@ -91,7 +91,7 @@ fn a_note_travels_with_the_action_and_bad_bodies_are_refused() {
             ],
             body.as_bytes().to_vec(),
         );
-        let mut response = crate::api::handle(&s, &request);
+        let mut response = crate::api::pipeline::handle(&s, &request);
         let (mut reader, _) = std::mem::replace(&mut response.data, rouille::ResponseBody::empty())
             .into_reader_and_size();
         let mut text = String::new();

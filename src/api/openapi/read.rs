@@ -1,10 +1,11 @@
 //! The OpenAPI description of the read API, the alert actions and the dashboard; merged
-//! into the document by [`super::openapi::document_with_profiles`].
+//! into the document by [`super::document_with_profiles`].
 
 use serde_json::{Value, json};
 
-use super::openapi::{err, retry_err};
-use super::read::{DEFAULT_LIMIT, MAX_DAYS, MAX_LIMIT};
+use super::responses::{err, retry_err};
+use crate::api::read::trends::MAX_DAYS;
+use crate::api::respond::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::store::MAX_NOTE_CHARS;
 
 /// The paths of the read routes.

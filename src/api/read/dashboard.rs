@@ -4,13 +4,13 @@
 
 use rouille::{Request, Response};
 
-use super::State;
-use super::error::ApiError;
 use super::query::Query;
-use super::read::open_store;
+use crate::api::error::ApiError;
+use crate::api::respond::{html_response, open_store};
+use crate::api::state::State;
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
-use crate::report::html::{content_security_policy, dashboard};
+use crate::report::html::dashboard;
 use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
 
 /// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
@@ -43,7 +43,7 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             .take(MAX_SEARCH_CHARS)
             .collect(),
     };
-    let html = match open_store(state)? {
+    let html = match open_store(&state.database)? {
         Some(store) => render(state, &store, &filter).map_err(|e| ApiError::from_store(&e))?,
         None => dashboard::render(&dashboard::Dashboard {
             states: &[],
@@ -53,15 +53,7 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             filter: &filter,
         }),
     };
-    Ok(Response::from_data("text/html; charset=utf-8", html)
-        .with_unique_header(
-            "Content-Security-Policy",
-            content_security_policy(Some(dashboard::SCRIPT)),
-        )
-        .with_unique_header("X-Frame-Options", "DENY")
-        .with_unique_header("X-Content-Type-Options", "nosniff")
-        .with_unique_header("Referrer-Policy", "no-referrer")
-        .with_no_cache())
+    Ok(html_response(html, Some(dashboard::SCRIPT)))
 }
 
 fn render(
@@ -69,14 +61,20 @@ fn render(
     store: &Store,
     filter: &dashboard::CardFilter,
 ) -> Result<String, StoreError> {
-    let cfg = &state.delta_config;
+    let delta_config = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        let (snapshot, delta) = history::delta_with_previous(store, id, cfg)?;
+        let (snapshot, delta) = history::delta_with_previous(store, id, delta_config)?;
         states.push(dashboard::ProfileState { snapshot, delta });
     }
     let history = match states.first() {
-        Some(s) => timeline(store, CHART_POINTS, Some(&s.snapshot.profile), None, cfg)?,
+        Some(s) => timeline(
+            store,
+            CHART_POINTS,
+            Some(&s.snapshot.profile),
+            None,
+            delta_config,
+        )?,
         None => Vec::new(),
     };
     let mut alerts = store.list_alerts(&AlertFilter {

@@ -6,12 +6,13 @@
 use rouille::{Request, Response};
 use serde::Serialize;
 
-use super::State;
-use super::body;
-use super::error::ApiError;
-use super::query::{Format, Query, path_id};
-use super::read::{DEFAULT_LIMIT, MAX_LIMIT, csv_response, open_store, with_next};
-use super::routes::ok_json;
+use super::query::{Query, path_id};
+use crate::api::body;
+use crate::api::error::ApiError;
+use crate::api::respond::{
+    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store, with_next,
+};
+use crate::api::state::State;
 use crate::delta::Severity;
 use crate::report::csv::write_record;
 use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
@@ -61,18 +62,13 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
         before_id: q.id("before")?,
     };
     let format = q.format()?;
-    let mut alerts = match open_store(state)? {
+    let mut alerts = match open_store(&state.database)? {
         Some(store) => store
             .list_alerts(&filter)
             .map_err(|e| ApiError::from_store(&e))?,
         None => Vec::new(),
     };
-    let next = (alerts.len() > limit as usize)
-        .then(|| {
-            alerts.truncate(limit as usize);
-            alerts.last().map(|a| a.id)
-        })
-        .flatten();
+    let next = next_page(&mut alerts, limit, |a| a.id);
     let response = match format {
         Format::Json => ok_json(&AlertPage {
             alerts,

@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 
-use crate::api::State;
 use crate::api::read::tests::{call, get, setup, snapshot};
+use crate::api::state::State;
 use crate::config::Config;
 use crate::store::Store;
 

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
+use crate::api::error::ApiError;
 
 /// Most distinct targets one request may name.
 pub const MAX_TARGETS: usize = 10;

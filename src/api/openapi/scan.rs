@@ -1,0 +1,113 @@
+//! The OpenAPI description of the scan endpoint: `POST /api/scan` and `GET /api/profiles`;
+//! merged into the document by [`super::document_with_profiles`].
+
+use serde_json::{Value, json};
+
+use super::responses::{err, retry_err};
+use crate::api::body::MAX_BODY_BYTES;
+use crate::api::scan::request::{MAX_PORTS_LEN, MAX_TARGET_LEN, MAX_TARGETS};
+
+/// The paths of the scan routes.
+pub(super) fn paths() -> Value {
+    json!({
+        "/api/scan": {"post": {
+          "summary": "Scan 1 to 10 targets and wait for the result.",
+          "security": [{"bearer": []}, {}],
+          "requestBody": {"required": true, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ScanRequest"}}},
+            "description": format!("At most {MAX_BODY_BYTES} bytes.")},
+          "responses": {
+            "200": {"description": "Every target's outcome, even when some failed.",
+              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScanResponse"}}}},
+            "400": err("Bad JSON, wrong field types, unknown fields, missing/too many/invalid targets, bad ports, unknown, refused (batch only) or unavailable profile."),
+            "401": err("Token required or invalid (only when tokens are configured)."),
+            "403": err("A target is, or resolves to, an address outside the allowed networks."),
+            "413": err("Body larger than 64 KiB."),
+            "415": err("Content-Type is not application/json."),
+            "429": retry_err("Rate limit reached for this client address."),
+            "500": err("Internal error; the body carries the request id."),
+            "503": retry_err("No scan capacity within the queue timeout, nmap unusable, or shutting down.")
+          }
+        }},
+        "/api/profiles": {"get": {
+          "summary": "Scan profiles, their nmap arguments and availability.",
+          "security": [{"bearer": []}, {}],
+          "responses": {
+            "200": {"description": "Profiles", "content": {"application/json": {"schema": {
+              "type": "object", "properties": {"profiles": {"type": "array",
+                "items": {"$ref": "#/components/schemas/Profile"}}}}}}},
+            "401": err("Token required or invalid."),
+            "429": retry_err("Rate limit reached.")
+          }
+        }}
+    })
+}
+
+/// The schemas those paths refer to; `scan_type` may name only `api_profiles`.
+pub(super) fn schemas(api_profiles: &[&str]) -> Value {
+    json!({
+          "ScanRequest": {
+            "type": "object", "additionalProperties": false,
+            "description": "Exactly one of target or targets.",
+            "properties": {
+              "target": {"type": "string", "maxLength": MAX_TARGET_LEN,
+                "description": "One IPv4/IPv6 address or hostname (no CIDR or ranges)."},
+              "targets": {"type": "array", "minItems": 1,
+                "items": {"type": "string", "maxLength": MAX_TARGET_LEN},
+                "description": format!("1 to {MAX_TARGETS} distinct targets; duplicates are removed, order is kept.")},
+              "scan_type": {"type": "string", "enum": api_profiles, "default": "default"},
+              "ports": {"type": "string", "maxLength": MAX_PORTS_LEN,
+                "description": "Port selection such as \"22,80,8000-8100\" (T:/U: prefixes allowed), limited by the server's api.max_ports.",
+                "example": "22,80,443"}
+            }
+          },
+          "OpenPort": {
+            "type": "object",
+            "required": ["port", "protocol", "state", "service", "product", "version", "extrainfo", "cpe"],
+            "properties": {
+              "port": {"type": "integer"}, "protocol": {"type": "string"},
+              "state": {"type": "string"}, "service": {"type": "string"},
+              "product": {"type": "string"}, "version": {"type": "string"},
+              "extrainfo": {"type": "string"},
+              "cpe": {"type": "array", "items": {"type": "string"}}
+            }
+          },
+          "TargetResult": {
+            "type": "object", "required": ["target", "status", "duration_seconds"],
+            "properties": {
+              "target": {"type": "string", "description": "As given in the request."},
+              "status": {"type": "string", "enum": ["completed", "failed", "timeout"]},
+              "ip": {"type": "string", "description": "The address nmap scanned."},
+              "hostname": {"type": "string", "nullable": true},
+              "host_state": {"type": "string", "description": "up, down, unknown (completed only)."},
+              "duration_seconds": {"type": "number"},
+              "open_ports": {"type": "array", "items": {"$ref": "#/components/schemas/OpenPort"}},
+              "error": {"type": "string", "description": "Why the target failed or timed out."}
+            }
+          },
+          "ScanResponse": {
+            "type": "object",
+            "required": ["total_targets", "scan_type", "duration_seconds", "results"],
+            "properties": {
+              "total_targets": {"type": "integer"},
+              "scan_type": {"type": "string"},
+              "duration_seconds": {"type": "number", "description": "Wall time of the request."},
+              "results": {"type": "array", "items": {"$ref": "#/components/schemas/TargetResult"},
+                "description": "One result per distinct target, in request order."}
+            }
+          },
+          "Profile": {
+            "type": "object",
+            "required": ["name", "api_allowed", "available", "needs_raw_socket", "nmap_args"],
+            "properties": {
+              "name": {"type": "string"},
+              "api_allowed": {"type": "boolean"},
+              "available": {"type": "boolean",
+                "description": "Allowed here and runnable with this server's privileges."},
+              "needs_raw_socket": {"type": "boolean"},
+              "nmap_args": {"type": "array", "items": {"type": "string"}},
+              "note": {"type": "string", "nullable": true}
+            }
+          }
+    })
+}

@@ -1,0 +1,110 @@
+//! What the handlers answer with: JSON, CSV and HTML responses, the `Link` to a list's next
+//! page, the read-only store opener, and the paging limits the list routes share.
+//!
+//! A leaf: it imports no other api file but [`super::error`], so every handler may use it
+//! without reaching into the router or into another handler.
+
+use std::path::Path;
+
+use rouille::Response;
+use serde::Serialize;
+
+use super::error::{ApiError, json_response};
+use crate::report::html::content_security_policy;
+use crate::store::{Store, StoreError};
+
+/// Rows of a list page when `limit` is not given, and the most a page may have.
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 1000;
+
+/// `?format=`: JSON (the default) or CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// A 200 JSON response that caches nowhere (every answer here is about "now").
+pub fn ok_json<T: Serialize>(body: &T) -> Response {
+    json_response(200, body).with_no_cache()
+}
+
+/// A CSV response (RFC 4180, UTF-8) that names a file for browsers.
+pub fn csv_response(
+    name: &str,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> Response {
+    let mut bytes = Vec::new();
+    if let Err(e) = write(&mut bytes) {
+        log::error!("cannot write CSV into memory: {e}");
+    }
+    Response::from_data("text/csv; charset=utf-8", bytes)
+        .with_unique_header(
+            "Content-Disposition",
+            format!("inline; filename=\"{name}\""),
+        )
+        .with_no_cache()
+}
+
+/// An HTML page that may run only `script` (inline) and may not be framed or sniffed.
+pub fn html_response(html: String, script: Option<&str>) -> Response {
+    Response::from_data("text/html; charset=utf-8", html)
+        .with_unique_header("Content-Security-Policy", content_security_policy(script))
+        .with_unique_header("X-Frame-Options", "DENY")
+        .with_unique_header("X-Content-Type-Options", "nosniff")
+        .with_unique_header("Referrer-Policy", "no-referrer")
+        .with_no_cache()
+}
+
+/// Cuts a list fetched with one row more than `limit` down to `limit`; returns the id to pass
+/// as `before` for the next (older) page, or `None` on the last page.
+pub fn next_page<T>(rows: &mut Vec<T>, limit: u64, id: impl FnOnce(&T) -> i64) -> Option<i64> {
+    (rows.len() > limit as usize)
+        .then(|| {
+            rows.truncate(limit as usize);
+            rows.last().map(id)
+        })
+        .flatten()
+}
+
+/// `Link: <...>; rel="next"` for a list with more rows.
+pub fn with_next(
+    response: Response,
+    path: &str,
+    limit: u64,
+    next: Option<i64>,
+    format: Format,
+) -> Response {
+    match next {
+        None => response,
+        Some(id) => {
+            let csv = if format == Format::Csv {
+                "&format=csv"
+            } else {
+                ""
+            };
+            response.with_unique_header(
+                "Link",
+                format!("<{path}?limit={limit}&before={id}{csv}>; rel=\"next\""),
+            )
+        }
+    }
+}
+
+/// The database read-only, or `None` when no run has created it yet.
+pub fn open_store(database: &Path) -> Result<Option<Store>, ApiError> {
+    match Store::open_read_only(database) {
+        Ok(store) => Ok(Some(store)),
+        Err(StoreError::Missing { .. }) => Ok(None),
+        Err(e) => Err(ApiError::from_store(&e)),
+    }
+}
+
+/// The store, or a 404 for snapshot `id` when there is no database yet.
+pub fn store_for(database: &Path, id: i64) -> Result<Store, ApiError> {
+    open_store(database)?.ok_or_else(|| store_err(StoreError::NotFound(id)))
+}
+
+pub fn store_err(e: StoreError) -> ApiError {
+    ApiError::from_store(&e)
+}
