@@ -5,7 +5,8 @@
 use std::time::Instant;
 
 use security_scanner::alerts::{AlertRules, evaluate};
-use security_scanner::delta::{DeltaConfig, ExpectedPorts, compare};
+use security_scanner::config::ExpectedPorts;
+use security_scanner::delta::{DeltaConfig, compare};
 use security_scanner::model::{Address, Host, Port, Service};
 use security_scanner::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use security_scanner::store::Store;

@@ -113,7 +113,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, Failure> {
     } else {
         &config.log_level
     });
-    let cfg = config.delta_config();
+    let cfg = DeltaConfig::from_config(&config);
     match cli.command {
         None => run(&config, &cli.run, &cfg),
         Some(Command::History {

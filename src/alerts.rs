@@ -26,10 +26,9 @@ use jiff::Timestamp;
 use crate::delta::coverage::Coverage;
 use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
-use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView, Severity};
-use crate::model::Port;
+use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView};
+use crate::model::{AlertKind, Port, Severity};
 use crate::snapshot::Snapshot;
-use crate::store::AlertKind;
 pub use cert::{CertExpiry, not_valid_after};
 
 /// What makes two alerts the same: (kind, ip, protocol, port).
@@ -168,7 +167,7 @@ fn service_name(p: &Port) -> String {
 pub fn evaluate(
     snapshot: &Snapshot,
     delta: &Delta,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
     rules: &AlertRules,
 ) -> Evaluation {
     let ix = Indexed::new(snapshot);
@@ -190,14 +189,14 @@ pub fn evaluate(
         }
         eval.up.insert(ip);
         let ip_text = ip.to_string();
-        let expected = ix.expected_ports(cfg, ip);
+        let expected = ix.expected_ports(delta_config, ip);
         for p in host.ports.iter().filter(|p| p.is_open()) {
             let proto = p.protocol.to_ascii_lowercase();
             eval.open.insert(port_id(ip, &proto, p.portid));
             if is_unexpected(expected.as_ref(), &p.protocol, p.portid) {
                 state.push(Condition {
                     key: port_key(AlertKind::UnexpectedPort, &ip_text, &proto, p.portid),
-                    severity: cfg.severity_of(p.portid).max(Severity::High),
+                    severity: delta_config.severity_of(p.portid).max(Severity::High),
                     message: format!(
                         "{ip_text}: {}/{proto}{} is open but not among the expected ports",
                         p.portid,

@@ -20,12 +20,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
 pub use alert_sync::AlertSync;
-pub use alerts::{
-    Alert, AlertAction, AlertFilter, AlertKind, AlertStatus, MAX_NOTE_CHARS, NewAlert,
-    UnknownAlertKind, UnknownAlertStatus,
-};
+pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert};
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryOutcome};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;

@@ -2,8 +2,8 @@
 
 use security_scanner::alerts::table;
 use security_scanner::config::Config;
-use security_scanner::delta::Severity;
-use security_scanner::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
+use security_scanner::model::{AlertStatus, Severity};
+use security_scanner::store::{Alert, AlertFilter, Store, StoreError};
 
 use super::cli::{AlertsAction, TableFormat};
 use super::{Failure, Outcome, io, print, read_store};

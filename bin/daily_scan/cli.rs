@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use security_scanner::delta::Severity;
-use security_scanner::store::AlertStatus;
+use security_scanner::model::{AlertStatus, Severity};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
 2 usage, configuration or runtime error, 3 --fail-on: the run raised a new alert at least that severe.";

@@ -252,8 +252,7 @@ pub fn run_lines(sync: &AlertSync, webhooks: &[WebhookResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delta::Severity;
-    use crate::store::{AlertKind, AlertStatus};
+    use crate::model::{AlertKind, AlertStatus, Severity};
 
     fn alert(message: &str) -> Alert {
         let t: jiff::Timestamp = "2026-11-20T02:00:00Z".parse().unwrap();

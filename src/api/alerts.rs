@@ -12,9 +12,9 @@ use super::error::ApiError;
 use super::query::{Format, Query, path_id};
 use super::read::{DEFAULT_LIMIT, MAX_LIMIT, csv_response, open_store, with_next};
 use super::routes::ok_json;
-use crate::delta::Severity;
+use crate::model::{AlertStatus, Severity};
 use crate::report::csv::write_record;
-use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
+use crate::store::{Alert, AlertFilter, Store, StoreError};
 
 #[derive(Serialize)]
 struct AlertPage {

@@ -10,8 +10,9 @@ use super::query::Query;
 use super::read::open_store;
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
+use crate::model::AlertStatus;
 use crate::report::html::{content_security_policy, dashboard};
-use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
+use crate::store::{AlertFilter, Store, StoreError};
 
 /// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
 const MAX_PROFILES: usize = 20;

@@ -13,7 +13,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::delta::{ChangeKind, Delta, DeltaConfig, Severity};
+use crate::delta::{ChangeKind, Delta, DeltaConfig};
+use crate::model::Severity;
 use crate::snapshot::{Snapshot, TargetStatus};
 
 const CHANGE_KINDS: [ChangeKind; 5] = [

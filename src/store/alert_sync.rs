@@ -15,10 +15,11 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use rusqlite::{TransactionBehavior, params};
 
-use super::alerts::{Alert, AlertKind, AlertStatus};
+use super::alerts::Alert;
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError, sql_error};
 use crate::alerts::{AlertKey, Evaluation, Judgement};
+use crate::model::{AlertKind, AlertStatus};
 
 /// What [`Store::sync_alerts`] changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -14,120 +14,14 @@
 //! condition. An ignored alert is never resolved or raised again until un-ignored.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Row, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError};
-use crate::delta::Severity;
-
-/// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertKind {
-    PortOpened,
-    UnexpectedPort,
-    ExpectedPortMissing,
-    NewHost,
-    HostGone,
-    ServiceChanged,
-    CertExpiring,
-}
-
-impl AlertKind {
-    pub const ALL: [AlertKind; 7] = [
-        AlertKind::PortOpened,
-        AlertKind::UnexpectedPort,
-        AlertKind::ExpectedPortMissing,
-        AlertKind::NewHost,
-        AlertKind::HostGone,
-        AlertKind::ServiceChanged,
-        AlertKind::CertExpiring,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::PortOpened => "port_opened",
-            AlertKind::UnexpectedPort => "unexpected_port",
-            AlertKind::ExpectedPortMissing => "expected_port_missing",
-            AlertKind::NewHost => "new_host",
-            AlertKind::HostGone => "host_gone",
-            AlertKind::ServiceChanged => "service_changed",
-            AlertKind::CertExpiring => "cert_expiring",
-        }
-    }
-}
-
-/// Where an alert is in its life (see the module docs for the transitions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertStatus {
-    Open,
-    Actioned,
-    Ignored,
-    Resolved,
-}
-
-impl AlertStatus {
-    pub const ALL: [AlertStatus; 4] = [
-        AlertStatus::Open,
-        AlertStatus::Actioned,
-        AlertStatus::Ignored,
-        AlertStatus::Resolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Actioned => "actioned",
-            AlertStatus::Ignored => "ignored",
-            AlertStatus::Resolved => "resolved",
-        }
-    }
-}
-
-macro_rules! text_enum {
-    ($ty:ty, $err:ident, $what:literal, $expected:literal) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-        #[error("unknown {what} {0:?}: expected {expected}", what = $what, expected = $expected)]
-        pub struct $err(pub String);
-
-        impl FromStr for $ty {
-            type Err = $err;
-
-            /// Exact lower-case names, as stored and as written in URLs and on the command line.
-            fn from_str(s: &str) -> Result<Self, $err> {
-                <$ty>::ALL
-                    .into_iter()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| $err(s.to_string()))
-            }
-        }
-    };
-}
-
-text_enum!(
-    AlertKind,
-    UnknownAlertKind,
-    "alert kind",
-    "port_opened, unexpected_port, expected_port_missing, new_host, host_gone, \
-     service_changed or cert_expiring"
-);
-text_enum!(
-    AlertStatus,
-    UnknownAlertStatus,
-    "alert status",
-    "open, actioned, ignored or resolved"
-);
+use crate::model::{AlertAction, AlertKind, AlertStatus, Severity};
 
 /// One stored alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -176,43 +70,21 @@ pub struct AlertFilter {
     pub before_id: Option<i64>,
 }
 
-/// An operator action that the alert's current status does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertAction {
-    Ack,
-    Ignore,
-    Unignore,
-}
-
-impl AlertAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertAction::Ack => "ack",
-            AlertAction::Ignore => "ignore",
-            AlertAction::Unignore => "unignore",
-        }
-    }
-
-    fn allowed_from(self) -> &'static [AlertStatus] {
-        match self {
-            AlertAction::Ack => &[AlertStatus::Open],
-            AlertAction::Ignore => &[AlertStatus::Open, AlertStatus::Actioned],
-            AlertAction::Unignore => &[AlertStatus::Ignored],
-        }
-    }
-
-    fn target(self) -> AlertStatus {
-        match self {
-            AlertAction::Ack => AlertStatus::Actioned,
-            AlertAction::Ignore => AlertStatus::Ignored,
-            AlertAction::Unignore => AlertStatus::Open,
-        }
+/// The statuses `action` may start from (the lifecycle in [`AlertStatus`]'s docs).
+fn allowed_from(action: AlertAction) -> &'static [AlertStatus] {
+    match action {
+        AlertAction::Ack => &[AlertStatus::Open],
+        AlertAction::Ignore => &[AlertStatus::Open, AlertStatus::Actioned],
+        AlertAction::Unignore => &[AlertStatus::Ignored],
     }
 }
 
-impl fmt::Display for AlertAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The status `action` leads to.
+fn target(action: AlertAction) -> AlertStatus {
+    match action {
+        AlertAction::Ack => AlertStatus::Actioned,
+        AlertAction::Ignore => AlertStatus::Ignored,
+        AlertAction::Unignore => AlertStatus::Open,
     }
 }
 
@@ -368,7 +240,7 @@ impl Store {
                 max: MAX_NOTE_CHARS,
             });
         }
-        let from: Vec<&str> = action.allowed_from().iter().map(|s| s.as_str()).collect();
+        let from: Vec<&str> = allowed_from(action).iter().map(|s| s.as_str()).collect();
         // One statement checks and changes the status, so two operators acting at once
         // cannot both succeed from a stale read.
         let changed = self
@@ -378,7 +250,7 @@ impl Store {
                   WHERE id = ?1 AND instr(',' || ?5 || ',', ',' || status || ',') > 0",
                 params![
                     id,
-                    action.target().as_str(),
+                    target(action).as_str(),
                     time_text(Timestamp::now()),
                     note,
                     from.join(",")

@@ -2,10 +2,12 @@
 
 use super::*;
 use crate::alerts::{AlertRules, evaluate};
-use crate::delta::{self, DeltaConfig, ExpectedPorts, Severity};
+use crate::config::ExpectedPorts;
+use crate::delta::{self, DeltaConfig};
 use crate::model::Host;
+use crate::model::{AlertKind, AlertStatus, Severity};
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
-use crate::store::{AlertFilter, AlertKind, AlertStatus, DeliveryAttempt, DeliveryOutcome};
+use crate::store::{AlertFilter, DeliveryAttempt, DeliveryOutcome};
 use crate::testdata::{own_target, service_port, up};
 
 fn target(cidr: &str, status: TargetStatus) -> TargetRecord {
