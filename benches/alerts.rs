@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use security_scanner::alerts::sync::plan;
 use security_scanner::alerts::{AlertRules, evaluate};
 use security_scanner::config::ExpectedPorts;
 use security_scanner::delta::{DeltaConfig, compare};
@@ -93,7 +94,9 @@ fn main() {
         let e = evaluate(&s, &d, &cfg, &rules);
         let evaluated = clock.elapsed();
         let clock = Instant::now();
-        let sync = store.sync_alerts(id, "default", &e).unwrap();
+        let sync = store
+            .sync_alerts(id, |unresolved| plan(unresolved, id, "default", &e))
+            .unwrap();
         let synced = clock.elapsed();
         println!(
             "run {run}: evaluate {:>7.1} ms ({} conditions), sync {:>7.1} ms \

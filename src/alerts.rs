@@ -1,5 +1,6 @@
-//! Which alert conditions a run shows: pure, one snapshot and its delta in, an [`Evaluation`]
-//! out. The store applies it to the alerts table (`Store::sync_alerts`).
+//! The alert rules, pure: which alert conditions a run shows (one snapshot and its delta in, an
+//! [`Evaluation`] out), what that changes about the stored alerts ([`sync::plan`], applied by
+//! `Store::sync_alerts`), and what an operator may do to an alert ([`lifecycle`]).
 //!
 //! Two families of kinds:
 //! - **State** kinds hold whenever the run sees the state, and raise whenever they hold:
@@ -16,6 +17,8 @@
 //! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
 
 mod cert;
+pub mod lifecycle;
+pub mod sync;
 pub mod table;
 
 use std::collections::HashSet;
@@ -79,7 +82,7 @@ pub enum Judgement {
     Unknown,
 }
 
-/// Everything the store needs to raise, refresh and resolve alerts after one run.
+/// Everything [`sync::plan`] needs to raise, refresh and resolve alerts after one run.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
     /// Conditions that may raise a new alert (when no unresolved alert of the key exists), by

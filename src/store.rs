@@ -22,8 +22,8 @@ use serde::Serialize;
 
 use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
-pub use alert_sync::AlertSync;
-pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert};
+pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
+pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryOutcome};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
@@ -367,11 +367,7 @@ impl Store {
     }
 
     fn error(&self, e: rows::RowError) -> StoreError {
-        match e {
-            rows::RowError::Sql(source) => self.sql(source),
-            rows::RowError::NotFound(id) => StoreError::NotFound(id),
-            rows::RowError::Corrupt(detail) => self.corrupt(detail),
-        }
+        row_error(&self.path, e)
     }
 
     fn corrupt(&self, detail: String) -> StoreError {
@@ -398,6 +394,17 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
         r.get(4)?,
         [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
     ))
+}
+
+fn row_error(path: &Path, e: rows::RowError) -> StoreError {
+    match e {
+        rows::RowError::Sql(source) => sql_error(path, source),
+        rows::RowError::NotFound(id) => StoreError::NotFound(id),
+        rows::RowError::Corrupt(detail) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        },
+    }
 }
 
 fn sql_error(path: &Path, source: rusqlite::Error) -> StoreError {

@@ -1,6 +1,6 @@
 //! `daily_scan alerts`: list alerts, act on one (ack, ignore, unignore), list deliveries.
 
-use security_scanner::alerts::table;
+use security_scanner::alerts::{lifecycle, table};
 use security_scanner::config::Config;
 use security_scanner::model::{AlertStatus, Severity};
 use security_scanner::store::{Alert, AlertFilter, Store, StoreError};
@@ -28,15 +28,24 @@ pub(super) fn alerts(
             show_alerts(&list, format)
         }
         Some(AlertsAction::Ack { id, note }) => {
-            let alert = operator_store(config)?.ack_alert(id, note.as_deref())?;
+            let alert = operator_store(config)?.change_alert_status(
+                id,
+                &lifecycle::ACK,
+                note.as_deref(),
+            )?;
             show_alerts(&[alert], TableFormat::Text)
         }
         Some(AlertsAction::Ignore { id, note }) => {
-            let alert = operator_store(config)?.ignore_alert(id, note.as_deref())?;
+            let alert = operator_store(config)?.change_alert_status(
+                id,
+                &lifecycle::IGNORE,
+                note.as_deref(),
+            )?;
             show_alerts(&[alert], TableFormat::Text)
         }
         Some(AlertsAction::Unignore { id }) => {
-            let alert = operator_store(config)?.unignore_alert(id)?;
+            let alert =
+                operator_store(config)?.change_alert_status(id, &lifecycle::UNIGNORE, None)?;
             show_alerts(&[alert], TableFormat::Text)
         }
         Some(AlertsAction::Deliveries { limit, format }) => {

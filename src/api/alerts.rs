@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::query::{Format, Query, path_id};
 use super::read::{DEFAULT_LIMIT, MAX_LIMIT, csv_response, open_store, with_next};
 use super::routes::ok_json;
+use crate::alerts::lifecycle;
 use crate::model::{AlertStatus, Severity};
 use crate::report::csv::write_record;
 use crate::store::{Alert, AlertFilter, Store, StoreError};
@@ -109,13 +110,15 @@ fn row(a: &Alert) -> [String; 13] {
 
 /// `POST /api/alerts/{id}/ack`: open → actioned. Optional body `{"note": "..."}`.
 pub fn ack(state: &State, request: &Request) -> Result<Response, ApiError> {
-    act(state, request, |store, id, note| store.ack_alert(id, note))
+    act(state, request, |store, id, note| {
+        store.change_alert_status(id, &lifecycle::ACK, note)
+    })
 }
 
 /// `POST /api/alerts/{id}/ignore`: open or actioned → ignored. Optional body `{"note": "..."}`.
 pub fn ignore(state: &State, request: &Request) -> Result<Response, ApiError> {
     act(state, request, |store, id, note| {
-        store.ignore_alert(id, note)
+        store.change_alert_status(id, &lifecycle::IGNORE, note)
     })
 }
 
