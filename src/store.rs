@@ -309,20 +309,19 @@ impl Store {
     }
 
     fn summary_of(&self, raw: RawSummary) -> Result<SnapshotSummary, StoreError> {
-        let (id, started, finished, profile, status, counts) = raw;
-        let [hosts_up, open_ports, targets_total, targets_failed] =
-            counts.map(|c| u64::try_from(c).unwrap_or(0));
+        let count = |c: i64| u64::try_from(c).unwrap_or(0);
+        let status = &raw.status;
         Ok(SnapshotSummary {
-            id,
-            started_at: self.timestamp(&started)?,
-            finished_at: self.timestamp(&finished)?,
-            profile,
-            status: SnapshotStatus::parse(&status)
+            id: raw.id,
+            started_at: self.timestamp(&raw.started_at)?,
+            finished_at: self.timestamp(&raw.finished_at)?,
+            status: SnapshotStatus::parse(status)
                 .ok_or_else(|| self.corrupt(format!("snapshot status {status:?}")))?,
-            hosts_up,
-            open_ports,
-            targets_total,
-            targets_failed,
+            profile: raw.profile,
+            hosts_up: count(raw.hosts_up),
+            open_ports: count(raw.open_ports),
+            targets_total: count(raw.targets_total),
+            targets_failed: count(raw.targets_failed),
         })
     }
 
@@ -383,17 +382,30 @@ impl Store {
 }
 
 /// The columns of a [`SnapshotSummary`], as read (see [`summary_row`]).
-type RawSummary = (i64, String, String, String, String, [i64; 4]);
+struct RawSummary {
+    id: i64,
+    started_at: String,
+    finished_at: String,
+    profile: String,
+    status: String,
+    hosts_up: i64,
+    open_ports: i64,
+    targets_total: i64,
+    targets_failed: i64,
+}
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-    ))
+    Ok(RawSummary {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        profile: r.get(3)?,
+        status: r.get(4)?,
+        hosts_up: r.get(5)?,
+        open_ports: r.get(6)?,
+        targets_total: r.get(7)?,
+        targets_failed: r.get(8)?,
+    })
 }
 
 fn row_error(path: &Path, e: rows::RowError) -> StoreError {

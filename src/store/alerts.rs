@@ -80,7 +80,7 @@ pub const MAX_NOTE_CHARS: usize = 1000;
 
 /// The columns of [`RawAlert`], in its order.
 const COLUMNS: &str = "id, kind, severity, ip, protocol, port, message, status, \
-                                  first_snapshot, last_snapshot, created_at, updated_at, note";
+                       first_snapshot, last_snapshot, created_at, updated_at, note";
 
 /// Inserts a [`NewAlert`] as open: `?1`-`?7` its fields, `?8` the time.
 const INSERT: &str = "
