@@ -193,7 +193,7 @@ fn run(config: &Config, args: &RunArgs, cfg: &DeltaConfig) -> Result<Outcome, Fa
     if !args.quiet || changed {
         render(args.format, &out.snapshot, &out.delta, &out.timeline)?;
         if args.format == Format::Text {
-            print(&security_scanner::alerts::table::run_lines(
+            print(&security_scanner::report::alerts::run_lines(
                 &out.alerts,
                 &out.webhooks,
             ))?;

@@ -19,7 +19,6 @@
 mod cert;
 pub mod lifecycle;
 pub mod sync;
-pub mod table;
 
 use std::collections::HashSet;
 use std::net::IpAddr;

@@ -1,8 +1,9 @@
 //! `daily_scan alerts`: list alerts, act on one (ack, ignore, unignore), list deliveries.
 
-use security_scanner::alerts::{lifecycle, table};
+use security_scanner::alerts::lifecycle;
 use security_scanner::config::Config;
 use security_scanner::model::{AlertStatus, Severity};
+use security_scanner::report;
 use security_scanner::store::{Alert, AlertFilter, Store, StoreError};
 
 use super::cli::{AlertsAction, TableFormat};
@@ -52,10 +53,10 @@ pub(super) fn alerts(
             let list = read_store(config)?.list_deliveries(limit)?;
             let mut buf = Vec::new();
             match format {
-                TableFormat::Text => buf = table::deliveries_text(&list).into_bytes(),
+                TableFormat::Text => buf = report::deliveries::table(&list).into_bytes(),
                 TableFormat::Json => json_lines(&mut buf, &list)?,
                 TableFormat::Csv => {
-                    table::deliveries_csv(&mut buf, &list).map_err(io("rendering CSV"))?
+                    report::deliveries::csv(&mut buf, &list).map_err(io("rendering CSV"))?
                 }
             }
             print(&String::from_utf8_lossy(&buf))?;
@@ -83,9 +84,9 @@ fn json_lines<T: serde::Serialize>(buf: &mut Vec<u8>, value: &T) -> Result<(), F
 fn show_alerts(list: &[Alert], format: TableFormat) -> Result<Outcome, Failure> {
     let mut buf = Vec::new();
     match format {
-        TableFormat::Text => buf = table::alerts_text(list).into_bytes(),
+        TableFormat::Text => buf = report::alerts::table(list).into_bytes(),
         TableFormat::Json => json_lines(&mut buf, &list)?,
-        TableFormat::Csv => table::alerts_csv(&mut buf, list).map_err(io("rendering CSV"))?,
+        TableFormat::Csv => report::alerts::csv(&mut buf, list).map_err(io("rendering CSV"))?,
     }
     print(&String::from_utf8_lossy(&buf))?;
     Ok(Outcome::Done)

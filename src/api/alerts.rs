@@ -14,7 +14,7 @@ use super::read::{DEFAULT_LIMIT, MAX_LIMIT, csv_response, open_store, with_next}
 use super::routes::ok_json;
 use crate::alerts::lifecycle;
 use crate::model::{AlertStatus, Severity};
-use crate::report::csv::write_record;
+use crate::report;
 use crate::store::{Alert, AlertFilter, Store, StoreError};
 
 #[derive(Serialize)]
@@ -23,22 +23,6 @@ struct AlertPage {
     /// Pass as `before` for the next (older) page; `null` on the last page.
     next_before: Option<i64>,
 }
-
-const HEADER: [&str; 13] = [
-    "id",
-    "kind",
-    "severity",
-    "status",
-    "ip",
-    "protocol",
-    "port",
-    "message",
-    "first_snapshot",
-    "last_snapshot",
-    "created_at",
-    "updated_at",
-    "note",
-];
 
 /// `GET /api/alerts?status=&severity=&min_severity=&limit=&before=&format=`: newest first.
 pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
@@ -79,33 +63,9 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
             alerts,
             next_before: next,
         }),
-        Format::Csv => csv_response("alerts.csv", |w| {
-            write_record(w, &HEADER)?;
-            for a in &alerts {
-                write_record(w, &row(a))?;
-            }
-            Ok(())
-        }),
+        Format::Csv => csv_response("alerts.csv", |w| report::alerts::csv(w, &alerts)),
     };
     Ok(with_next(response, "/api/alerts", limit, next, format))
-}
-
-fn row(a: &Alert) -> [String; 13] {
-    [
-        a.id.to_string(),
-        a.kind.as_str().to_string(),
-        a.severity.as_str().to_string(),
-        a.status.as_str().to_string(),
-        a.ip.clone(),
-        a.protocol.clone().unwrap_or_default(),
-        a.port.map(|p| p.to_string()).unwrap_or_default(),
-        a.message.clone(),
-        a.first_snapshot.to_string(),
-        a.last_snapshot.to_string(),
-        a.created_at.to_string(),
-        a.updated_at.to_string(),
-        a.note.clone().unwrap_or_default(),
-    ]
 }
 
 /// `POST /api/alerts/{id}/ack`: open → actioned. Optional body `{"note": "..."}`.
