@@ -70,7 +70,7 @@ fn snapshot(shift: u32) -> Snapshot {
 }
 
 fn main() {
-    let cfg = DeltaConfig {
+    let delta_config = DeltaConfig {
         expected: vec![ExpectedPorts {
             networks: vec!["2001:db8::/112".parse().unwrap()],
             entries: vec![],
@@ -89,9 +89,9 @@ fn main() {
         let mut s = snapshot(shift);
         let id = store.save_snapshot(&s).unwrap();
         s.id = Some(id);
-        let d = compare(previous.as_ref(), &s, &cfg);
+        let d = compare(previous.as_ref(), &s, &delta_config);
         let clock = Instant::now();
-        let e = evaluate(&s, &d, &cfg, &rules);
+        let e = evaluate(&s, &d, &delta_config, &rules);
         let evaluated = clock.elapsed();
         let clock = Instant::now();
         let sync = store
