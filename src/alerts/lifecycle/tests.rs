@@ -3,25 +3,8 @@
 
 use super::*;
 use crate::model::Severity;
-use crate::store::{AlertChanges, NewAlert, Store, StoreError, UnresolvedAlert};
-
-fn temp_store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("scans.db")).unwrap();
-    (dir, store)
-}
-
-fn port_alert(ip: &str, port: u16, severity: Severity) -> NewAlert {
-    NewAlert {
-        kind: crate::model::AlertKind::UnexpectedPort,
-        severity,
-        ip: ip.into(),
-        protocol: Some("tcp".into()),
-        port: Some(port),
-        message: format!("{port}/tcp open on {ip}, not expected"),
-        snapshot: 1,
-    }
-}
+use crate::store::{AlertChanges, StoreError, UnresolvedAlert};
+use crate::testdata::{port_alert, temp_store};
 
 #[test]
 fn transitions_follow_the_lifecycle() {

@@ -7,9 +7,9 @@ use crate::alerts::{AlertRules, evaluate};
 use crate::config::ExpectedPorts;
 use crate::delta::{self, DeltaConfig};
 use crate::model::{AlertKind, AlertStatus, Host, Severity};
-use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::snapshot::{Snapshot, TargetRecord, TargetStatus};
 use crate::store::{AlertFilter, AlertSync, Store};
-use crate::testdata::{own_target, service_port, up};
+use crate::testdata::{own_target, service_port, snapshot, temp_store, up};
 
 fn target(cidr: &str, status: TargetStatus) -> TargetRecord {
     own_target(cidr, status)
@@ -45,8 +45,7 @@ struct Runs {
 
 impl Runs {
     fn new() -> Runs {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("scans.db")).unwrap();
+        let (dir, store) = temp_store();
         Runs {
             _dir: dir,
             store,
@@ -60,17 +59,7 @@ impl Runs {
         self.n += 1;
         let at: jiff::Timestamp = "2026-11-20T02:00:00Z".parse().unwrap();
         let at = at + jiff::SignedDuration::from_hours(24 * self.n);
-        let mut s = Snapshot {
-            id: None,
-            started_at: at,
-            finished_at: at,
-            profile: profile.into(),
-            nmap_args: String::new(),
-            nmap_version: "7.93".into(),
-            status: SnapshotStatus::from_targets(&targets),
-            targets,
-            hosts,
-        };
+        let mut s = snapshot(profile, at, targets, hosts);
         let id = self.store.save_snapshot(&s).unwrap();
         s.id = Some(id);
         let prev = self.previous.take().filter(|p| p.profile == profile);

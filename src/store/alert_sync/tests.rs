@@ -2,43 +2,25 @@
 //! as stored. The rules that make the decision are tested in `alerts::sync`.
 
 use super::*;
-use crate::model::{AlertKind, Severity};
-use crate::snapshot::{Snapshot, SnapshotStatus};
-use crate::testdata::done;
+use crate::model::Severity;
+use crate::testdata::{done, port_alert, snapshot, temp_store};
 
 fn new_alert(port: u16, snapshot: i64) -> NewAlert {
     NewAlert {
-        kind: AlertKind::UnexpectedPort,
-        severity: Severity::High,
-        ip: "192.0.2.1".into(),
-        protocol: Some("tcp".into()),
-        port: Some(port),
-        message: format!("{port}/tcp is open"),
         snapshot,
+        ..port_alert("192.0.2.1", port, Severity::High)
     }
 }
 
 fn save(store: &mut Store, profile: &str) -> i64 {
     let at: Timestamp = "2026-11-20T02:00:00Z".parse().unwrap();
-    store
-        .save_snapshot(&Snapshot {
-            id: None,
-            started_at: at,
-            finished_at: at,
-            profile: profile.into(),
-            nmap_args: String::new(),
-            nmap_version: "7.93".into(),
-            status: SnapshotStatus::Complete,
-            targets: vec![done("192.0.2.0/28")],
-            hosts: vec![],
-        })
-        .unwrap()
+    let s = snapshot(profile, at, vec![done("192.0.2.0/28")], vec![]);
+    store.save_snapshot(&s).unwrap()
 }
 
 #[test]
 fn decisions_are_applied_and_returned_as_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("scans.db")).unwrap();
+    let (_dir, mut store) = temp_store();
     let first = save(&mut store, "default");
     let raised = store
         .sync_alerts(first, |unresolved| {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::testdata::{port_alert, temp_store};
 
 /// A change to exercise the store's mechanism; the real ones are alert rules
 /// (`alerts::lifecycle`, tested there).
@@ -7,24 +8,6 @@ const TO_ACTIONED: StatusChange = StatusChange {
     from: &[AlertStatus::Open],
     to: AlertStatus::Actioned,
 };
-
-fn temp_store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("scans.db")).unwrap();
-    (dir, store)
-}
-
-fn port_alert(ip: &str, port: u16, severity: Severity) -> NewAlert {
-    NewAlert {
-        kind: AlertKind::UnexpectedPort,
-        severity,
-        ip: ip.into(),
-        protocol: Some("tcp".into()),
-        port: Some(port),
-        message: format!("{port}/tcp open on {ip}, not expected"),
-        snapshot: 1,
-    }
-}
 
 fn host_alert(ip: &str) -> NewAlert {
     NewAlert {

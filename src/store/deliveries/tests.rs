@@ -1,9 +1,9 @@
 use super::*;
+use crate::testdata::temp_store;
 
 #[test]
 fn deliveries_round_trip_newest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("scans.db")).unwrap();
+    let (_dir, mut store) = temp_store();
     for (attempt, outcome, code) in [
         (1, DeliveryOutcome::Retrying, Some(500)),
         (2, DeliveryOutcome::Delivered, Some(200)),
