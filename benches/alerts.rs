@@ -4,8 +4,10 @@
 
 use std::time::Instant;
 
+use security_scanner::alerts::sync::plan;
 use security_scanner::alerts::{AlertRules, evaluate};
-use security_scanner::delta::{DeltaConfig, ExpectedPorts, compare};
+use security_scanner::config::ExpectedPorts;
+use security_scanner::delta::{DeltaConfig, compare};
 use security_scanner::model::{Address, Host, Port, Service};
 use security_scanner::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use security_scanner::store::Store;
@@ -68,7 +70,7 @@ fn snapshot(shift: u32) -> Snapshot {
 }
 
 fn main() {
-    let cfg = DeltaConfig {
+    let delta_config = DeltaConfig {
         expected: vec![ExpectedPorts {
             networks: vec!["2001:db8::/112".parse().unwrap()],
             entries: vec![],
@@ -87,12 +89,14 @@ fn main() {
         let mut s = snapshot(shift);
         let id = store.save_snapshot(&s).unwrap();
         s.id = Some(id);
-        let d = compare(previous.as_ref(), &s, &cfg);
+        let d = compare(previous.as_ref(), &s, &delta_config);
         let clock = Instant::now();
-        let e = evaluate(&s, &d, &cfg, &rules);
+        let e = evaluate(&s, &d, &delta_config, &rules);
         let evaluated = clock.elapsed();
         let clock = Instant::now();
-        let sync = store.sync_alerts(id, "default", &e).unwrap();
+        let sync = store
+            .sync_alerts(id, |unresolved| plan(unresolved, id, "default", &e))
+            .unwrap();
         let synced = clock.elapsed();
         println!(
             "run {run}: evaluate {:>7.1} ms ({} conditions), sync {:>7.1} ms \

@@ -1,5 +1,6 @@
-//! Which alert conditions a run shows: pure, one snapshot and its delta in, an [`Evaluation`]
-//! out. The store applies it to the alerts table (`Store::sync_alerts`).
+//! The alert rules, pure: which alert conditions a run shows (one snapshot and its delta in, an
+//! [`Evaluation`] out), what that changes about the stored alerts ([`sync::plan`], applied by
+//! `Store::sync_alerts`), and what an operator may do to an alert ([`lifecycle`]).
 //!
 //! Two families of kinds:
 //! - **State** kinds hold whenever the run sees the state, and raise whenever they hold:
@@ -16,7 +17,8 @@
 //! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
 
 mod cert;
-pub mod table;
+pub mod lifecycle;
+pub mod sync;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -26,10 +28,9 @@ use jiff::Timestamp;
 use crate::delta::coverage::Coverage;
 use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
-use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView, Severity};
-use crate::model::Port;
+use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView};
+use crate::model::{AlertKind, Port, Severity};
 use crate::snapshot::Snapshot;
-use crate::store::AlertKind;
 pub use cert::{CertExpiry, not_valid_after};
 
 /// What makes two alerts the same: (kind, ip, protocol, port).
@@ -80,7 +81,7 @@ pub enum Judgement {
     Unknown,
 }
 
-/// Everything the store needs to raise, refresh and resolve alerts after one run.
+/// Everything [`sync::plan`] needs to raise, refresh and resolve alerts after one run.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
     /// Conditions that may raise a new alert (when no unresolved alert of the key exists), by
@@ -168,7 +169,7 @@ fn service_name(p: &Port) -> String {
 pub fn evaluate(
     snapshot: &Snapshot,
     delta: &Delta,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
     rules: &AlertRules,
 ) -> Evaluation {
     let ix = Indexed::new(snapshot);
@@ -190,14 +191,14 @@ pub fn evaluate(
         }
         eval.up.insert(ip);
         let ip_text = ip.to_string();
-        let expected = ix.expected_ports(cfg, ip);
+        let expected = ix.expected_ports(delta_config, ip);
         for p in host.ports.iter().filter(|p| p.is_open()) {
             let proto = p.protocol.to_ascii_lowercase();
             eval.open.insert(port_id(ip, &proto, p.portid));
             if is_unexpected(expected.as_ref(), &p.protocol, p.portid) {
                 state.push(Condition {
                     key: port_key(AlertKind::UnexpectedPort, &ip_text, &proto, p.portid),
-                    severity: cfg.severity_of(p.portid).max(Severity::High),
+                    severity: delta_config.severity_of(p.portid).max(Severity::High),
                     message: format!(
                         "{ip_text}: {}/{proto}{} is open but not among the expected ports",
                         p.portid,

@@ -349,7 +349,9 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         now: Timestamp::now(),
     };
     let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
-    let alerts = store.sync_alerts(id, &snapshot.profile, &evaluation)?;
+    let alerts = store.sync_alerts(id, |unresolved| {
+        alerts::sync::plan(unresolved, id, &snapshot.profile, &evaluation)
+    })?;
     if !alerts.raised.is_empty() || !alerts.resolved.is_empty() {
         info!(
             "alerts: {} raised, {} resolved, {} seen again",

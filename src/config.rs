@@ -9,14 +9,12 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::delta::severity::default_port_severity;
-use crate::delta::{DeltaConfig, Severity};
-
 mod alerting;
 use crate::logging::LogLevel;
+use crate::model::Severity;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
-pub use alerting::{AlertsConfig, ExpectConfig, WebhookConfig, WebhookFormat};
+pub use alerting::{AlertsConfig, ExpectConfig, ExpectedPorts, WebhookConfig, WebhookFormat};
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -457,22 +455,6 @@ impl Config {
         alerting::validate_alerts(&self.alerts)?;
         alerting::validate_webhooks(&self.webhook)?;
         Ok(())
-    }
-
-    /// What the delta and the score take from the configuration: the severity table with the
-    /// `[port_severity]` overrides, and the `[[expect]]` tables. Call after [`Config::validate`]
-    /// (entries that do not parse are skipped).
-    pub fn delta_config(&self) -> DeltaConfig {
-        let mut port_severity = default_port_severity();
-        port_severity.extend(
-            self.port_severity
-                .iter()
-                .filter_map(|(port, sev)| port.parse::<u16>().ok().map(|p| (p, *sev))),
-        );
-        DeltaConfig {
-            port_severity,
-            expected: self.expect.iter().map(ExpectConfig::to_expected).collect(),
-        }
     }
 
     /// The SQLite file: `database` when set, else `<output_dir>/scans.db`.

@@ -26,11 +26,11 @@ pub mod severity;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Port;
+use crate::model::{Port, Severity};
 use crate::snapshot::Snapshot;
 use index::Indexed;
 pub use score::{Band, EntryScore, Score};
-pub use severity::{DeltaConfig, ExpectedPorts, Severity, UnknownSeverity};
+pub use severity::DeltaConfig;
 
 /// `delta.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,14 +231,14 @@ impl NotComparedReason {
 /// profile). `None` makes `to` a baseline: no changes, status stable, score still computed.
 /// Snapshots of different profiles are not compared either (a different port set would make
 /// ports look closed): the delta says so in `note`.
-pub fn compare(from: Option<&Snapshot>, to: &Snapshot, cfg: &DeltaConfig) -> Delta {
+pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfig) -> Delta {
     let b = Indexed::new(to);
     let mut delta = Delta {
         from: from.map(SnapshotRef::of),
         to: SnapshotRef::of(to),
         status: DeltaStatus::Stable,
         note: None,
-        score: score::score_indexed(&b, cfg),
+        score: score::score_indexed(&b, delta_config),
         summary: Summary::default(),
         changes: Vec::new(),
         not_compared: Vec::new(),
@@ -259,7 +259,7 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, cfg: &DeltaConfig) -> Del
         return delta;
     }
     let a = Indexed::new(from);
-    delta.changes = compare::changes(&a, &b, cfg);
+    delta.changes = compare::changes(&a, &b, delta_config);
     delta.not_compared = compare::not_compared(&a, &b);
     delta.summary = Summary::of(&delta.changes, &delta.not_compared);
     delta.status = DeltaStatus::of(&delta.changes);

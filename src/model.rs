@@ -4,8 +4,18 @@
 //! Field names follow nmap's XML so that a reader who knows nmap recognises them. Strings that
 //! nmap omits are empty rather than `Option`, because "no product reported" and "empty product"
 //! mean the same thing to every consumer here.
+//!
+//! It also holds the vocabulary many floors share ([`Severity`], [`AlertKind`],
+//! [`AlertStatus`], [`AlertAction`]), so that config, store, delta and alerts can all name them
+//! without importing one another.
+
+mod alert;
+mod severity;
 
 use serde::{Deserialize, Serialize};
+
+pub use alert::{AlertAction, AlertKind, AlertStatus, UnknownAlertKind, UnknownAlertStatus};
+pub use severity::{Severity, UnknownSeverity};
 
 /// One parsed nmap run (one `<nmaprun>` document).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

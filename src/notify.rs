@@ -19,6 +19,7 @@ use jiff::Timestamp;
 use log::{info, warn};
 
 use crate::config::{WebhookConfig, WebhookFormat};
+use crate::report;
 use crate::store::{Alert, DeliveryAttempt, DeliveryOutcome};
 pub use payload::RunSummary;
 
@@ -225,6 +226,20 @@ pub struct WebhookResult {
     pub alerts: usize,
     /// `None` when its filter kept no alert (nothing was sent).
     pub outcome: Option<DeliveryOutcome>,
+}
+
+impl report::alerts::WebhookLine for WebhookResult {
+    fn webhook(&self) -> &str {
+        &self.webhook
+    }
+
+    fn alerts(&self) -> usize {
+        self.alerts
+    }
+
+    fn outcome(&self) -> Option<DeliveryOutcome> {
+        self.outcome
+    }
 }
 
 /// Sends the run's new `alerts` to every webhook. `env` reads token variables. A webhook whose

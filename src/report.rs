@@ -1,11 +1,14 @@
-//! Rendering scans and deltas for people and tools: JSON (serde on the model), CSV, a
-//! self-contained HTML page, terminal text, and ndiff-style diff text.
+//! Rendering scans, deltas and alerts for people and tools: JSON (serde on the model), CSV, a
+//! self-contained HTML page, terminal text and tables, and ndiff-style diff text.
 
+pub mod alerts;
 pub mod csv;
+pub mod deliveries;
 pub mod delta_csv;
 pub mod diff_text;
 pub mod html;
 pub mod json;
+pub mod table;
 pub mod text;
 pub mod timeline;
 

@@ -20,12 +20,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
-pub use alert_sync::AlertSync;
-pub use alerts::{
-    Alert, AlertAction, AlertFilter, AlertKind, AlertStatus, MAX_NOTE_CHARS, NewAlert,
-    UnknownAlertKind, UnknownAlertStatus,
-};
+pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
+pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryOutcome};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
@@ -311,20 +309,19 @@ impl Store {
     }
 
     fn summary_of(&self, raw: RawSummary) -> Result<SnapshotSummary, StoreError> {
-        let (id, started, finished, profile, status, counts) = raw;
-        let [hosts_up, open_ports, targets_total, targets_failed] =
-            counts.map(|c| u64::try_from(c).unwrap_or(0));
+        let count = |c: i64| u64::try_from(c).unwrap_or(0);
+        let status = &raw.status;
         Ok(SnapshotSummary {
-            id,
-            started_at: self.timestamp(&started)?,
-            finished_at: self.timestamp(&finished)?,
-            profile,
-            status: SnapshotStatus::parse(&status)
+            id: raw.id,
+            started_at: self.timestamp(&raw.started_at)?,
+            finished_at: self.timestamp(&raw.finished_at)?,
+            status: SnapshotStatus::parse(status)
                 .ok_or_else(|| self.corrupt(format!("snapshot status {status:?}")))?,
-            hosts_up,
-            open_ports,
-            targets_total,
-            targets_failed,
+            profile: raw.profile,
+            hosts_up: count(raw.hosts_up),
+            open_ports: count(raw.open_ports),
+            targets_total: count(raw.targets_total),
+            targets_failed: count(raw.targets_failed),
         })
     }
 
@@ -369,11 +366,7 @@ impl Store {
     }
 
     fn error(&self, e: rows::RowError) -> StoreError {
-        match e {
-            rows::RowError::Sql(source) => self.sql(source),
-            rows::RowError::NotFound(id) => StoreError::NotFound(id),
-            rows::RowError::Corrupt(detail) => self.corrupt(detail),
-        }
+        row_error(&self.path, e)
     }
 
     fn corrupt(&self, detail: String) -> StoreError {
@@ -389,17 +382,41 @@ impl Store {
 }
 
 /// The columns of a [`SnapshotSummary`], as read (see [`summary_row`]).
-type RawSummary = (i64, String, String, String, String, [i64; 4]);
+struct RawSummary {
+    id: i64,
+    started_at: String,
+    finished_at: String,
+    profile: String,
+    status: String,
+    hosts_up: i64,
+    open_ports: i64,
+    targets_total: i64,
+    targets_failed: i64,
+}
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        [r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-    ))
+    Ok(RawSummary {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        finished_at: r.get(2)?,
+        profile: r.get(3)?,
+        status: r.get(4)?,
+        hosts_up: r.get(5)?,
+        open_ports: r.get(6)?,
+        targets_total: r.get(7)?,
+        targets_failed: r.get(8)?,
+    })
+}
+
+fn row_error(path: &Path, e: rows::RowError) -> StoreError {
+    match e {
+        rows::RowError::Sql(source) => sql_error(path, source),
+        rows::RowError::NotFound(id) => StoreError::NotFound(id),
+        rows::RowError::Corrupt(detail) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        },
+    }
 }
 
 fn sql_error(path: &Path, source: rusqlite::Error) -> StoreError {

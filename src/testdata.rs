@@ -1,9 +1,12 @@
 //! Builders of hand-made scan data for unit tests (documentation address ranges only: these
-//! addresses are data, never scanned). One copy, so every module's tests build hosts, ports
-//! and targets alike.
+//! addresses are data, never scanned). One copy, so every module's tests build hosts, ports,
+//! targets, snapshots and alerts alike.
 
-use crate::model::{Address, Host, Port, Service};
-use crate::snapshot::{TargetRecord, TargetStatus};
+use jiff::Timestamp;
+
+use crate::model::{Address, AlertKind, Host, Port, Service, Severity};
+use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::store::{NewAlert, Store};
 
 /// A CIDR block, or a single address as its host block.
 pub(crate) fn net(text: &str) -> ipnet::IpNet {
@@ -83,6 +86,47 @@ pub(crate) fn host(ip: &str, state: &str, ports: Vec<Port>) -> Host {
 
 pub(crate) fn up(ip: &str, ports: Vec<Port>) -> Host {
     host(ip, "up", ports)
+}
+
+/// A snapshot of `profile` started and finished at `at`, not saved yet (no id); its status
+/// follows from its targets.
+pub(crate) fn snapshot(
+    profile: &str,
+    at: Timestamp,
+    targets: Vec<TargetRecord>,
+    hosts: Vec<Host>,
+) -> Snapshot {
+    Snapshot {
+        id: None,
+        started_at: at,
+        finished_at: at,
+        profile: profile.into(),
+        nmap_args: String::new(),
+        nmap_version: "7.93".into(),
+        status: SnapshotStatus::from_targets(&targets),
+        targets,
+        hosts,
+    }
+}
+
+/// An empty store in a temporary directory (deleted when the returned guard drops).
+pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("scans.db")).unwrap();
+    (dir, store)
+}
+
+/// An `unexpected_port` alert on `ip` `port`/tcp, raised by snapshot 1.
+pub(crate) fn port_alert(ip: &str, port: u16, severity: Severity) -> NewAlert {
+    NewAlert {
+        kind: AlertKind::UnexpectedPort,
+        severity,
+        ip: ip.into(),
+        protocol: Some("tcp".into()),
+        port: Some(port),
+        message: format!("{port}/tcp open on {ip}, not expected"),
+        snapshot: 1,
+    }
 }
 
 /// Facts about ndiff's own test scans, read from ndiff's own output in

@@ -14,9 +14,8 @@ use security_scanner::commands::report::ReportCommand;
 use security_scanner::commands::run::RunCommand;
 use security_scanner::commands::{self, CommandError};
 use security_scanner::config::CliOverrides;
-use security_scanner::delta::Severity;
 use security_scanner::diff::Side;
-use security_scanner::store::AlertStatus;
+use security_scanner::model::{AlertStatus, Severity};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
 2 usage, configuration or runtime error, 3 --fail-on: the run raised a new alert at least that severe.";

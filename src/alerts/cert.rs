@@ -9,9 +9,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use super::{AlertRules, Condition, port_key};
-use crate::delta::Severity;
-use crate::model::Port;
-use crate::store::AlertKind;
+use crate::model::{AlertKind, Port, Severity};
 
 /// The certificate's end of validity, from ssl-cert's output.
 pub fn not_valid_after(output: &str) -> Option<Timestamp> {

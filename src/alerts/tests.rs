@@ -1,7 +1,8 @@
 //! Alert conditions over small hand-built snapshots (documentation address ranges only).
 
 use super::*;
-use crate::delta::{self, ExpectedPorts};
+use crate::config::ExpectedPorts;
+use crate::delta;
 use crate::model::{Host, Script};
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
 use crate::testdata::{host, own_target, service_port};
@@ -63,14 +64,18 @@ fn brief(e: &Evaluation) -> Vec<(AlertKind, String, Option<u16>, Severity)> {
         .collect()
 }
 
-fn eval_pair(before: Option<&Snapshot>, after: &Snapshot, cfg: &DeltaConfig) -> Evaluation {
-    let d = delta::compare(before, after, cfg);
-    evaluate(after, &d, cfg, &rules())
+fn eval_pair(
+    before: Option<&Snapshot>,
+    after: &Snapshot,
+    delta_config: &DeltaConfig,
+) -> Evaluation {
+    let d = delta::compare(before, after, delta_config);
+    evaluate(after, &d, delta_config, &rules())
 }
 
 #[test]
 fn state_kinds_hold_on_a_baseline() {
-    let cfg = expecting();
+    let delta_config = expecting();
     let s = snap(
         vec![target("192.0.2.0/28", TargetStatus::Completed)],
         vec![
@@ -90,7 +95,7 @@ fn state_kinds_hold_on_a_baseline() {
             host("192.0.2.2", "down", vec![]),
         ],
     );
-    let e = eval_pair(None, &s, &cfg);
+    let e = eval_pair(None, &s, &delta_config);
     use AlertKind::*;
     let ip = "192.0.2.1".to_string();
     assert_eq!(
@@ -125,7 +130,7 @@ fn state_kinds_hold_on_a_baseline() {
 
 #[test]
 fn change_kinds_come_from_the_delta_and_unexpected_ports_only_once() {
-    let cfg = expecting();
+    let delta_config = expecting();
     let t = || vec![target("192.0.2.0/28", TargetStatus::Completed)];
     let before = snap(
         t(),
@@ -157,7 +162,7 @@ fn change_kinds_come_from_the_delta_and_unexpected_ports_only_once() {
             ),
         ],
     );
-    let e = eval_pair(Some(&before), &after, &cfg);
+    let e = eval_pair(Some(&before), &after, &delta_config);
     use AlertKind::*;
     let got = brief(&e);
     let s = |x: &str| x.to_string();
@@ -213,7 +218,7 @@ fn change_kinds_come_from_the_delta_and_unexpected_ports_only_once() {
 
 #[test]
 fn uncovered_and_failed_addresses_are_never_judged_or_raised() {
-    let cfg = expecting();
+    let delta_config = expecting();
     let s = snap(
         vec![
             target("192.0.2.0/30", TargetStatus::Completed),
@@ -222,7 +227,7 @@ fn uncovered_and_failed_addresses_are_never_judged_or_raised() {
         // nmap may still list hosts of a failed chunk; they prove nothing.
         vec![host("192.0.2.5", "up", vec![port(3389, "open", "")])],
     );
-    let e = eval_pair(None, &s, &cfg);
+    let e = eval_pair(None, &s, &delta_config);
     assert!(e.raise.is_empty(), "{:?}", e.raise);
     for (ip, want) in [
         ("192.0.2.5", Judgement::Unknown),

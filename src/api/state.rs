@@ -72,7 +72,7 @@ impl State {
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
             database: config.database_path(),
-            delta_config: config.delta_config(),
+            delta_config: crate::delta::DeltaConfig::from_config(&config),
             rules,
         })
     }

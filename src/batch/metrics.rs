@@ -13,7 +13,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::delta::{ChangeKind, Delta, DeltaConfig, Severity};
+use crate::delta::{ChangeKind, Delta, DeltaConfig};
+use crate::model::Severity;
 use crate::snapshot::{Snapshot, TargetStatus};
 
 const CHANGE_KINDS: [ChangeKind; 5] = [
@@ -75,7 +76,7 @@ impl Exposition {
 
 /// The metrics of one finished run: its snapshot and its delta against the previous run.
 /// Open ports are counted by their configured severity (`[port_severity]`).
-pub fn render(snapshot: &Snapshot, delta: &Delta, cfg: &DeltaConfig) -> String {
+pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) -> String {
     let mut m = Exposition {
         text: String::new(),
         profile: escape_label(&snapshot.profile),
@@ -135,7 +136,7 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, cfg: &DeltaConfig) -> String {
         .filter(|h| h.is_up())
         .flat_map(|h| h.open_ports())
     {
-        by_severity[cfg.severity_of(port.portid) as usize] += 1;
+        by_severity[delta_config.severity_of(port.portid) as usize] += 1;
     }
     for (severity, n) in Severity::ALL.iter().zip(by_severity) {
         m.sample(

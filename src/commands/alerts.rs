@@ -3,10 +3,11 @@
 use std::io::Write;
 
 use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store};
-use crate::alerts::table;
+use crate::alerts::lifecycle;
 use crate::config::Config;
-use crate::delta::Severity;
-use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
+use crate::model::{AlertStatus, Severity};
+use crate::report;
+use crate::store::{Alert, AlertFilter, Store, StoreError};
 
 /// What `alerts` was asked to do.
 #[derive(Debug, Clone)]
@@ -49,23 +50,32 @@ pub fn alerts(
             alerts_text(&list, *format)?
         }
         AlertsCommand::Ack { id, note } => {
-            let alert = operator_store(config)?.ack_alert(*id, note.as_deref())?;
+            let alert = operator_store(config)?.change_alert_status(
+                *id,
+                &lifecycle::ACK,
+                note.as_deref(),
+            )?;
             alerts_text(&[alert], TableFormat::Text)?
         }
         AlertsCommand::Ignore { id, note } => {
-            let alert = operator_store(config)?.ignore_alert(*id, note.as_deref())?;
+            let alert = operator_store(config)?.change_alert_status(
+                *id,
+                &lifecycle::IGNORE,
+                note.as_deref(),
+            )?;
             alerts_text(&[alert], TableFormat::Text)?
         }
         AlertsCommand::Unignore { id } => {
-            let alert = operator_store(config)?.unignore_alert(*id)?;
+            let alert =
+                operator_store(config)?.change_alert_status(*id, &lifecycle::UNIGNORE, None)?;
             alerts_text(&[alert], TableFormat::Text)?
         }
         AlertsCommand::Deliveries { limit, format } => {
             let list = read_store(config)?.list_deliveries(*limit)?;
             match format {
-                TableFormat::Text => table::deliveries_text(&list).into_bytes(),
+                TableFormat::Text => report::deliveries::table(&list).into_bytes(),
                 TableFormat::Json => json_text(&list)?,
-                TableFormat::Csv => csv_text(|w| table::deliveries_csv(w, &list))?,
+                TableFormat::Csv => csv_text(|w| report::deliveries::csv(w, &list))?,
             }
         }
     };
@@ -85,8 +95,8 @@ fn operator_store(config: &Config) -> Result<Store, CommandError> {
 
 fn alerts_text(list: &[Alert], format: TableFormat) -> Result<Vec<u8>, CommandError> {
     Ok(match format {
-        TableFormat::Text => table::alerts_text(list).into_bytes(),
+        TableFormat::Text => report::alerts::table(list).into_bytes(),
         TableFormat::Json => json_text(list)?,
-        TableFormat::Csv => csv_text(|w| table::alerts_csv(w, list))?,
+        TableFormat::Csv => csv_text(|w| report::alerts::csv(w, list))?,
     })
 }

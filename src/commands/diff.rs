@@ -8,6 +8,7 @@ use std::io::Write;
 
 use super::{CommandError, Outcome, ReportFormat, emit, render_delta};
 use crate::config::Config;
+use crate::delta::DeltaConfig;
 use crate::diff::{self, Diff, Side};
 use crate::report::diff_text;
 
@@ -20,7 +21,7 @@ pub struct DiffCommand {
 
 /// Loads both sides and compares them.
 pub fn compare(config: &Config, command: &DiffCommand) -> Result<Diff, CommandError> {
-    let delta_config = config.delta_config();
+    let delta_config = DeltaConfig::from_config(config);
     Ok(diff::diff(
         &command.from,
         &command.to,

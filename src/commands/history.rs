@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store};
 use crate::config::Config;
+use crate::delta::DeltaConfig;
 use crate::history;
 use crate::report::timeline;
 
@@ -22,7 +23,7 @@ pub fn history(
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
     let store = read_store(config)?;
-    let delta_config = config.delta_config();
+    let delta_config = DeltaConfig::from_config(config);
     let rows = history::timeline(
         &store,
         command.limit,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::{CommandError, Outcome, ReportFormat, emit, read_store, render_delta};
 use crate::config::Config;
+use crate::delta::DeltaConfig;
 use crate::history;
 use crate::report;
 
@@ -32,7 +33,7 @@ pub fn report(
             ))
         })?,
     };
-    let delta_config = config.delta_config();
+    let delta_config = DeltaConfig::from_config(config);
     let snapshot = store.load_snapshot(id)?;
     let delta = history::delta_of(&store, id, &snapshot, &delta_config)?;
     let timeline = history::timeline(

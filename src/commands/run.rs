@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CommandError, Outcome, ReportFormat, emit, render_delta};
-use crate::alerts::table;
 use crate::batch::{self, RunOptions};
 use crate::config::Config;
-use crate::delta::Severity;
+use crate::delta::DeltaConfig;
+use crate::model::Severity;
 
 /// A batch run as asked on the command line (profile, ports and parallelism reach it through
 /// the configuration).
@@ -39,7 +39,7 @@ pub fn run(
         emit(out, prepared.describe().as_bytes())?;
         return Ok(Outcome::Done);
     }
-    let delta_config = config.delta_config();
+    let delta_config = DeltaConfig::from_config(config);
     let options = RunOptions {
         show_progress: !command.quiet,
         keep: command.keep,
@@ -58,7 +58,10 @@ pub fn run(
         let report = render_delta(command.format, &run.snapshot, &run.delta, &run.timeline)?;
         emit(out, &report)?;
         if command.format == ReportFormat::Text {
-            emit(out, table::run_lines(&run.alerts, &run.webhooks).as_bytes())?;
+            emit(
+                out,
+                crate::report::alerts::run_lines(&run.alerts, &run.webhooks).as_bytes(),
+            )?;
             let retention = if run.pruned > 0 {
                 format!(" (retention deleted {} old snapshots)", run.pruned)
             } else {

@@ -8,8 +8,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use crate::delta::{ExpectedPorts, Severity};
-use crate::store::AlertKind;
+use crate::model::{AlertKind, Severity};
 
 /// One `[[expect]]` table: on these targets, exactly these ports are expected open.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -21,8 +20,22 @@ pub struct ExpectConfig {
     pub ports: Vec<String>,
 }
 
+/// One `[[expect]]` table parsed: the form the delta and the alerts check hosts against. Any
+/// open port on a host it applies to that is not listed is unexpected.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExpectedPorts {
+    /// Hosts inside any of these networks...
+    #[serde(default)]
+    pub networks: Vec<IpNet>,
+    /// ...or covered by any of these `targets.txt` entries (exact entry text).
+    #[serde(default)]
+    pub entries: Vec<String>,
+    /// `(protocol, port)` pairs, e.g. `("tcp", 22)`.
+    pub ports: Vec<(String, u16)>,
+}
+
 impl ExpectConfig {
-    /// The delta's form: addresses and blocks become networks, anything else an entry name.
+    /// The parsed form: addresses and blocks become networks, anything else an entry name.
     pub fn to_expected(&self) -> ExpectedPorts {
         let mut out = ExpectedPorts::default();
         for t in &self.targets {

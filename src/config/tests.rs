@@ -206,56 +206,6 @@ fn bad_values_name_their_key() {
     assert!(err.contains("SCANNER_NMAP_TIMEOUT"), "{err}");
 }
 
-#[test]
-fn severity_overrides_and_expect_reach_the_delta_config() {
-    let c = Config::from_toml(
-        r#"
-[port_severity]
-"8080" = "high"
-"22" = "critical"
-
-[[expect]]
-targets = ["127.0.0.0/29", "127.0.1.5", "127.0.2.9/24"]
-ports = ["22/tcp", "tcp/443", "443", "53/UDP"]
-
-[[expect]]
-targets = ["web.example"]
-ports = []
-"#,
-    )
-    .unwrap();
-    c.validate().unwrap();
-    let d = c.delta_config();
-    use crate::delta::Severity;
-    assert_eq!(d.severity_of(8080), Severity::High);
-    assert_eq!(d.severity_of(22), Severity::Critical);
-    assert_eq!(d.severity_of(3389), Severity::Critical, "defaults stay");
-    assert_eq!(d.severity_of(5900), Severity::High);
-    assert_eq!(d.severity_of(8081), Severity::Low);
-    let nets: Vec<String> = d.expected[0]
-        .networks
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    assert_eq!(nets, ["127.0.0.0/29", "127.0.1.5/32", "127.0.2.0/24"]);
-    assert!(d.expected[0].entries.is_empty());
-    assert_eq!(
-        d.expected[0].ports,
-        [
-            ("tcp".to_string(), 22),
-            ("tcp".to_string(), 443),
-            ("tcp".to_string(), 443),
-            ("udp".to_string(), 53)
-        ]
-    );
-    assert_eq!(d.expected[1].entries, ["web.example"]);
-    assert!(d.expected[1].networks.is_empty() && d.expected[1].ports.is_empty());
-    assert_eq!(
-        Config::default().delta_config(),
-        crate::delta::DeltaConfig::default()
-    );
-}
-
 fn invalid(text: &str) -> Result<(), String> {
     Config::from_toml(text).and_then(|c| c.validate().map_err(|e| e.to_string()))
 }
@@ -315,13 +265,13 @@ url = "http://127.0.0.1:9000/hook"
     assert_eq!(c.alerts.cert_expiry_days, 14);
     let (slack, siem) = (&c.webhook[0], &c.webhook[1]);
     assert_eq!(slack.format, WebhookFormat::Slack);
-    assert_eq!(slack.min_severity, crate::delta::Severity::High);
+    assert_eq!(slack.min_severity, crate::model::Severity::High);
     assert_eq!(slack.kinds.len(), 2);
     assert_eq!(slack.label(0), "webhook[0]");
     assert_eq!(slack.headers["X-Team"], "secops");
     assert_eq!(siem.label(1), "siem");
     assert_eq!(siem.format, WebhookFormat::Json);
-    assert_eq!(siem.min_severity, crate::delta::Severity::Info);
+    assert_eq!(siem.min_severity, crate::model::Severity::Info);
     assert_eq!(siem.timeout, 10);
     assert_eq!(siem.token_env, None);
 }

@@ -8,14 +8,14 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::index::{HostView, Indexed};
-use super::severity::{DeltaConfig, Expected, Severity, is_unexpected};
+use super::severity::{DeltaConfig, Expected, is_unexpected};
 use super::{Change, ChangeKind, NotCompared, NotComparedReason, PortChange, PortView};
-use crate::model::Port;
+use crate::model::{Port, Severity};
 use crate::snapshot::TargetStatus;
 
 /// Changes ordered by address (numeric, IPv4 first), then protocol, port and kind; a host
 /// change precedes its ports' changes.
-pub(super) fn changes(a: &Indexed<'_>, b: &Indexed<'_>, cfg: &DeltaConfig) -> Vec<Change> {
+pub(super) fn changes(a: &Indexed<'_>, b: &Indexed<'_>, delta_config: &DeltaConfig) -> Vec<Change> {
     let mut ips: Vec<IpAddr> = a.hosts.keys().chain(b.hosts.keys()).copied().collect();
     ips.sort_unstable();
     ips.dedup();
@@ -41,11 +41,11 @@ pub(super) fn changes(a: &Indexed<'_>, b: &Indexed<'_>, cfg: &DeltaConfig) -> Ve
         }
         let (pa, pb) = (up_ports(ha), up_ports(hb));
         let expected = if pb.iter().any(|p| p.is_open()) {
-            b.expected_ports(cfg, ip)
+            b.expected_ports(delta_config, ip)
         } else {
             None
         };
-        port_changes(&ip_text, pa, pb, expected.as_ref(), cfg, &mut out);
+        port_changes(&ip_text, pa, pb, expected.as_ref(), delta_config, &mut out);
     }
     out
 }
@@ -56,7 +56,7 @@ fn port_changes(
     before: &[&Port],
     after: &[&Port],
     expected: Option<&Expected<'_>>,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
     out: &mut Vec<Change>,
 ) {
     let (mut i, mut j) = (0, 0);
@@ -91,7 +91,7 @@ fn port_changes(
         match (open(pa), open(pb)) {
             (false, true) => {
                 let unexpected = is_unexpected(expected, &key.protocol, key.portid);
-                let base = cfg.severity_of(key.portid);
+                let base = delta_config.severity_of(key.portid);
                 let severity = if unexpected {
                     base.max(Severity::High)
                 } else {

@@ -91,12 +91,12 @@ impl<'a> Indexed<'a> {
 
     pub(crate) fn expected_ports<'c>(
         &self,
-        cfg: &'c DeltaConfig,
+        delta_config: &'c DeltaConfig,
         ip: IpAddr,
     ) -> Option<Expected<'c>> {
-        if cfg.expected.is_empty() {
+        if delta_config.expected.is_empty() {
             return None;
         }
-        cfg.expected_ports(ip, &self.entries_of(ip))
+        delta_config.expected_ports(ip, &self.entries_of(ip))
     }
 }

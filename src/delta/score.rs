@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::index::Indexed;
 use super::severity::{DeltaConfig, is_unexpected};
+use crate::model::Severity;
 use crate::snapshot::Snapshot;
 
 /// Points an unexpected open port takes off, on top of its severity's penalty.
@@ -60,17 +61,27 @@ pub struct EntryScore {
     pub band: Option<Band>,
 }
 
+/// Points an open port of this severity takes off the security score.
+pub fn penalty(severity: Severity) -> u64 {
+    match severity {
+        Severity::Critical => 30,
+        Severity::High => 15,
+        Severity::Medium => 5,
+        Severity::Low | Severity::Info => 0,
+    }
+}
+
 /// 100 minus `penalty`, floored at 0.
 pub fn from_penalty(penalty: u64) -> u8 {
     u8::try_from(100u64.saturating_sub(penalty)).unwrap_or(0)
 }
 
 /// The score of `snapshot` on its own (for reports without a delta).
-pub fn score(snapshot: &Snapshot, cfg: &DeltaConfig) -> Score {
-    score_indexed(&Indexed::new(snapshot), cfg)
+pub fn score(snapshot: &Snapshot, delta_config: &DeltaConfig) -> Score {
+    score_indexed(&Indexed::new(snapshot), delta_config)
 }
 
-pub(crate) fn score_indexed(ix: &Indexed<'_>, cfg: &DeltaConfig) -> Score {
+pub(crate) fn score_indexed(ix: &Indexed<'_>, delta_config: &DeltaConfig) -> Score {
     let mut overall = 0u64;
     let mut per_entry = vec![0u64; ix.entries.len()];
     for (&ip, host) in &ix.hosts {
@@ -81,11 +92,11 @@ pub(crate) fn score_indexed(ix: &Indexed<'_>, cfg: &DeltaConfig) -> Score {
         if open.peek().is_none() {
             continue;
         }
-        let expected = ix.expected_ports(cfg, ip);
+        let expected = ix.expected_ports(delta_config, ip);
         let penalty: u64 = open
             .map(|p| {
                 let unexpected = is_unexpected(expected.as_ref(), &p.protocol, p.portid);
-                cfg.severity_of(p.portid).score_penalty()
+                penalty(delta_config.severity_of(p.portid))
                     + if unexpected { UNEXPECTED_PENALTY } else { 0 }
             })
             .sum();

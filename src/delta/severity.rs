@@ -1,102 +1,11 @@
-//! How much a change matters: port severities and per-host expected ports.
+//! How much a change matters: port severities and per-host expected ports, as the delta and
+//! the score take them from the configuration.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
-use ipnet::IpNet;
-use serde::{Deserialize, Serialize};
-
-/// Ordered from least to most severe, so `max` and `>=` read naturally.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    #[default]
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// Points an open port of this severity takes off the security score.
-    pub fn score_penalty(self) -> u64 {
-        match self {
-            Severity::Critical => 30,
-            Severity::High => 15,
-            Severity::Medium => 5,
-            Severity::Low | Severity::Info => 0,
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown severity {0:?}: expected info, low, medium, high or critical")]
-pub struct UnknownSeverity(pub String);
-
-impl FromStr for Severity {
-    type Err = UnknownSeverity;
-
-    /// Case-insensitive, surrounding blanks ignored (`--fail-on High`).
-    fn from_str(s: &str) -> Result<Severity, UnknownSeverity> {
-        let wanted = s.trim();
-        Severity::ALL
-            .into_iter()
-            .find(|sev| sev.as_str().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| UnknownSeverity(s.to_string()))
-    }
-}
-
-/// Ports a set of hosts is expected to have open; any other open port on them is unexpected.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ExpectedPorts {
-    /// Hosts inside any of these networks...
-    #[serde(default)]
-    pub networks: Vec<IpNet>,
-    /// ...or covered by any of these `targets.txt` entries (exact entry text).
-    #[serde(default)]
-    pub entries: Vec<String>,
-    /// `(protocol, port)` pairs, e.g. `("tcp", 22)`.
-    pub ports: Vec<(String, u16)>,
-}
-
-impl ExpectedPorts {
-    fn applies(&self, ip: IpAddr, host_entries: &[&str]) -> bool {
-        self.networks.iter().any(|n| n.contains(&ip))
-            || self
-                .entries
-                .iter()
-                .any(|e| host_entries.contains(&e.as_str()))
-    }
-}
+use crate::config::{Config, ExpectConfig, ExpectedPorts};
+use crate::model::Severity;
 
 /// What the delta and the score need from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +34,27 @@ pub fn default_port_severity() -> BTreeMap<u16, Severity> {
 }
 
 impl DeltaConfig {
+    /// What the delta and the score take from the configuration: the severity table with the
+    /// `[port_severity]` overrides, and the `[[expect]]` tables. Call after
+    /// [`Config::validate`] (entries that do not parse are skipped).
+    pub fn from_config(config: &Config) -> DeltaConfig {
+        let mut port_severity = default_port_severity();
+        port_severity.extend(
+            config
+                .port_severity
+                .iter()
+                .filter_map(|(port, sev)| port.parse::<u16>().ok().map(|p| (p, *sev))),
+        );
+        DeltaConfig {
+            port_severity,
+            expected: config
+                .expect
+                .iter()
+                .map(ExpectConfig::to_expected)
+                .collect(),
+        }
+    }
+
     pub fn severity_of(&self, port: u16) -> Severity {
         self.port_severity
             .get(&port)
@@ -136,7 +66,11 @@ impl DeltaConfig {
     /// expectation applies to it (then nothing on it is unexpected).
     pub fn expected_ports(&self, ip: IpAddr, host_entries: &[&str]) -> Option<Expected<'_>> {
         let mut ports: Option<Vec<(&str, u16)>> = None;
-        for exp in self.expected.iter().filter(|e| e.applies(ip, host_entries)) {
+        for exp in self
+            .expected
+            .iter()
+            .filter(|e| applies(e, ip, host_entries))
+        {
             let list = ports.get_or_insert_with(Vec::new);
             list.extend(
                 exp.ports
@@ -146,6 +80,15 @@ impl DeltaConfig {
         }
         ports.map(Expected)
     }
+}
+
+/// Whether `exp` covers `ip` (member of the `targets.txt` entries `host_entries`).
+fn applies(exp: &ExpectedPorts, ip: IpAddr, host_entries: &[&str]) -> bool {
+    exp.networks.iter().any(|n| n.contains(&ip))
+        || exp
+            .entries
+            .iter()
+            .any(|e| host_entries.contains(&e.as_str()))
 }
 
 /// The union of the expectations that apply to one host.
@@ -175,21 +118,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn order_parse_and_serde() {
-        assert!(Severity::Info < Severity::Low && Severity::High < Severity::Critical);
-        for sev in Severity::ALL {
-            assert_eq!(sev.as_str().parse::<Severity>(), Ok(sev));
-            assert_eq!(serde_json::to_value(sev).unwrap(), sev.as_str());
-            assert_eq!(sev.to_string(), sev.as_str());
-        }
-        assert_eq!(" HIGH ".parse::<Severity>(), Ok(Severity::High));
-        let err = "urgent".parse::<Severity>().unwrap_err();
-        assert!(err.to_string().contains("\"urgent\""), "{err}");
-    }
-
-    #[test]
     fn default_port_table() {
-        let cfg = DeltaConfig::default();
+        let delta_config = DeltaConfig::default();
         let cases = [
             (3389, Severity::Critical),
             (22, Severity::High),
@@ -203,14 +133,14 @@ mod tests {
             (0, Severity::Low),
         ];
         for (port, want) in cases {
-            assert_eq!(cfg.severity_of(port), want, "port {port}");
+            assert_eq!(delta_config.severity_of(port), want, "port {port}");
         }
-        assert!(cfg.expected.is_empty());
+        assert!(delta_config.expected.is_empty());
     }
 
     #[test]
     fn expectations_by_network_and_entry() {
-        let cfg = DeltaConfig {
+        let delta_config = DeltaConfig {
             expected: vec![
                 ExpectedPorts {
                     networks: vec!["192.0.2.0/28".parse().unwrap()],
@@ -226,15 +156,71 @@ mod tests {
             ..DeltaConfig::default()
         };
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(cfg.expected_ports(ip("192.0.2.200"), &["db"]), None);
+        assert_eq!(
+            delta_config.expected_ports(ip("192.0.2.200"), &["db"]),
+            None
+        );
         assert!(!is_unexpected(None, "tcp", 3389));
 
-        let both = cfg.expected_ports(ip("192.0.2.1"), &["web"]).unwrap();
+        let both = delta_config
+            .expected_ports(ip("192.0.2.1"), &["web"])
+            .unwrap();
         assert!(both.allows("tcp", 22) && both.allows("TCP", 443));
         assert!(is_unexpected(Some(&both), "udp", 22));
         assert!(is_unexpected(Some(&both), "tcp", 80));
 
-        let web = cfg.expected_ports(ip("198.51.100.1"), &["web"]).unwrap();
+        let web = delta_config
+            .expected_ports(ip("198.51.100.1"), &["web"])
+            .unwrap();
         assert!(web.allows("tcp", 443) && !web.allows("tcp", 22));
+    }
+
+    #[test]
+    fn from_config_takes_severity_overrides_and_expectations() {
+        let c = Config::from_toml(
+            r#"
+    [port_severity]
+    "8080" = "high"
+    "22" = "critical"
+
+    [[expect]]
+    targets = ["127.0.0.0/29", "127.0.1.5", "127.0.2.9/24"]
+    ports = ["22/tcp", "tcp/443", "443", "53/UDP"]
+
+    [[expect]]
+    targets = ["web.example"]
+    ports = []
+    "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let d = DeltaConfig::from_config(&c);
+        assert_eq!(d.severity_of(8080), Severity::High);
+        assert_eq!(d.severity_of(22), Severity::Critical);
+        assert_eq!(d.severity_of(3389), Severity::Critical, "defaults stay");
+        assert_eq!(d.severity_of(5900), Severity::High);
+        assert_eq!(d.severity_of(8081), Severity::Low);
+        let nets: Vec<String> = d.expected[0]
+            .networks
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(nets, ["127.0.0.0/29", "127.0.1.5/32", "127.0.2.0/24"]);
+        assert!(d.expected[0].entries.is_empty());
+        assert_eq!(
+            d.expected[0].ports,
+            [
+                ("tcp".to_string(), 22),
+                ("tcp".to_string(), 443),
+                ("tcp".to_string(), 443),
+                ("udp".to_string(), 53)
+            ]
+        );
+        assert_eq!(d.expected[1].entries, ["web.example"]);
+        assert!(d.expected[1].networks.is_empty() && d.expected[1].ports.is_empty());
+        assert_eq!(
+            DeltaConfig::from_config(&Config::default()),
+            DeltaConfig::default()
+        );
     }
 }

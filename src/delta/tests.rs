@@ -7,6 +7,7 @@ mod score;
 mod status;
 
 use super::*;
+use crate::config::ExpectedPorts;
 use crate::model::{Host, Port, Script, Service};
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
 pub(super) use crate::testdata::{done, host, open, port, target, up};

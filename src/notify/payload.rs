@@ -4,7 +4,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::delta::{Delta, Severity};
+use crate::delta::Delta;
+use crate::model::Severity;
 use crate::snapshot::Snapshot;
 use crate::store::{Alert, AlertSync};
 

@@ -5,8 +5,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::delta::Severity;
-use crate::store::{AlertKind, AlertStatus};
+use crate::model::Severity;
+use crate::model::{AlertKind, AlertStatus};
 
 /// What the receiver does with one request.
 #[derive(Clone, Copy)]

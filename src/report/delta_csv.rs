@@ -66,9 +66,8 @@ fn row(c: &Change) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delta::{
-        ChangeKind, DeltaStatus, PortChange, Score, Severity, SnapshotRef, Summary,
-    };
+    use crate::delta::{ChangeKind, DeltaStatus, PortChange, Score, SnapshotRef, Summary};
+    use crate::model::Severity;
 
     fn delta(changes: Vec<Change>) -> Delta {
         let side = SnapshotRef {

@@ -12,8 +12,9 @@ use std::fmt::Write as _;
 
 use sha2::Digest as _;
 
-use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, NotCompared, Score, Severity};
+use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, NotCompared, Score};
 use crate::history::TimelineRow;
+use crate::model::Severity;
 use crate::snapshot::Snapshot;
 
 /// Most rows of the open-ports table (a /16 can have hundreds of thousands).

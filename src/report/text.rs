@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::delta::{Change, ChangeKind, Delta, PortView, Severity};
+use crate::delta::{Change, ChangeKind, Delta, PortView};
+use crate::model::Severity;
 use crate::snapshot::Snapshot;
 
 /// Most per-entry scores listed; the lowest are shown first.

@@ -1,7 +1,5 @@
 //! `daily_scan history`: the timeline as a text table or CSV.
 
-use std::fmt::Write as _;
-
 use super::text::clean;
 use crate::history::TimelineRow;
 
@@ -21,9 +19,8 @@ pub fn table(rows: &[TimelineRow]) -> String {
         "SCORE",
         "DELTA",
         "CHANGES",
-    ]
-    .map(String::from);
-    let table: Vec<[String; 10]> = rows
+    ];
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|r| {
             let s = &r.snapshot;
@@ -62,29 +59,7 @@ pub fn table(rows: &[TimelineRow]) -> String {
             ]
         })
         .collect();
-    let mut width = [0usize; 10];
-    for row in std::iter::once(&header).chain(&table) {
-        for (w, cell) in width.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&table) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(width)
-            .enumerate()
-            .map(|(i, (cell, w))| {
-                if matches!(i, 0 | 5 | 6) {
-                    format!("{cell:>w$}")
-                } else {
-                    format!("{cell:<w$}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    out
+    super::table::render(&header, &cells, &[0, 5, 6])
 }
 
 /// `daily_scan history --format csv`.

@@ -1,24 +1,39 @@
-//! Applying a run's [`Evaluation`] to the alerts table, in one transaction: refresh what still
-//! holds, resolve what is gone, raise what is new.
+//! Applying a run's alert decisions to the alerts table, in one transaction.
 //!
-//! - An unresolved alert whose condition holds gets `last_snapshot` = this run (seen again).
-//! - One whose condition is gone is `resolved`, unless it is ignored (never resolved or raised
-//!   again until un-ignored). A port alert last seen by a snapshot of another profile is not
-//!   resolved either: another port selection may simply not have probed the port.
-//! - A condition with no unresolved alert of its identity is inserted as `open`: a new alert.
-//!   A `service_changed` seen while an earlier one is still open (the service changed again)
-//!   resolves the earlier one and raises a new one.
-//! - Addresses the run did not cover are never touched ([`Judgement::Unknown`]).
+//! Which alerts a run refreshes, resolves and raises is an alert rule (`alerts::sync::plan`);
+//! the store knows only rows. [`Store::sync_alerts`] reads the unresolved alerts, hands them to
+//! the caller's decision and writes what it decided, all inside one `IMMEDIATE` transaction,
+//! so no other writer changes the rows between the read and the writes.
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
 use rusqlite::{TransactionBehavior, params};
 
-use super::alerts::{Alert, AlertKind, AlertStatus};
+use super::alerts::{Alert, NewAlert, RawAlert, insert_open, raw_alert};
 use super::rows::{parse_time, time_text};
-use super::{Store, StoreError, sql_error};
-use crate::alerts::{AlertKey, Evaluation, Judgement};
+use super::{Store, StoreError, row_error, sql_error};
+use crate::model::AlertStatus;
+
+/// An unresolved alert as read for a run's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedAlert {
+    pub alert: Alert,
+    /// The profile of the snapshot that last saw it (`None` once retention deleted it).
+    pub last_profile: Option<String>,
+}
+
+/// What a run does to the alerts table, decided from the [`UnresolvedAlert`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertChanges {
+    /// Unresolved alerts whose condition still holds: their `last_snapshot` becomes the run's
+    /// (when it is newer).
+    pub seen_again: Vec<i64>,
+    /// Unresolved alerts to resolve, in the order [`AlertSync::resolved`] lists them.
+    pub resolve: Vec<i64>,
+    /// New alerts to insert as open, in this order (after the resolutions).
+    pub raise: Vec<NewAlert>,
+}
 
 /// What [`Store::sync_alerts`] changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,31 +46,13 @@ pub struct AlertSync {
     pub resolved: Vec<Alert>,
 }
 
-struct Existing {
-    alert: Alert,
-    key: AlertKey,
-    /// The profile of the snapshot that last saw it (`None` once retention deleted it).
-    profile: Option<String>,
+/// An unresolved alert's columns and its last snapshot's profile, as read.
+struct UnresolvedRow {
+    alert: RawAlert,
+    last_profile: Option<String>,
 }
 
-/// Columns of an unresolved alert and its last snapshot's profile, as read.
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
+/// The alert columns in `raw_alert`'s order, then the profile of the alert's last snapshot.
 const SELECT_UNRESOLVED: &str = "
     SELECT a.id, a.kind, a.severity, a.ip, a.protocol, a.port, a.message, a.status,
            a.first_snapshot, a.last_snapshot, a.created_at, a.updated_at, a.note, s.profile
@@ -67,56 +64,15 @@ const REFRESH: &str = "UPDATE alerts SET last_snapshot = ?2, updated_at = ?3
                         WHERE id IN (SELECT value FROM json_each(?1)) AND last_snapshot < ?2";
 const RESOLVE: &str = "UPDATE alerts SET status = 'resolved', updated_at = ?2
                         WHERE id IN (SELECT value FROM json_each(?1))";
-const INSERT: &str = "INSERT INTO alerts (kind, severity, ip, protocol, port, message, status,
-                                          first_snapshot, last_snapshot, created_at, updated_at)
-                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7, ?8, ?8)";
-
-fn existing(r: Row, path: &std::path::Path) -> Result<Existing, StoreError> {
-    let (id, kind, severity, ip, protocol, port, message, status, first, last) =
-        (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9);
-    let bad = |what: &str| StoreError::Corrupt {
-        path: path.to_path_buf(),
-        detail: format!("alert {id}: invalid {what}"),
-    };
-    let time = |text: &str| parse_time(text).map_err(|_| bad("time"));
-    let alert = Alert {
-        id,
-        kind: kind.parse().map_err(|_| bad("kind"))?,
-        severity: severity.parse().map_err(|_| bad("severity"))?,
-        ip,
-        protocol,
-        port: port
-            .map(u16::try_from)
-            .transpose()
-            .map_err(|_| bad("port"))?,
-        message,
-        status: status.parse().map_err(|_| bad("status"))?,
-        first_snapshot: first,
-        last_snapshot: last,
-        created_at: time(&r.10)?,
-        updated_at: time(&r.11)?,
-        note: r.12,
-    };
-    Ok(Existing {
-        key: AlertKey {
-            kind: alert.kind,
-            ip: alert.ip.clone(),
-            protocol: alert.protocol.clone(),
-            port: alert.port,
-        },
-        alert,
-        profile: r.13,
-    })
-}
 
 impl Store {
-    /// Raises, refreshes and resolves alerts for snapshot `snapshot_id` (of `profile`) from
-    /// `eval`, in one transaction.
+    /// Reads the unresolved alerts, asks `decide` what snapshot `snapshot_id` changes about
+    /// them, and applies its answer, in one transaction. Ids `decide` names that are not among
+    /// the unresolved alerts are ignored.
     pub fn sync_alerts(
         &mut self,
         snapshot_id: i64,
-        profile: &str,
-        eval: &Evaluation,
+        decide: impl FnOnce(&[UnresolvedAlert]) -> AlertChanges,
     ) -> Result<AlertSync, StoreError> {
         let path = self.path.clone();
         let sql = |e| sql_error(&path, e);
@@ -128,130 +84,95 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
-        let mut outcome = AlertSync::default();
-        {
-            let rows: Vec<Row> = tx
-                .prepare_cached(SELECT_UNRESOLVED)
-                .and_then(|mut stmt| {
-                    stmt.query_map([], |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                            r.get(7)?,
-                            r.get(8)?,
-                            r.get(9)?,
-                            r.get(10)?,
-                            r.get(11)?,
-                            r.get(12)?,
-                            r.get(13)?,
-                        ))
-                    })?
-                    .collect()
+        let rows: Vec<UnresolvedRow> = tx
+            .prepare_cached(SELECT_UNRESOLVED)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(UnresolvedRow {
+                        alert: raw_alert(r)?,
+                        last_profile: r.get(13)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(sql)?;
+        let unresolved = rows
+            .into_iter()
+            .map(|row| {
+                Ok(UnresolvedAlert {
+                    alert: row.alert.into_alert().map_err(|e| row_error(&path, e))?,
+                    last_profile: row.last_profile,
                 })
-                .map_err(sql)?;
-            let mut insert = tx.prepare_cached(INSERT).map_err(sql)?;
-            let (mut refreshed, mut resolved) = (Vec::new(), Vec::new());
-            let mut unresolved: HashMap<AlertKey, Alert> = HashMap::with_capacity(rows.len());
-            for row in rows {
-                let Existing {
-                    mut alert,
-                    key,
-                    profile: seen_by,
-                } = existing(row, &path)?;
-                let mut judgement = eval.judge(&key);
-                let other_ports =
-                    key.port.is_some() && seen_by.as_deref().is_some_and(|p| p != profile);
-                if judgement == Judgement::Gone && other_ports {
-                    judgement = Judgement::Unknown;
-                }
-                match judgement {
-                    Judgement::Holds => {
-                        if alert.last_snapshot < snapshot_id {
-                            refreshed.push(alert.id);
-                            alert.last_snapshot = snapshot_id;
-                            alert.updated_at = now_ts;
-                        }
-                        outcome.refreshed += 1;
-                    }
-                    Judgement::Gone if alert.status != AlertStatus::Ignored => {
-                        resolved.push(alert.id);
-                        alert.status = AlertStatus::Resolved;
-                        alert.updated_at = now_ts;
-                        outcome.resolved.push(alert);
-                        continue;
-                    }
-                    Judgement::Gone | Judgement::Unknown => {}
-                }
-                unresolved.insert(key, alert);
-            }
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let changes = decide(&unresolved);
 
-            let mut new = Vec::new();
-            for c in &eval.raise {
-                if let Some(old) = unresolved.remove(&c.key) {
-                    let changed_again = c.key.kind == AlertKind::ServiceChanged
-                        && old.status != AlertStatus::Ignored;
-                    if !changed_again {
-                        unresolved.insert(c.key.clone(), old);
-                        continue;
-                    }
-                    resolved.push(old.id);
-                    outcome.resolved.push(Alert {
-                        status: AlertStatus::Resolved,
-                        updated_at: now_ts,
-                        ..old
-                    });
-                }
-                new.push(c);
-            }
-            let ids = |list: &[i64]| serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
-            if !refreshed.is_empty() {
-                tx.prepare_cached(REFRESH)
-                    .and_then(|mut st| st.execute(params![ids(&refreshed), snapshot_id, now]))
-                    .map_err(sql)?;
-            }
-            // Before the inserts: a replaced service_changed must stop being unresolved first.
-            if !resolved.is_empty() {
-                tx.prepare_cached(RESOLVE)
-                    .and_then(|mut st| st.execute(params![ids(&resolved), now]))
-                    .map_err(sql)?;
-            }
-            for c in new {
-                insert
-                    .execute(params![
-                        c.key.kind.as_str(),
-                        c.severity.as_str(),
-                        c.key.ip,
-                        c.key.protocol,
-                        c.key.port,
-                        c.message,
-                        snapshot_id,
-                        now
-                    ])
-                    .map_err(sql)?;
-                outcome.raised.push(Alert {
-                    id: tx.last_insert_rowid(),
-                    kind: c.key.kind,
-                    severity: c.severity,
-                    ip: c.key.ip.clone(),
-                    protocol: c.key.protocol.clone(),
-                    port: c.key.port,
-                    message: c.message.clone(),
-                    status: AlertStatus::Open,
-                    first_snapshot: snapshot_id,
-                    last_snapshot: snapshot_id,
-                    created_at: now_ts,
-                    updated_at: now_ts,
-                    note: None,
-                });
+        let mut by_id: HashMap<i64, Alert> = unresolved
+            .into_iter()
+            .map(|u| (u.alert.id, u.alert))
+            .collect();
+        let seen_again = changes
+            .seen_again
+            .iter()
+            .filter(|id| by_id.contains_key(id))
+            .count();
+        let mut refreshed = Vec::new();
+        for id in &changes.seen_again {
+            if let Some(alert) = by_id.get_mut(id).filter(|a| a.last_snapshot < snapshot_id) {
+                refreshed.push(*id);
+                alert.last_snapshot = snapshot_id;
+                alert.updated_at = now_ts;
             }
         }
+        let resolved: Vec<Alert> = changes
+            .resolve
+            .iter()
+            .filter_map(|id| by_id.remove(id))
+            .map(|alert| Alert {
+                status: AlertStatus::Resolved,
+                updated_at: now_ts,
+                ..alert
+            })
+            .collect();
+        let ids = |list: &[i64]| serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
+        if !refreshed.is_empty() {
+            tx.prepare_cached(REFRESH)
+                .and_then(|mut st| st.execute(params![ids(&refreshed), snapshot_id, now]))
+                .map_err(sql)?;
+        }
+        // Before the inserts: a replaced alert must stop being unresolved first (one
+        // unresolved alert per identity).
+        if !resolved.is_empty() {
+            let resolved_ids: Vec<i64> = resolved.iter().map(|a| a.id).collect();
+            tx.prepare_cached(RESOLVE)
+                .and_then(|mut st| st.execute(params![ids(&resolved_ids), now]))
+                .map_err(sql)?;
+        }
+        let mut raised = Vec::with_capacity(changes.raise.len());
+        for new in changes.raise {
+            let id = insert_open(&tx, &new, &now).map_err(sql)?;
+            raised.push(Alert {
+                id,
+                kind: new.kind,
+                severity: new.severity,
+                ip: new.ip,
+                protocol: new.protocol,
+                port: new.port,
+                message: new.message,
+                status: AlertStatus::Open,
+                first_snapshot: new.snapshot,
+                last_snapshot: new.snapshot,
+                created_at: now_ts,
+                updated_at: now_ts,
+                note: None,
+            });
+        }
         tx.commit().map_err(sql)?;
-        Ok(outcome)
+        Ok(AlertSync {
+            raised,
+            refreshed: seen_again,
+            resolved,
+        })
     }
 }
 

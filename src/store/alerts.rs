@@ -1,133 +1,21 @@
-//! Alerts as stored: what was raised, its state, and the operator's actions on it.
+//! Alerts as stored: the rows, the operator's notes, and status changes applied atomically.
 //!
 //! An alert is the lasting form of a condition (a port that should not be open, a host that
 //! appeared...). Its identity is (kind, ip, protocol, port); while it is not resolved there is
-//! at most one row per identity (a partial unique index enforces it). Raising, refreshing and
-//! resolving alerts after a run is the run's business; this module holds the rows and the
-//! operator's transitions:
-//!
-//! ```text
-//! open --ack--> actioned          open | actioned --ignore--> ignored --unignore--> open
-//! ```
-//!
-//! `resolved` is only ever set by a run that covered the address and no longer sees the
-//! condition. An ignored alert is never resolved or raised again until un-ignored.
+//! at most one row per identity (a partial unique index enforces it). Which alerts a run
+//! raises, refreshes and resolves, and which status an operator's action may start from, are
+//! alert rules (`alerts::sync`, `alerts::lifecycle`); the store reads and writes the rows they
+//! decide on, each decision in one transaction or one statement.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Row, params};
-use serde::{Deserialize, Serialize};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
 
-use super::rows::{parse_time, time_text};
+use super::rows::{RowError, parse_time, time_text};
 use super::{Store, StoreError};
-use crate::delta::Severity;
-
-/// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertKind {
-    PortOpened,
-    UnexpectedPort,
-    ExpectedPortMissing,
-    NewHost,
-    HostGone,
-    ServiceChanged,
-    CertExpiring,
-}
-
-impl AlertKind {
-    pub const ALL: [AlertKind; 7] = [
-        AlertKind::PortOpened,
-        AlertKind::UnexpectedPort,
-        AlertKind::ExpectedPortMissing,
-        AlertKind::NewHost,
-        AlertKind::HostGone,
-        AlertKind::ServiceChanged,
-        AlertKind::CertExpiring,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::PortOpened => "port_opened",
-            AlertKind::UnexpectedPort => "unexpected_port",
-            AlertKind::ExpectedPortMissing => "expected_port_missing",
-            AlertKind::NewHost => "new_host",
-            AlertKind::HostGone => "host_gone",
-            AlertKind::ServiceChanged => "service_changed",
-            AlertKind::CertExpiring => "cert_expiring",
-        }
-    }
-}
-
-/// Where an alert is in its life (see the module docs for the transitions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertStatus {
-    Open,
-    Actioned,
-    Ignored,
-    Resolved,
-}
-
-impl AlertStatus {
-    pub const ALL: [AlertStatus; 4] = [
-        AlertStatus::Open,
-        AlertStatus::Actioned,
-        AlertStatus::Ignored,
-        AlertStatus::Resolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Actioned => "actioned",
-            AlertStatus::Ignored => "ignored",
-            AlertStatus::Resolved => "resolved",
-        }
-    }
-}
-
-macro_rules! text_enum {
-    ($ty:ty, $err:ident, $what:literal, $expected:literal) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-        #[error("unknown {what} {0:?}: expected {expected}", what = $what, expected = $expected)]
-        pub struct $err(pub String);
-
-        impl FromStr for $ty {
-            type Err = $err;
-
-            /// Exact lower-case names, as stored and as written in URLs and on the command line.
-            fn from_str(s: &str) -> Result<Self, $err> {
-                <$ty>::ALL
-                    .into_iter()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| $err(s.to_string()))
-            }
-        }
-    };
-}
-
-text_enum!(
-    AlertKind,
-    UnknownAlertKind,
-    "alert kind",
-    "port_opened, unexpected_port, expected_port_missing, new_host, host_gone, \
-     service_changed or cert_expiring"
-);
-text_enum!(
-    AlertStatus,
-    UnknownAlertStatus,
-    "alert status",
-    "open, actioned, ignored or resolved"
-);
+use crate::model::{AlertAction, AlertKind, AlertStatus, Severity};
 
 /// One stored alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -176,54 +64,32 @@ pub struct AlertFilter {
     pub before_id: Option<i64>,
 }
 
-/// An operator action that the alert's current status does not allow.
+/// A status change an operator's action makes, as the alert rules define it
+/// (`alerts::lifecycle`): from any of `from` to `to`. [`Store::change_alert_status`] checks and
+/// changes the status in one statement, so two operators acting at once cannot both succeed
+/// from a stale read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertAction {
-    Ack,
-    Ignore,
-    Unignore,
-}
-
-impl AlertAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertAction::Ack => "ack",
-            AlertAction::Ignore => "ignore",
-            AlertAction::Unignore => "unignore",
-        }
-    }
-
-    fn allowed_from(self) -> &'static [AlertStatus] {
-        match self {
-            AlertAction::Ack => &[AlertStatus::Open],
-            AlertAction::Ignore => &[AlertStatus::Open, AlertStatus::Actioned],
-            AlertAction::Unignore => &[AlertStatus::Ignored],
-        }
-    }
-
-    fn target(self) -> AlertStatus {
-        match self {
-            AlertAction::Ack => AlertStatus::Actioned,
-            AlertAction::Ignore => AlertStatus::Ignored,
-            AlertAction::Unignore => AlertStatus::Open,
-        }
-    }
-}
-
-impl fmt::Display for AlertAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+pub struct StatusChange {
+    pub action: AlertAction,
+    pub from: &'static [AlertStatus],
+    pub to: AlertStatus,
 }
 
 /// Longest operator note kept; a longer one is refused rather than cut.
 pub const MAX_NOTE_CHARS: usize = 1000;
 
+/// The columns of [`RawAlert`], in its order.
 const COLUMNS: &str = "id, kind, severity, ip, protocol, port, message, status, \
                        first_snapshot, last_snapshot, created_at, updated_at, note";
 
+/// Inserts a [`NewAlert`] as open: `?1`-`?7` its fields, `?8` the time.
+const INSERT: &str = "
+    INSERT INTO alerts (kind, severity, ip, protocol, port, message, status,
+                        first_snapshot, last_snapshot, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7, ?8, ?8)";
+
 /// The columns of an alert as read, before their text is checked.
-struct RawAlert {
+pub(super) struct RawAlert {
     id: i64,
     kind: String,
     severity: String,
@@ -239,7 +105,8 @@ struct RawAlert {
     note: Option<String>,
 }
 
-fn raw_alert(r: &Row<'_>) -> rusqlite::Result<RawAlert> {
+/// Reads [`COLUMNS`] from the start of `r`.
+pub(super) fn raw_alert(r: &Row<'_>) -> rusqlite::Result<RawAlert> {
     Ok(RawAlert {
         id: r.get(0)?,
         kind: r.get(1)?,
@@ -295,7 +162,9 @@ impl Store {
             .map_err(|e| self.sql(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.sql(e))?;
-        raw.into_iter().map(|r| self.alert_of(r)).collect()
+        raw.into_iter()
+            .map(|r| r.into_alert().map_err(|e| self.error(e)))
+            .collect()
     }
 
     /// One alert by id.
@@ -310,7 +179,7 @@ impl Store {
             .optional()
             .map_err(|e| self.sql(e))?
             .ok_or(StoreError::AlertNotFound(id))?;
-        self.alert_of(raw)
+        raw.into_alert().map_err(|e| self.error(e))
     }
 
     /// Inserts `new` as an open alert as it is, without looking for an existing one: callers
@@ -318,47 +187,16 @@ impl Store {
     /// (the unique index refuses a second one).
     pub fn insert_alert(&mut self, new: &NewAlert) -> Result<Alert, StoreError> {
         let now = time_text(Timestamp::now());
-        self.conn
-            .execute(
-                "INSERT INTO alerts (kind, severity, ip, protocol, port, message, status,
-                                     first_snapshot, last_snapshot, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7, ?8, ?8)",
-                params![
-                    new.kind.as_str(),
-                    new.severity.as_str(),
-                    new.ip,
-                    new.protocol,
-                    new.port,
-                    new.message,
-                    new.snapshot,
-                    now
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
-        let id = self.conn.last_insert_rowid();
+        let id = insert_open(&self.conn, new, &now).map_err(|e| self.sql(e))?;
         self.alert(id)
     }
 
-    /// `open` → `actioned`: someone is on it. The note says what was done.
-    pub fn ack_alert(&mut self, id: i64, note: Option<&str>) -> Result<Alert, StoreError> {
-        self.transition(id, AlertAction::Ack, note)
-    }
-
-    /// `open` or `actioned` → `ignored`: the condition is accepted and never alerts again
-    /// until [`Store::unignore_alert`].
-    pub fn ignore_alert(&mut self, id: i64, note: Option<&str>) -> Result<Alert, StoreError> {
-        self.transition(id, AlertAction::Ignore, note)
-    }
-
-    /// `ignored` → `open`: the condition alerts again (and resolves when gone).
-    pub fn unignore_alert(&mut self, id: i64) -> Result<Alert, StoreError> {
-        self.transition(id, AlertAction::Unignore, None)
-    }
-
-    fn transition(
+    /// Applies `change` to alert `id` if its status allows it, keeping an earlier note when
+    /// `note` is `None`. The check and the change are one statement.
+    pub fn change_alert_status(
         &mut self,
         id: i64,
-        action: AlertAction,
+        change: &StatusChange,
         note: Option<&str>,
     ) -> Result<Alert, StoreError> {
         if let Some(note) = note
@@ -368,9 +206,7 @@ impl Store {
                 max: MAX_NOTE_CHARS,
             });
         }
-        let from: Vec<&str> = action.allowed_from().iter().map(|s| s.as_str()).collect();
-        // One statement checks and changes the status, so two operators acting at once
-        // cannot both succeed from a stale read.
+        let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
         let changed = self
             .conn
             .execute(
@@ -378,7 +214,7 @@ impl Store {
                   WHERE id = ?1 AND instr(',' || ?5 || ',', ',' || status || ',') > 0",
                 params![
                     id,
-                    action.target().as_str(),
+                    change.to.as_str(),
                     time_text(Timestamp::now()),
                     note,
                     from.join(",")
@@ -389,39 +225,60 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::AlertTransition {
                 id,
-                action,
+                action: change.action,
                 status: alert.status,
             });
         }
         Ok(alert)
     }
+}
 
-    fn alert_of(&self, r: RawAlert) -> Result<Alert, StoreError> {
+impl RawAlert {
+    /// The alert, once its text columns are checked.
+    pub(super) fn into_alert(self) -> Result<Alert, RowError> {
         let bad = |what: &str, value: &dyn fmt::Debug| {
-            self.corrupt(format!("alert {}: {what} {value:?}", r.id))
+            RowError::Corrupt(format!("alert {}: {what} {value:?}", self.id))
         };
         Ok(Alert {
-            id: r.id,
-            kind: r.kind.parse().map_err(|_| bad("kind", &r.kind))?,
-            severity: r
+            id: self.id,
+            kind: self.kind.parse().map_err(|_| bad("kind", &self.kind))?,
+            severity: self
                 .severity
                 .parse()
-                .map_err(|_| bad("severity", &r.severity))?,
-            protocol: r.protocol.clone(),
-            port: match r.port {
+                .map_err(|_| bad("severity", &self.severity))?,
+            protocol: self.protocol.clone(),
+            port: match self.port {
                 None => None,
                 Some(p) => Some(u16::try_from(p).map_err(|_| bad("port", &p))?),
             },
-            status: r.status.parse().map_err(|_| bad("status", &r.status))?,
-            first_snapshot: r.first_snapshot,
-            last_snapshot: r.last_snapshot,
-            created_at: parse_time(&r.created_at).map_err(|e| self.error(e))?,
-            updated_at: parse_time(&r.updated_at).map_err(|e| self.error(e))?,
-            ip: r.ip,
-            message: r.message,
-            note: r.note,
+            status: self
+                .status
+                .parse()
+                .map_err(|_| bad("status", &self.status))?,
+            first_snapshot: self.first_snapshot,
+            last_snapshot: self.last_snapshot,
+            created_at: parse_time(&self.created_at)?,
+            updated_at: parse_time(&self.updated_at)?,
+            ip: self.ip,
+            message: self.message,
+            note: self.note,
         })
     }
+}
+
+/// Inserts `new` as an open alert at time `now` (stored text); returns its id.
+pub(super) fn insert_open(conn: &Connection, new: &NewAlert, now: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached(INSERT)?.execute(params![
+        new.kind.as_str(),
+        new.severity.as_str(),
+        new.ip,
+        new.protocol,
+        new.port,
+        new.message,
+        new.snapshot,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
 }
 
 #[cfg(test)]

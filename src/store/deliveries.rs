@@ -124,61 +124,65 @@ impl Store {
                    FROM deliveries ORDER BY id DESC LIMIT ?1",
             )
             .map_err(|e| self.sql(e))?;
-        type Raw = (
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            u32,
-            u32,
-            String,
-            Option<u16>,
-            String,
-            Option<String>,
-        );
-        let rows: Vec<Raw> = stmt
+        let rows: Vec<RawDelivery> = stmt
             .query_map([limit], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                ))
+                Ok(RawDelivery {
+                    id: r.get(0)?,
+                    snapshot_id: r.get(1)?,
+                    webhook: r.get(2)?,
+                    endpoint: r.get(3)?,
+                    format: r.get(4)?,
+                    alerts: r.get(5)?,
+                    attempt: r.get(6)?,
+                    attempted_at: r.get(7)?,
+                    status_code: r.get(8)?,
+                    outcome: r.get(9)?,
+                    error: r.get(10)?,
+                })
             })
             .map_err(|e| self.sql(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.sql(e))?;
         rows.into_iter()
             .map(|r| {
-                let (id, snapshot_id, webhook, endpoint, format, alerts, attempt) =
-                    (r.0, r.1, r.2, r.3, r.4, r.5, r.6);
+                let id = r.id;
                 Ok(Delivery {
                     id,
                     attempt: DeliveryAttempt {
-                        snapshot_id,
-                        webhook,
-                        endpoint,
-                        format,
-                        alerts,
-                        attempt,
-                        attempted_at: parse_time(&r.7).map_err(|e| self.error(e))?,
-                        status_code: r.8,
+                        snapshot_id: r.snapshot_id,
+                        webhook: r.webhook,
+                        endpoint: r.endpoint,
+                        format: r.format,
+                        alerts: r.alerts,
+                        attempt: r.attempt,
+                        attempted_at: parse_time(&r.attempted_at).map_err(|e| self.error(e))?,
+                        status_code: r.status_code,
                         outcome: r
-                            .9
+                            .outcome
                             .parse()
                             .map_err(|e: String| self.corrupt(format!("delivery {id}: {e}")))?,
-                        error: r.10,
+                        error: r.error,
                     },
                 })
             })
             .collect()
     }
 }
+
+/// The columns of a delivery as read, before the time and outcome are checked.
+struct RawDelivery {
+    id: i64,
+    snapshot_id: i64,
+    webhook: String,
+    endpoint: String,
+    format: String,
+    alerts: u32,
+    attempt: u32,
+    attempted_at: String,
+    status_code: Option<u16>,
+    outcome: String,
+    error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -166,6 +166,16 @@ pub(super) enum Detail {
     Comparison,
 }
 
+/// The `snapshots` columns of one snapshot, as read.
+struct SnapshotHead {
+    started_at: String,
+    finished_at: String,
+    profile: String,
+    nmap_args: String,
+    nmap_version: String,
+    status: String,
+}
+
 pub(super) fn load(conn: &Connection, id: i64, detail: Detail) -> Result<Snapshot, RowError> {
     let head = conn
         .query_row(
@@ -173,28 +183,28 @@ pub(super) fn load(conn: &Connection, id: i64, detail: Detail) -> Result<Snapsho
                FROM snapshots WHERE id = ?1",
             [id],
             |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                ))
+                Ok(SnapshotHead {
+                    started_at: r.get(0)?,
+                    finished_at: r.get(1)?,
+                    profile: r.get(2)?,
+                    nmap_args: r.get(3)?,
+                    nmap_version: r.get(4)?,
+                    status: r.get(5)?,
+                })
             },
         )
         .optional()?
         .ok_or(RowError::NotFound(id))?;
-    let (started_at, finished_at, profile, nmap_args, nmap_version, status) = head;
+    let status = &head.status;
     Ok(Snapshot {
         id: Some(id),
-        started_at: parse_time(&started_at)?,
-        finished_at: parse_time(&finished_at)?,
-        profile,
-        nmap_args,
-        nmap_version,
-        status: SnapshotStatus::parse(&status)
+        started_at: parse_time(&head.started_at)?,
+        finished_at: parse_time(&head.finished_at)?,
+        status: SnapshotStatus::parse(status)
             .ok_or_else(|| RowError::Corrupt(format!("snapshot status {status:?}")))?,
+        profile: head.profile,
+        nmap_args: head.nmap_args,
+        nmap_version: head.nmap_version,
         targets: load_targets(conn, id)?,
         hosts: match detail {
             Detail::Full => load_hosts(conn, id)?,

@@ -152,14 +152,14 @@ fn comparison_load_keeps_exactly_what_a_delta_reads() {
             assert!(lp.scripts.is_empty() && lp.service.cpe.is_empty());
         }
     }
-    let cfg = crate::delta::DeltaConfig::default();
+    let delta_config = crate::delta::DeltaConfig::default();
     let empty = Snapshot {
         hosts: vec![],
         ..full.clone()
     };
     assert_eq!(
-        crate::delta::compare(Some(&empty), &lean, &cfg),
-        crate::delta::compare(Some(&empty), &full, &cfg)
+        crate::delta::compare(Some(&empty), &lean, &delta_config),
+        crate::delta::compare(Some(&empty), &full, &delta_config)
     );
     assert!(matches!(
         store.load_snapshot_for_comparison(id + 1),

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use security_scanner::config::{CliOverrides, Config};
-use security_scanner::delta::Severity;
-use security_scanner::store::{AlertKind, NewAlert, Store};
+use security_scanner::model::{AlertKind, Severity};
+use security_scanner::store::{NewAlert, Store};
 
 use crate::batch_env::{Install, Service, describe};
 use crate::support::fixture;

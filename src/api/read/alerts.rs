@@ -7,15 +7,16 @@ use rouille::{Request, Response};
 use serde::Serialize;
 
 use super::query::{Query, path_id};
+use crate::alerts::lifecycle;
 use crate::api::body;
 use crate::api::error::ApiError;
 use crate::api::respond::{
     DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store, with_next,
 };
 use crate::api::state::State;
-use crate::delta::Severity;
-use crate::report::csv::write_record;
-use crate::store::{Alert, AlertFilter, AlertStatus, Store, StoreError};
+use crate::model::{AlertStatus, Severity};
+use crate::report;
+use crate::store::{Alert, AlertFilter, Store, StoreError};
 
 #[derive(Serialize)]
 struct AlertPage {
@@ -23,22 +24,6 @@ struct AlertPage {
     /// Pass as `before` for the next (older) page; `null` on the last page.
     next_before: Option<i64>,
 }
-
-const HEADER: [&str; 13] = [
-    "id",
-    "kind",
-    "severity",
-    "status",
-    "ip",
-    "protocol",
-    "port",
-    "message",
-    "first_snapshot",
-    "last_snapshot",
-    "created_at",
-    "updated_at",
-    "note",
-];
 
 /// `GET /api/alerts?status=&severity=&min_severity=&limit=&before=&format=`: newest first.
 pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
@@ -74,44 +59,22 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
             alerts,
             next_before: next,
         }),
-        Format::Csv => csv_response("alerts.csv", |w| {
-            write_record(w, &HEADER)?;
-            for a in &alerts {
-                write_record(w, &row(a))?;
-            }
-            Ok(())
-        }),
+        Format::Csv => csv_response("alerts.csv", |w| report::alerts::csv(w, &alerts)),
     };
     Ok(with_next(response, "/api/alerts", limit, next, format))
 }
 
-fn row(a: &Alert) -> [String; 13] {
-    [
-        a.id.to_string(),
-        a.kind.as_str().to_string(),
-        a.severity.as_str().to_string(),
-        a.status.as_str().to_string(),
-        a.ip.clone(),
-        a.protocol.clone().unwrap_or_default(),
-        a.port.map(|p| p.to_string()).unwrap_or_default(),
-        a.message.clone(),
-        a.first_snapshot.to_string(),
-        a.last_snapshot.to_string(),
-        a.created_at.to_string(),
-        a.updated_at.to_string(),
-        a.note.clone().unwrap_or_default(),
-    ]
-}
-
 /// `POST /api/alerts/{id}/ack`: open → actioned. Optional body `{"note": "..."}`.
 pub fn ack(state: &State, request: &Request) -> Result<Response, ApiError> {
-    act(state, request, |store, id, note| store.ack_alert(id, note))
+    act(state, request, |store, id, note| {
+        store.change_alert_status(id, &lifecycle::ACK, note)
+    })
 }
 
 /// `POST /api/alerts/{id}/ignore`: open or actioned → ignored. Optional body `{"note": "..."}`.
 pub fn ignore(state: &State, request: &Request) -> Result<Response, ApiError> {
     act(state, request, |store, id, note| {
-        store.ignore_alert(id, note)
+        store.change_alert_status(id, &lifecycle::IGNORE, note)
     })
 }
 

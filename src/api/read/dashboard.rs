@@ -10,8 +10,9 @@ use crate::api::respond::{html_response, open_store};
 use crate::api::state::State;
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
+use crate::model::AlertStatus;
 use crate::report::html::dashboard;
-use crate::store::{AlertFilter, AlertStatus, Store, StoreError};
+use crate::store::{AlertFilter, Store, StoreError};
 
 /// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
 const MAX_PROFILES: usize = 20;

@@ -13,10 +13,10 @@ use rouille::{Request, Response, ResponseBody};
 use crate::api::pipeline::handle;
 use crate::api::state::State;
 use crate::config::Config;
-use crate::delta::Severity;
 use crate::model::Host;
+use crate::model::{AlertKind, Severity};
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
-use crate::store::{AlertKind, NewAlert, Store};
+use crate::store::{NewAlert, Store};
 use crate::testdata::{service_port, up};
 
 pub(crate) const WRITER: &str = "writer-token-0123456789";

@@ -121,7 +121,7 @@ fn arithmetic_over_open_ports() {
 
 #[test]
 fn unexpected_ports_cost_ten_more() {
-    let cfg = DeltaConfig {
+    let delta_config = DeltaConfig {
         expected: vec![ExpectedPorts {
             networks: vec![],
             entries: vec!["web".into()],
@@ -155,7 +155,7 @@ fn unexpected_ports_cost_ten_more() {
             up("192.0.2.2", vec![open(8080)]),
         ],
     );
-    let score = score(&s, &cfg);
+    let score = score(&s, &delta_config);
     assert_eq!(score.overall, Some(35));
     let entries: Vec<_> = score
         .entries

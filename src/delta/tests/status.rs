@@ -40,7 +40,7 @@ fn status_rules() {
     );
 
     // An unexpected low port is at least high, so critical.
-    let cfg = DeltaConfig {
+    let delta_config = DeltaConfig {
         expected: vec![ExpectedPorts {
             networks: vec!["192.0.2.0/28".parse().unwrap()],
             entries: vec![],
@@ -58,7 +58,7 @@ fn status_rules() {
         vec![done("192.0.2.0/28")],
         vec![up("192.0.2.1", vec![open(80), open(8080)])],
     );
-    let delta = compare(Some(&a), &b, &cfg);
+    let delta = compare(Some(&a), &b, &delta_config);
     assert_eq!(delta.status, DeltaStatus::Critical);
     let change = &delta.changes[0];
     assert_eq!((change.kind, change.severity), (PortOpened, High));
@@ -106,9 +106,9 @@ fn baseline_and_profile_mismatch_report_no_changes() {
         vec![done("192.0.2.0/28")],
         vec![up("192.0.2.2", vec![open(3389)])],
     );
-    let cfg = DeltaConfig::default();
+    let delta_config = DeltaConfig::default();
 
-    let mismatch = compare(Some(&a), &b, &cfg);
+    let mismatch = compare(Some(&a), &b, &delta_config);
     assert!(mismatch.changes.is_empty() && mismatch.not_compared.is_empty());
     assert_eq!(mismatch.status, DeltaStatus::Stable);
     assert_eq!(
@@ -122,7 +122,7 @@ fn baseline_and_profile_mismatch_report_no_changes() {
     );
     assert_eq!(mismatch.score.overall, Some(70));
 
-    let baseline = compare(None, &b, &cfg);
+    let baseline = compare(None, &b, &delta_config);
     assert_eq!(baseline.from, None);
     assert!(baseline.changes.is_empty() && baseline.status == DeltaStatus::Stable);
     assert!(baseline.note.as_deref().unwrap().contains("baseline"));

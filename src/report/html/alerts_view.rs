@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{escape, severity_badge};
-use crate::delta::Severity;
-use crate::store::{Alert, AlertStatus};
+use crate::model::{AlertStatus, Severity};
+use crate::store::Alert;
 
 pub(super) fn alerts_card(alerts: &[Alert], open: usize) -> String {
     let mut by_severity = String::new();

@@ -1,22 +1,13 @@
 use super::*;
+use crate::testdata::{port_alert, temp_store};
 
-fn temp_store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("scans.db")).unwrap();
-    (dir, store)
-}
-
-fn port_alert(ip: &str, port: u16, severity: Severity) -> NewAlert {
-    NewAlert {
-        kind: AlertKind::UnexpectedPort,
-        severity,
-        ip: ip.into(),
-        protocol: Some("tcp".into()),
-        port: Some(port),
-        message: format!("{port}/tcp open on {ip}, not expected"),
-        snapshot: 1,
-    }
-}
+/// A change to exercise the store's mechanism; the real ones are alert rules
+/// (`alerts::lifecycle`, tested there).
+const TO_ACTIONED: StatusChange = StatusChange {
+    action: AlertAction::Ack,
+    from: &[AlertStatus::Open],
+    to: AlertStatus::Actioned,
+};
 
 fn host_alert(ip: &str) -> NewAlert {
     NewAlert {
@@ -28,23 +19,6 @@ fn host_alert(ip: &str) -> NewAlert {
         message: format!("new host {ip}"),
         snapshot: 1,
     }
-}
-
-#[test]
-fn kinds_and_statuses_round_trip_as_text() {
-    for kind in AlertKind::ALL {
-        assert_eq!(kind.as_str().parse::<AlertKind>().unwrap(), kind);
-        assert_eq!(
-            serde_json::to_string(&kind).unwrap(),
-            format!("\"{}\"", kind.as_str())
-        );
-    }
-    for status in AlertStatus::ALL {
-        assert_eq!(status.as_str().parse::<AlertStatus>().unwrap(), status);
-    }
-    let err = "Open".parse::<AlertStatus>().unwrap_err();
-    assert!(err.to_string().contains("open, actioned"), "{err}");
-    assert!("port-opened".parse::<AlertKind>().is_err());
 }
 
 #[test]
@@ -67,7 +41,7 @@ fn unknown_id_is_not_found() {
     let (_dir, mut store) = temp_store();
     assert!(matches!(store.alert(7), Err(StoreError::AlertNotFound(7))));
     assert!(matches!(
-        store.ack_alert(7, None),
+        store.change_alert_status(7, &TO_ACTIONED, None),
         Err(StoreError::AlertNotFound(7))
     ));
 }
@@ -84,7 +58,9 @@ fn filters_by_status_severity_and_cursor() {
     let crit = store
         .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
         .unwrap();
-    store.ack_alert(high.id, Some("ticket 42")).unwrap();
+    store
+        .change_alert_status(high.id, &TO_ACTIONED, Some("ticket 42"))
+        .unwrap();
     let ids = |f: AlertFilter| -> Vec<i64> {
         store
             .list_alerts(&f)
@@ -118,85 +94,21 @@ fn filters_by_status_severity_and_cursor() {
 }
 
 #[test]
-fn transitions_follow_the_lifecycle() {
-    let (_dir, mut store) = temp_store();
-    let a = store
-        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
-        .unwrap();
-    let acked = store.ack_alert(a.id, Some("firewall rule added")).unwrap();
-    assert_eq!(acked.status, AlertStatus::Actioned);
-    assert_eq!(acked.note.as_deref(), Some("firewall rule added"));
-    assert!(acked.updated_at >= a.updated_at);
-
-    let again = store.ack_alert(a.id, None).unwrap_err();
-    assert!(
-        matches!(
-            again,
-            StoreError::AlertTransition {
-                action: AlertAction::Ack,
-                status: AlertStatus::Actioned,
-                ..
-            }
-        ),
-        "{again}"
-    );
-    assert_eq!(
-        again.to_string(),
-        format!("alert {} is actioned: ack is not possible", a.id)
-    );
-
-    let ignored = store.ignore_alert(a.id, None).unwrap();
-    assert_eq!(ignored.status, AlertStatus::Ignored);
-    // A note given earlier is kept when an action brings none.
-    assert_eq!(ignored.note.as_deref(), Some("firewall rule added"));
-    assert!(store.ack_alert(a.id, None).is_err());
-    assert_eq!(
-        store.unignore_alert(a.id).unwrap().status,
-        AlertStatus::Open
-    );
-    assert!(store.unignore_alert(a.id).is_err());
-}
-
-#[test]
-fn resolved_alerts_cannot_be_acted_on() {
-    let (_dir, mut store) = temp_store();
-    let a = store
-        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
-        .unwrap();
-    store
-        .conn
-        .execute(
-            "UPDATE alerts SET status = 'resolved' WHERE id = ?1",
-            [a.id],
-        )
-        .unwrap();
-    for result in [
-        store.ack_alert(a.id, None),
-        store.ignore_alert(a.id, None),
-        store.unignore_alert(a.id),
-    ] {
-        assert!(matches!(
-            result,
-            Err(StoreError::AlertTransition {
-                status: AlertStatus::Resolved,
-                ..
-            })
-        ));
-    }
-}
-
-#[test]
 fn long_notes_are_refused_whole() {
     let (_dir, mut store) = temp_store();
     let a = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
     let long = "x".repeat(MAX_NOTE_CHARS + 1);
     assert!(matches!(
-        store.ack_alert(a.id, Some(&long)),
+        store.change_alert_status(a.id, &TO_ACTIONED, Some(&long)),
         Err(StoreError::NoteTooLong { .. })
     ));
     assert_eq!(store.alert(a.id).unwrap().status, AlertStatus::Open);
     let fits = "é".repeat(MAX_NOTE_CHARS);
-    assert!(store.ack_alert(a.id, Some(&fits)).is_ok());
+    assert!(
+        store
+            .change_alert_status(a.id, &TO_ACTIONED, Some(&fits))
+            .is_ok()
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! and the cross-site guard.
 
 use crate::api::read::tests::{HOSTILE, READER, WRITER, call, get, raise, setup};
-use crate::delta::Severity;
+use crate::model::Severity;
 
 fn ids(v: &serde_json::Value) -> Vec<i64> {
     v["alerts"]

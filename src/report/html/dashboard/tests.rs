@@ -3,8 +3,8 @@ use jiff::Timestamp;
 use super::*;
 use crate::delta::{DeltaConfig, compare};
 use crate::model::Host;
+use crate::model::{AlertKind, AlertStatus};
 use crate::snapshot::{SnapshotStatus, TargetRecord, TargetStatus};
-use crate::store::{AlertKind, AlertStatus};
 use crate::testdata::{service_port, up};
 
 const HOSTILE: &str = "<script>alert(1)</script>";
