@@ -4,7 +4,7 @@
 Starts small TCP services on distinct loopback addresses, runs the installed nmap against them
 and keeps its -oX output verbatim. The parser tests assert exact results on these files, so
 re-running this script changes the fixtures (timestamps, nmap/Python versions): re-check the
-tests in src/nmap/xml_tests_loopback.rs after a re-capture.
+tests in src/nmap/xml/tests/loopback.rs after a re-capture.
 
 Services (everything else in the port list is closed):
   127.0.0.2:18080  HTTP (Python's http.server answering every GET)

@@ -94,7 +94,12 @@ pub struct Diff {
 
 /// Loads both sides and compares them. `db` is only opened, read-only, when a side is a
 /// snapshot id.
-pub fn diff(from: &Side, to: &Side, db: &Path, cfg: &DeltaConfig) -> Result<Diff, DiffError> {
+pub fn diff(
+    from: &Side,
+    to: &Side,
+    db: &Path,
+    delta_config: &DeltaConfig,
+) -> Result<Diff, DiffError> {
     let (mut a, mut b, a_listed, skipped) = match from {
         Side::File(path) => {
             let b = load(to, db)?;
@@ -128,7 +133,7 @@ pub fn diff(from: &Side, to: &Side, db: &Path, cfg: &DeltaConfig) -> Result<Diff
     cover_files(from, &mut a, &a_listed, to, &mut b);
     drop(a_listed);
     let mut delta = if skipped.is_empty() {
-        delta::compare(Some(&a), &b, cfg)
+        delta::compare(Some(&a), &b, delta_config)
     } else {
         // Hosts identical on both sides were left out of `a`: leave them out of `b` for the
         // comparison too, then score the whole of `b`.
@@ -148,8 +153,8 @@ pub fn diff(from: &Side, to: &Side, db: &Path, cfg: &DeltaConfig) -> Result<Diff
                 .cloned()
                 .collect(),
         };
-        let mut d = delta::compare(Some(&a), &changed, cfg);
-        d.score = delta::score::score(&b, cfg);
+        let mut d = delta::compare(Some(&a), &changed, delta_config);
+        d.score = delta::score::score(&b, delta_config);
         d
     };
     if let (Side::File(path), Some(side)) = (from, delta.from.as_mut()) {

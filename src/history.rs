@@ -24,10 +24,10 @@ pub const CHART_POINTS: usize = 30;
 pub fn delta_with_previous(
     store: &Store,
     id: i64,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
 ) -> Result<(Snapshot, Delta), StoreError> {
     let snapshot = store.load_snapshot_for_comparison(id)?;
-    let delta = delta_of(store, id, &snapshot, cfg)?;
+    let delta = delta_of(store, id, &snapshot, delta_config)?;
     Ok((snapshot, delta))
 }
 
@@ -37,10 +37,10 @@ pub fn delta_of(
     store: &Store,
     id: i64,
     snapshot: &Snapshot,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
 ) -> Result<Delta, StoreError> {
     let previous = previous_snapshot(store, id, None)?;
-    Ok(delta::compare(previous.as_ref(), snapshot, cfg))
+    Ok(delta::compare(previous.as_ref(), snapshot, delta_config))
 }
 
 /// The delta of stored snapshot `to` against stored snapshot `from` (any two; the delta says
@@ -49,13 +49,13 @@ pub fn delta_between(
     store: &Store,
     from: Option<i64>,
     to: i64,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
 ) -> Result<Delta, StoreError> {
     let to = store.load_snapshot_for_comparison(to)?;
     let from = from
         .map(|id| store.load_snapshot_for_comparison(id))
         .transpose()?;
-    Ok(delta::compare(from.as_ref(), &to, cfg))
+    Ok(delta::compare(from.as_ref(), &to, delta_config))
 }
 
 /// The snapshot `id` is compared with, loaded for comparison; `cached` is used when it is
@@ -94,7 +94,7 @@ pub fn timeline(
     limit: usize,
     profile: Option<&str>,
     upto: Option<i64>,
-    cfg: &DeltaConfig,
+    delta_config: &DeltaConfig,
 ) -> Result<Vec<TimelineRow>, StoreError> {
     let mut rows: Vec<SnapshotSummary> = Vec::new();
     // Page through the listing until `limit` rows of the profile are found.
@@ -123,7 +123,7 @@ pub fn timeline(
         let snap = store.load_snapshot_for_comparison(summary.id)?;
         let cached = last_of_profile.remove(&summary.profile);
         let previous = previous_snapshot(store, summary.id, cached)?;
-        let d = delta::compare(previous.as_ref(), &snap, cfg);
+        let d = delta::compare(previous.as_ref(), &snap, delta_config);
         out.push(TimelineRow {
             snapshot: summary.clone(),
             score: d.score.overall,

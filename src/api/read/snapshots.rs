@@ -11,7 +11,7 @@ use crate::api::respond::{
     store_for, with_next,
 };
 use crate::api::state::State;
-use crate::report::csv::write_record;
+use crate::report::timeline;
 use crate::store::{SnapshotSummary, StoreError};
 
 #[derive(Serialize)]
@@ -20,18 +20,6 @@ struct SnapshotPage {
     /// Pass as `before` for the next (older) page; `null` on the last page.
     next_before: Option<i64>,
 }
-
-const SUMMARY_HEADER: [&str; 9] = [
-    "id",
-    "started_at",
-    "finished_at",
-    "profile",
-    "status",
-    "hosts_up",
-    "open_ports",
-    "targets_total",
-    "targets_failed",
-];
 
 /// `GET /api/snapshots?limit=&before=&format=`: newest first, paged with `before`.
 pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
@@ -52,26 +40,7 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
             snapshots: rows,
             next_before: next,
         }),
-        Format::Csv => csv_response("snapshots.csv", |w| {
-            write_record(w, &SUMMARY_HEADER)?;
-            for s in &rows {
-                write_record(
-                    w,
-                    &[
-                        s.id.to_string(),
-                        s.started_at.to_string(),
-                        s.finished_at.to_string(),
-                        s.profile.clone(),
-                        s.status.as_str().to_string(),
-                        s.hosts_up.to_string(),
-                        s.open_ports.to_string(),
-                        s.targets_total.to_string(),
-                        s.targets_failed.to_string(),
-                    ],
-                )?;
-            }
-            Ok(())
-        }),
+        Format::Csv => csv_response("snapshots.csv", |w| timeline::summaries_csv(w, &rows)),
     };
     Ok(with_next(response, "/api/snapshots", limit, next, format))
 }

@@ -292,7 +292,7 @@ fn snapshot_delta_and_any_two_as_json_and_csv() {
     let rows: Vec<&str> = list.text.lines().collect();
     assert_eq!(
         rows[0],
-        "id,started_at,finished_at,profile,status,hosts_up,open_ports,targets_total,targets_failed"
+        "id,started_at,finished_at,profile,status,targets_total,targets_failed,hosts_up,open_ports"
     );
     assert!(
         rows[1].starts_with("3,") && rows[2].starts_with("2,"),
