@@ -32,7 +32,9 @@ use crate::nmap::{self, ScanOutcome};
 use crate::notify::{self, Backoff, RunSummary, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
-use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::snapshot::{
+    PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, runs_version_detection,
+};
 use crate::store::{AlertSync, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
 use lock::{LockError, WriterLock};
@@ -260,15 +262,23 @@ pub fn assemble(p: &Prepared, started_at: Timestamp, outcomes: Vec<ScanOutcome>)
         .collect();
     let mut nmap_version = String::new();
     let mut hosts = Vec::new();
+    let version_detection = runs_version_detection(p.nmap_args.iter().map(String::as_str));
+    let mut scanned: Option<PortCoverage> = None;
     for outcome in outcomes {
         if let ScanOutcome::Completed(result) = outcome {
             if nmap_version.is_empty() {
                 nmap_version = result.nmap_version;
             }
+            // What nmap says it probed (its `--top-ports` list included), chunk by chunk.
+            if let Some(c) = PortCoverage::from_scaninfo(&result.scaninfo, version_detection) {
+                scanned.get_or_insert_with(PortCoverage::default).merge(&c);
+            }
             hosts.extend(result.hosts);
         }
     }
     Snapshot {
+        scanned,
+        unconfirmed: Vec::new(),
         id: None,
         started_at,
         finished_at: Timestamp::now(),

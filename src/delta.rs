@@ -27,7 +27,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Port, Severity};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{PortCoverage, Snapshot, Unconfirmed};
 use index::Indexed;
 pub use score::{Band, EntryScore, Score};
 pub use severity::DeltaConfig;
@@ -47,6 +47,9 @@ pub struct Delta {
     pub summary: Summary,
     pub changes: Vec<Change>,
     pub not_compared: Vec<NotCompared>,
+    /// Candidate changes the confirmation re-check did not hold (flaps): not in `changes`.
+    #[serde(default)]
+    pub unconfirmed: Vec<Unconfirmed>,
 }
 
 /// One side of a delta.
@@ -101,6 +104,9 @@ pub struct Summary {
     pub ports_closed: usize,
     pub services_changed: usize,
     pub not_compared: usize,
+    /// Candidate changes dropped because the re-check did not confirm them.
+    #[serde(default)]
+    pub unconfirmed: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -191,6 +197,10 @@ pub enum NotComparedReason {
     TargetRemoved,
     /// Completed in both, but it stood for different addresses (a hostname re-resolved).
     AddressesChanged,
+    /// Ports one side scanned and the other did not (another `--ports`, another XML file).
+    PortNotScannedInBoth,
+    /// A candidate change past `[batch] confirm_max` that was not re-checked.
+    Unconfirmed,
 }
 
 impl NotComparedReason {
@@ -206,6 +216,8 @@ impl NotComparedReason {
             NotComparedReason::TargetAdded => "target_added",
             NotComparedReason::TargetRemoved => "target_removed",
             NotComparedReason::AddressesChanged => "addresses_changed",
+            NotComparedReason::PortNotScannedInBoth => "port_not_scanned_in_both",
+            NotComparedReason::Unconfirmed => "unconfirmed",
         }
     }
 
@@ -223,14 +235,20 @@ impl NotComparedReason {
             NotComparedReason::TargetAdded => "new target: nothing to compare with yet",
             NotComparedReason::TargetRemoved => "target no longer in the targets file",
             NotComparedReason::AddressesChanged => "the hostname now resolves to other addresses",
+            NotComparedReason::PortNotScannedInBoth => "port not scanned in both",
+            NotComparedReason::Unconfirmed => {
+                "a possible change past confirm_max: not re-checked this run"
+            }
         }
     }
 }
 
 /// Compares `to` with `from` (the caller picks the latest earlier snapshot of the same
-/// profile). `None` makes `to` a baseline: no changes, status stable, score still computed.
-/// Snapshots of different profiles are not compared either (a different port set would make
-/// ports look closed): the delta says so in `note`.
+/// technique). `None` makes `to` a baseline: no changes, status stable, score still computed.
+/// When both sides recorded which ports they scanned, only ports scanned on both are compared
+/// (services only where both ran version detection) and the rest is listed as
+/// `port_not_scanned_in_both`. Older snapshots without that record compare only with the same
+/// profile (a different port set would make ports look closed): the delta says so in `note`.
 pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfig) -> Delta {
     let b = Indexed::new(to);
     let mut delta = Delta {
@@ -242,6 +260,7 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
         summary: Summary::default(),
         changes: Vec::new(),
         not_compared: Vec::new(),
+        unconfirmed: Vec::new(),
     };
     let Some(from) = from else {
         delta.note = Some(format!(
@@ -250,7 +269,11 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
         ));
         return delta;
     };
-    if from.profile != to.profile {
+    let ports = match (&from.scanned, &to.scanned) {
+        (Some(x), Some(y)) => Some(x.intersect(y)),
+        _ => None,
+    };
+    if ports.is_none() && from.profile != to.profile {
         delta.note = Some(format!(
             "not compared: the earlier snapshot used profile {:?}, this one {:?}; \
              compare snapshots of the same profile",
@@ -259,15 +282,69 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
         return delta;
     }
     let a = Indexed::new(from);
-    delta.changes = compare::changes(&a, &b, delta_config);
+    delta.changes = compare::changes(&a, &b, ports.as_ref(), delta_config);
     delta.not_compared = compare::not_compared(&a, &b);
-    delta.summary = Summary::of(&delta.changes, &delta.not_compared);
+    if let (Some(x), Some(y)) = (&from.scanned, &to.scanned) {
+        delta.not_compared.extend(ports_not_compared(x, y));
+        if ports.as_ref().is_some_and(PortCoverage::is_empty) {
+            delta.note = Some("no port was scanned in both snapshots: only hosts compared".into());
+        }
+    }
+    apply_unconfirmed(&mut delta, &to.unconfirmed);
+    delta.summary = Summary::of(&delta.changes, &delta.not_compared, delta.unconfirmed.len());
     delta.status = DeltaStatus::of(&delta.changes);
     delta
 }
 
+/// The ports only one side scanned, one entry per side.
+fn ports_not_compared(from: &PortCoverage, to: &PortCoverage) -> Vec<NotCompared> {
+    let mut out = Vec::new();
+    for (only, side) in [(from.minus(to), "earlier"), (to.minus(from), "later")] {
+        if !only.is_empty() {
+            out.push(NotCompared {
+                target: format!("ports {only} (scanned only in the {side} run)"),
+                reason: NotComparedReason::PortNotScannedInBoth,
+            });
+        }
+    }
+    if from.version_detection != to.version_detection && !(from.is_empty() || to.is_empty()) {
+        out.push(NotCompared {
+            target: "services (version detection ran on one side only)".into(),
+            reason: NotComparedReason::PortNotScannedInBoth,
+        });
+    }
+    out
+}
+
+/// Drops the changes the confirmation did not hold (the batch normally recorded the confirmed
+/// state, so there are none) and lists them: re-checked flaps in `unconfirmed`, candidates past
+/// `confirm_max` in `not_compared`.
+fn apply_unconfirmed(delta: &mut Delta, list: &[Unconfirmed]) {
+    let same = |c: &Change, u: &Unconfirmed| {
+        c.kind.as_str() == u.kind
+            && c.ip == u.ip
+            && c.port.as_ref().map(|p| (p.protocol.as_str(), p.port))
+                == u.protocol.as_deref().zip(u.port)
+    };
+    delta.changes.retain(|c| !list.iter().any(|u| same(c, u)));
+    for u in list {
+        if u.checked {
+            delta.unconfirmed.push(u.clone());
+        } else {
+            let port = u.protocol.as_deref().zip(u.port);
+            delta.not_compared.push(NotCompared {
+                target: match port {
+                    Some((proto, port)) => format!("{} {port}/{proto}", u.ip),
+                    None => u.ip.clone(),
+                },
+                reason: NotComparedReason::Unconfirmed,
+            });
+        }
+    }
+}
+
 impl Summary {
-    fn of(changes: &[Change], not_compared: &[NotCompared]) -> Summary {
+    fn of(changes: &[Change], not_compared: &[NotCompared], unconfirmed: usize) -> Summary {
         let count = |kind| changes.iter().filter(|c| c.kind == kind).count();
         Summary {
             new_hosts: count(ChangeKind::NewHost),
@@ -276,6 +353,7 @@ impl Summary {
             ports_closed: count(ChangeKind::PortClosed),
             services_changed: count(ChangeKind::ServiceChanged),
             not_compared: not_compared.len(),
+            unconfirmed,
         }
     }
 }

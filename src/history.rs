@@ -13,14 +13,15 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, technique};
 use crate::store::{SnapshotSummary, Store, StoreError};
 
 /// How many timeline points the report chart and the dashboard draw.
 pub const CHART_POINTS: usize = 30;
 
 /// Snapshot `id` (loaded with the comparison columns only) and its delta against the latest
-/// earlier snapshot of its profile, or a baseline when there is none.
+/// earlier snapshot of its technique (its profile, whatever its `--ports`), or a baseline when
+/// there is none.
 pub fn delta_with_previous(
     store: &Store,
     id: i64,
@@ -121,7 +122,7 @@ pub fn timeline(
     let mut out = Vec::with_capacity(rows.len());
     for summary in rows.into_iter().rev() {
         let snap = store.load_snapshot_for_comparison(summary.id)?;
-        let cached = last_of_profile.remove(&summary.profile);
+        let cached = last_of_profile.remove(technique(&summary.profile));
         let previous = previous_snapshot(store, summary.id, cached)?;
         let d = delta::compare(previous.as_ref(), &snap, delta_config);
         out.push(TimelineRow {
@@ -132,7 +133,7 @@ pub fn timeline(
             delta_status: d.status,
             changes: d.summary,
         });
-        last_of_profile.insert(summary.profile, snap);
+        last_of_profile.insert(technique(&summary.profile).to_string(), snap);
     }
     out.reverse();
     Ok(out)

@@ -89,6 +89,7 @@ mod tests {
             summary: Summary::default(),
             changes,
             not_compared: vec![],
+            unconfirmed: vec![],
         }
     }
 
