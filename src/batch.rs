@@ -8,6 +8,7 @@
 //! lists them as "not compared" instead of reading silence as closed ports. Nothing reaches
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
+pub mod confirm;
 mod dry_run;
 pub mod import;
 pub mod lock;
@@ -316,6 +317,8 @@ pub struct RunOutput {
     pub alerts: AlertSync,
     /// One per `[[webhook]]`.
     pub webhooks: Vec<WebhookResult>,
+    /// What the confirmation re-check did (all zero with `confirm = false`).
+    pub confirmation: confirm::Confirmation,
 }
 
 impl RunOutput {
@@ -345,6 +348,18 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     // Opened before scanning: a bad database fails the run before hours of nmap.
     let (mut store, _lock) = open_for_writing(config)?;
     let mut snapshot = scan(p, opts.show_progress)?;
+    let confirmation = if config.batch.confirm {
+        let previous = history::previous_of_unsaved(&store, &snapshot)?;
+        confirm::confirm(
+            p,
+            previous.as_ref(),
+            &mut snapshot,
+            &opts.delta,
+            config.batch.confirm_max,
+        )
+    } else {
+        confirm::Confirmation::default()
+    };
     let id = store.save_snapshot(&snapshot)?;
     snapshot.id = Some(id);
     info!(
@@ -416,6 +431,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         pruned,
         alerts,
         webhooks,
+        confirmation,
     })
 }
 

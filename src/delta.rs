@@ -42,6 +42,10 @@ pub struct Delta {
     /// Why nothing was compared (baseline, profile mismatch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Some targets of `to` were not compared (failed, timed out, unresolved, new, or failed
+    /// the previous time): shown as `incomplete: N of M` beside the status. Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Incomplete>,
     /// The score of `to`.
     pub score: Score,
     pub summary: Summary,
@@ -50,6 +54,23 @@ pub struct Delta {
     /// Candidate changes the confirmation re-check did not hold (flaps): not in `changes`.
     #[serde(default)]
     pub unconfirmed: Vec<Unconfirmed>,
+}
+
+/// `incomplete: N of M targets not compared`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incomplete {
+    pub not_compared: usize,
+    pub targets: usize,
+}
+
+impl Incomplete {
+    /// `incomplete: N of M targets not compared`.
+    pub fn text(self) -> String {
+        format!(
+            "incomplete: {} of {} targets not compared",
+            self.not_compared, self.targets
+        )
+    }
 }
 
 /// One side of a delta.
@@ -83,6 +104,8 @@ pub enum DeltaStatus {
     /// Anything else changed.
     Changes,
     Stable,
+    /// No target completed: nothing was scanned, so nothing is known (exit 1).
+    Failed,
 }
 
 impl DeltaStatus {
@@ -92,6 +115,7 @@ impl DeltaStatus {
             DeltaStatus::Critical => "critical",
             DeltaStatus::Changes => "changes",
             DeltaStatus::Stable => "stable",
+            DeltaStatus::Failed => "failed",
         }
     }
 }
@@ -261,12 +285,14 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
         changes: Vec::new(),
         not_compared: Vec::new(),
         unconfirmed: Vec::new(),
+        incomplete: None,
     };
     let Some(from) = from else {
         delta.note = Some(format!(
             "baseline: no earlier snapshot of profile {:?} to compare with",
             to.profile
         ));
+        finish_status(&mut delta, to);
         return delta;
     };
     let ports = match (&from.scanned, &to.scanned) {
@@ -279,6 +305,7 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
              compare snapshots of the same profile",
             from.profile, to.profile
         ));
+        finish_status(&mut delta, to);
         return delta;
     }
     let a = Indexed::new(from);
@@ -293,7 +320,41 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
     apply_unconfirmed(&mut delta, &to.unconfirmed);
     delta.summary = Summary::of(&delta.changes, &delta.not_compared, delta.unconfirmed.len());
     delta.status = DeltaStatus::of(&delta.changes);
+    finish_status(&mut delta, to);
     delta
+}
+
+/// `failed` when no target of `to` completed; `incomplete` when some targets of `to` were not
+/// compared (listed in `not_compared`, or failed in a baseline).
+fn finish_status(delta: &mut Delta, to: &Snapshot) {
+    let targets = to.targets.len();
+    if targets > 0 && to.targets.iter().all(|t| !t.is_completed()) {
+        delta.status = DeltaStatus::Failed;
+    }
+    let target_level = |r: NotComparedReason| {
+        !matches!(
+            r,
+            NotComparedReason::PortNotScannedInBoth
+                | NotComparedReason::Unconfirmed
+                | NotComparedReason::TargetRemoved
+        )
+    };
+    let listed = delta
+        .not_compared
+        .iter()
+        .filter(|n| target_level(n.reason))
+        .count();
+    let not_compared = if delta.from.is_some() && delta.note.is_none() {
+        listed
+    } else {
+        to.targets_failed()
+    };
+    if not_compared > 0 {
+        delta.incomplete = Some(Incomplete {
+            not_compared: not_compared.min(targets),
+            targets,
+        });
+    }
 }
 
 /// The ports only one side scanned, one entry per side.

@@ -44,6 +44,15 @@ pub fn delta_of(
     Ok(delta::compare(previous.as_ref(), snapshot, delta_config))
 }
 
+/// The snapshot a run not yet saved will be compared with once it is (the latest stored one of
+/// its technique), loaded for comparison: what its candidate changes are re-checked against.
+pub fn previous_of_unsaved(store: &Store, run: &Snapshot) -> Result<Option<Snapshot>, StoreError> {
+    store
+        .latest_of_technique(technique(&run.profile), run.started_at)?
+        .map(|id| store.load_snapshot_for_comparison(id))
+        .transpose()
+}
+
 /// The delta of stored snapshot `to` against stored snapshot `from` (any two; the delta says
 /// why it did not compare them when their profiles differ), or a baseline without `from`.
 pub fn delta_between(
@@ -88,8 +97,9 @@ pub struct TimelineRow {
     pub changes: Summary,
 }
 
-/// Up to `limit` snapshots, newest first; only those of `profile` when given; with `upto`,
-/// only that snapshot and older ones.
+/// Up to `limit` snapshots, newest first; only those of `profile`'s technique when given (a
+/// run with another `--ports` stays on the same line); with `upto`, only that snapshot and
+/// older ones.
 pub fn timeline(
     store: &Store,
     limit: usize,
@@ -102,7 +112,7 @@ pub fn timeline(
     let mut cursor = None;
     if let Some(id) = upto {
         let s = store.snapshot_summary(id)?;
-        if profile.is_none_or(|p| p == s.profile) {
+        if profile.is_none_or(|p| technique(p) == technique(&s.profile)) {
             rows.push(s);
         }
         cursor = Some(id);
@@ -113,7 +123,7 @@ pub fn timeline(
         cursor = Some(last.id);
         rows.extend(
             page.into_iter()
-                .filter(|s| profile.is_none_or(|p| p == s.profile)),
+                .filter(|s| profile.is_none_or(|p| technique(p) == technique(&s.profile))),
         );
     }
     rows.truncate(limit);

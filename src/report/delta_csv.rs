@@ -90,6 +90,7 @@ mod tests {
             changes,
             not_compared: vec![],
             unconfirmed: vec![],
+            incomplete: None,
         }
     }
 

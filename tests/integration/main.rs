@@ -26,5 +26,6 @@ mod ops_metrics;
 mod parse_cmd;
 mod runner;
 mod support;
+mod truth_loss;
 mod web_api;
 mod web_browser;

@@ -22,6 +22,11 @@ pub(super) fn headline(latest: &ProfileState, open_alerts: usize) -> String {
         _ => "no score (no target completed)".to_string(),
     };
     let (class, lead, detail) = match (delta.status, &delta.from) {
+        (DeltaStatus::Failed, _) => (
+            "critical",
+            "Failed".to_string(),
+            "no target completed: nothing is known about this run".to_string(),
+        ),
         (_, None) => (
             "stable",
             "Baseline".to_string(),
