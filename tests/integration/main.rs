@@ -26,6 +26,7 @@ mod ops_metrics;
 mod parse_cmd;
 mod runner;
 mod support;
+mod truth_coverage;
 mod truth_loss;
 mod web_api;
 mod web_browser;

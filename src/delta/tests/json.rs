@@ -6,7 +6,7 @@ use super::*;
 fn architecture_example() -> Value {
     json!({"from": {"snapshot": 3, "started_at": "2026-11-20T02:00:00Z", "profile": "default"},
      "to":   {"snapshot": 4, "started_at": "2026-11-21T02:00:00Z", "profile": "default"},
-     "status": "critical",
+     "status": "critical", "incomplete": {"not_compared": 1, "targets": 4},
      "score": {"overall": 55, "band": "Monitor",
                "entries": [{"entry": "127.0.0.0/29", "score": 55, "band": "Monitor"}]},
      "summary": {"new_hosts": 1, "gone_hosts": 0, "ports_opened": 2, "ports_closed": 1,
