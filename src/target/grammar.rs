@@ -269,10 +269,10 @@ mod tests {
         assert_eq!(parse("127.0.0.1"), Ok(Target::Ip(ip("127.0.0.1"))));
         assert_eq!(parse("::1"), Ok(Target::Ip(ip("::1"))));
         assert_eq!(parse("FD00::1"), Ok(Target::Ip(ip("fd00::1"))));
-        assert_eq!(
-            parse("::ffff:127.0.0.1"),
-            Ok(Target::Ip(ip("::ffff:127.0.0.1")))
-        );
+        // IPv4-mapped: the IPv4 address it maps, never IPv6 for nmap.
+        assert_eq!(parse("::ffff:127.0.0.1"), Ok(Target::Ip(ip("127.0.0.1"))));
+        assert!(parse("::ffff:127.0.0.0/120").is_err());
+        assert!(parse("::ffff:127.0.0.1-::ffff:127.0.0.5").is_err());
     }
 
     #[test]

@@ -109,3 +109,38 @@ fn ipv4_mapped_ipv6_target_is_scanned_as_ipv4() {
     let reply = server.scan(&json!({"target": "::ffff:127.0.61.0/120", "ports": "18622"}));
     assert_eq!(reply.status, 400, "{}", reply.body);
 }
+
+#[test]
+fn an_expected_port_outside_the_selection_raises_nothing() {
+    let ip = Ipv4Addr::new(127, 0, 61, 4);
+    let install = Install::new(
+        "18626",
+        "",
+        "profile = \"quick\"\n\n[[expect]]\ntargets = [\"127.0.61.4\"]\nports = [\"18626/tcp\", \"8080/tcp\"]\n",
+    );
+    install.targets(&["127.0.61.4"]);
+    let _open = Service::start(ip, 18626, None);
+    install.scan(&["--fail-on", "info"], &[], 0);
+    install.scan(&["--fail-on", "info"], &[], 0);
+    assert_eq!(
+        crate::alerts_env::all_alerts(&install),
+        Vec::<String>::new(),
+        "8080/tcp was not scanned: neither missing nor present"
+    );
+    // Inside the selection, a missing expected port still alerts.
+    let install = Install::new(
+        "18627",
+        "",
+        "profile = \"quick\"\n\n[[expect]]\ntargets = [\"127.0.61.4\"]\nports = [\"18627/tcp\"]\n",
+    );
+    install.targets(&["127.0.61.4"]);
+    let _up = Service::start(ip, 18628, None);
+    let out = install.run(&["-f", "targets.txt", "--ports", "18627-18628"]);
+    assert!(
+        crate::alerts_env::all_alerts(&install)
+            .iter()
+            .any(|a| a.starts_with("expected_port_missing medium 127.0.61.4 18627")),
+        "{}",
+        describe(&out)
+    );
+}
