@@ -160,13 +160,7 @@ fn snapshot_against_file_keeps_the_snapshots_coverage() {
     let id = store.save_snapshot(&s).unwrap();
     drop(store);
 
-    let d = diff(
-        &Side::Snapshot(id),
-        &file("peer/ndiff/simple.xml"),
-        &db,
-        &DeltaConfig::default(),
-    )
-    .unwrap();
+    let d = diff_with_simple(id, &db);
     assert_eq!(d.delta.to.profile, "default");
     assert_eq!(d.delta.from.as_ref().unwrap().snapshot, Some(id));
     assert_eq!(
@@ -304,13 +298,7 @@ fn snapshot_against_file_compares_the_ports_both_scanned() {
     assert_eq!(s.scanned.as_ref().unwrap().to_string(), "tcp:1-100");
     let id = store.save_snapshot(&s).unwrap();
     drop(store);
-    let d = diff(
-        &Side::Snapshot(id),
-        &file("peer/ndiff/simple.xml"),
-        &db,
-        &DeltaConfig::default(),
-    )
-    .unwrap();
+    let d = diff_with_simple(id, &db);
     assert!(
         summary(&d).is_empty(),
         "53 and 80 were not scanned: {:?}",
@@ -335,4 +323,15 @@ fn snapshot_against_file_compares_the_ports_both_scanned() {
     );
     assert_eq!(delta.changes, d.delta.changes);
     assert_eq!(delta.summary, d.delta.summary);
+}
+
+/// `diff SNAPSHOT peer/ndiff/simple.xml`.
+fn diff_with_simple(id: i64, db: &Path) -> Diff {
+    diff(
+        &Side::Snapshot(id),
+        &file("peer/ndiff/simple.xml"),
+        db,
+        &DeltaConfig::default(),
+    )
+    .unwrap()
 }
