@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ensure_nmap
 ensure_chromium
 ensure_systemd_analyze
+ensure_aiosmtpd
 ensure_cargo
 command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt clippy 2>/dev/null || true
 

@@ -82,14 +82,15 @@ pub struct DeliveryAttempt {
     pub outbox_id: Option<i64>,
 }
 
-/// Which deliveries [`Store::query_deliveries`] returns: newest first, `offset` skipped.
+/// Which deliveries [`Store::query_deliveries`] returns: newest first, at most `limit`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryFilter {
     /// Only this webhook's or email's name.
     pub destination: Option<String>,
     pub outcome: Option<DeliveryOutcome>,
     pub limit: usize,
-    pub offset: usize,
+    /// Only attempts with a smaller id (the previous page's last id).
+    pub before_id: Option<i64>,
 }
 
 /// A recorded attempt.
@@ -137,22 +138,22 @@ impl Store {
     /// The attempts `filter` keeps, newest first.
     pub fn query_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT id, snapshot_id, webhook, endpoint, format, alerts, attempt,
                         attempted_at, status_code, outcome, error, outbox_id
                    FROM deliveries
-                  WHERE (?3 IS NULL OR webhook = ?3) AND (?4 IS NULL OR outcome = ?4)
-                  ORDER BY id DESC LIMIT ?1 OFFSET ?2",
+                  WHERE (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR webhook = ?3)
+                    AND (?4 IS NULL OR outcome = ?4)
+                  ORDER BY id DESC LIMIT ?1",
             )
             .map_err(|e| self.sql(e))?;
         let rows: Vec<RawDelivery> = stmt
             .query_map(
                 params![
                     limit,
-                    offset,
+                    filter.before_id,
                     filter.destination,
                     filter.outcome.map(DeliveryOutcome::as_str)
                 ],

@@ -28,13 +28,13 @@ fn deliveries_round_trip_newest_first() {
     let list = store.list_deliveries(10).unwrap();
     assert_eq!(list.len(), 3);
     assert_eq!(list[0].attempt.webhook, "mail");
-    let query = |destination: Option<&str>, outcome, offset| {
+    let query = |destination: Option<&str>, outcome, before_id| {
         store
             .query_deliveries(&DeliveryFilter {
                 destination: destination.map(str::to_string),
                 outcome,
                 limit: 10,
-                offset,
+                before_id,
             })
             .unwrap()
             .iter()
@@ -42,15 +42,18 @@ fn deliveries_round_trip_newest_first() {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        query(Some("slack"), None, 0),
+        query(Some("slack"), None, None),
         [("slack".into(), 2), ("slack".into(), 1)]
     );
-    assert_eq!(query(Some("slack"), None, 1), [("slack".to_string(), 1)]);
     assert_eq!(
-        query(None, Some(DeliveryOutcome::Failed), 0),
+        query(Some("slack"), None, Some(2)),
+        [("slack".to_string(), 1)]
+    );
+    assert_eq!(
+        query(None, Some(DeliveryOutcome::Failed), None),
         [("mail".to_string(), 1)]
     );
-    assert!(query(Some("nobody"), None, 0).is_empty());
+    assert!(query(Some("nobody"), None, None).is_empty());
     let list = store.list_deliveries(10).unwrap().split_off(1);
     assert_eq!(list[0].attempt.attempt, 2);
     assert_eq!(list[0].attempt.outbox_id, Some(1));
