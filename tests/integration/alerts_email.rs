@@ -249,3 +249,51 @@ fn notify_test_reaches_a_webhook_and_an_email_and_names_an_unknown_one() {
     assert!(stdout(&down).contains("email relay"), "{}", describe(&down));
     assert!(stdout(&down).contains("FAILED"), "{}", describe(&down));
 }
+
+#[test]
+fn slack_text_from_a_hostile_banner_is_escaped() {
+    let ip = Ipv4Addr::new(127, 0, 28, 2);
+    let hook = Receiver::start(&[Answer::Status(200)]);
+    let install = Install::new(
+        "18043",
+        "",
+        &format!(
+            "profile = \"default\"\n{}",
+            webhook(&hook.url, "name = \"chat\"\nformat = \"slack\"")
+        ),
+    );
+    install.targets(&["127.0.28.2"]);
+    install.scan(&[], &[], 0);
+    // nmap's vsftpd match puts the text between "vsFTPd" and "ready" in the version.
+    let _ftp = Service::start(
+        ip,
+        18043,
+        Some(b"220 vsFTPd 3.0.3 <!channel> <https://e.example|Re-login> & co ready...\r\n"),
+    );
+    let run = install.scan(&[], &[], 0);
+    assert!(
+        run.text().contains("webhook chat: 1 alerts delivered"),
+        "{}",
+        describe(&run.out)
+    );
+    let got = hook.received();
+    assert_eq!(got.len(), 1);
+    let msg = got[0].json();
+    let attachment = &msg["attachments"][0];
+    let fields = attachment["fields"].as_array().unwrap();
+    let service = fields
+        .iter()
+        .find(|f| f["title"] == "Service")
+        .unwrap_or_else(|| panic!("no Service field: {attachment}"));
+    let shown = service["value"].as_str().unwrap();
+    assert!(
+        shown.contains("vsftpd 3.0.3 &lt;!channel&gt; &lt;https://e.example|Re-login&gt; &amp; co"),
+        "{shown}"
+    );
+    // No Slack control sequence anywhere in what Slack renders.
+    let rendered = format!("{}{}", msg["text"], attachment);
+    assert!(
+        !rendered.contains('<') && !rendered.contains('>'),
+        "{rendered}"
+    );
+}
