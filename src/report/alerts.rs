@@ -145,7 +145,9 @@ pub fn run_lines<W: WebhookLine>(sync: &AlertSync, webhooks: &[W]) -> String {
         let what = match w.outcome() {
             None => continue,
             Some(DeliveryOutcome::Delivered) => "delivered",
-            Some(_) => "FAILED (see daily_scan alerts deliveries)",
+            Some(_) => {
+                "FAILED (kept pending for the next run or `daily_scan notify retry`; see daily_scan alerts deliveries)"
+            }
         };
         let _ = writeln!(
             out,
