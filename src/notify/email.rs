@@ -50,27 +50,20 @@ pub fn render(
         run.snapshot,
         clean_line(&run.profile),
     );
-    let mut text = format!(
-        "daily_scan run {} (profile {}, {}) finished {}: {} hosts up, {} open ports, score {}.\n",
+    // The profile is the only scan-given text here: cleaned for the text part, escaped for HTML.
+    let summary = format!(
+        "daily_scan run {} (profile {{profile}}, {}) finished {}: {} hosts up, {} open ports, score {}.",
         run.snapshot,
-        clean_line(&run.profile),
         run.status,
         run.finished_at,
         run.hosts_up,
         run.open_ports,
         run.score.map_or("n/a".to_string(), |s| s.to_string()),
     );
-    let mut html = String::from("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
-    let _ = write!(
-        html,
-        "<p>daily_scan run {} (profile {}, {}) finished {}: {} hosts up, {} open ports, score {}.</p>",
-        run.snapshot,
-        escape(&run.profile),
-        run.status,
-        run.finished_at,
-        run.hosts_up,
-        run.open_ports,
-        run.score.map_or("n/a".to_string(), |s| s.to_string()),
+    let mut text = summary.replace("{profile}", &clean_line(&run.profile)) + "\n";
+    let mut html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif\"><p>{}</p>",
+        escape(&summary).replace("{profile}", &escape(&run.profile))
     );
     for (title, list) in [("New alerts", raised), ("Resolved alerts", resolved)] {
         if list.is_empty() {

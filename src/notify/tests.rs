@@ -309,6 +309,13 @@ fn the_mail_has_both_parts_with_scan_text_escaped() {
     assert!(mail.html.contains("Resolved alerts"));
 }
 
+/// Every recorded attempt, oldest first.
+fn oldest_first(store: &Store) -> Vec<crate::store::Delivery> {
+    let mut list = store.list_deliveries(100).unwrap();
+    list.reverse();
+    list
+}
+
 /// Config with these webhooks.
 fn config(hooks: Vec<WebhookConfig>) -> Config {
     Config {
@@ -364,12 +371,7 @@ fn retries_until_delivered_with_token_and_headers() {
     raise(&mut store, &config);
     let results = flush(&mut store, &config, &env, FAST);
     assert_eq!(results[0].outcome, Some(DeliveryOutcome::Delivered));
-    let records: Vec<_> = store
-        .list_deliveries(10)
-        .unwrap()
-        .into_iter()
-        .rev()
-        .collect();
+    let records = oldest_first(&store);
     let brief: Vec<_> = records
         .iter()
         .map(|r| (r.attempt.attempt, r.attempt.status_code, r.attempt.outcome))
@@ -481,12 +483,7 @@ fn a_client_error_is_final_and_an_unset_token_sends_nothing() {
     );
     assert_eq!(results[0].outcome, Some(DeliveryOutcome::Failed));
     assert_eq!(results[1].outcome, Some(DeliveryOutcome::Failed));
-    let records: Vec<_> = store
-        .list_deliveries(10)
-        .unwrap()
-        .into_iter()
-        .rev()
-        .collect();
+    let records = oldest_first(&store);
     assert_eq!(records.len(), 2);
     assert!(
         records[0]

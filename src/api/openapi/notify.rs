@@ -1,5 +1,5 @@
-//! The OpenAPI description of the notification and bulk alert routes: deliveries, un-ignore
-//! and acknowledging a list of alerts; merged into the document by
+//! The OpenAPI description of the notification and bulk alert routes: deliveries and
+//! acknowledging a list of alerts; merged into the document by
 //! [`super::document_with_profiles`].
 
 use serde_json::{Value, json};
@@ -34,27 +34,6 @@ pub(super) fn paths() -> Value {
             "400": err("Bad destination, outcome, limit, before or format, or an unknown parameter."),
             "401": err("Token required or invalid."),
             "429": retry_err("Rate limit reached.")
-          }
-        }},
-        "/api/alerts/{id}/unignore": {"post": {
-          "summary": "Un-ignore an alert (ignored -> open).",
-          "description": write_description,
-          "security": write_security,
-          "parameters": [{"name": "id", "in": "path", "required": true, "description": "Alert id.",
-                          "schema": {"type": "integer", "minimum": 1}}],
-          "requestBody": {"required": false, "content": {"application/json": {"schema": {
-            "type": "object", "additionalProperties": false,
-            "properties": {"note": {"type": "string", "maxLength": MAX_NOTE_CHARS}}}}}},
-          "responses": {
-            "200": {"description": "The alert in its new state",
-              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}},
-            "400": err("Bad body or note too long."),
-            "401": err("Token required or invalid."),
-            "403": err("Read-only token (insufficient_scope) or cross-site request."),
-            "404": err("No such alert."),
-            "409": err("The alert is not ignored."),
-            "429": retry_err("Rate limit reached."),
-            "503": retry_err("Database busy.")
           }
         }},
         "/api/alerts/ack": {"post": {
