@@ -18,7 +18,8 @@ use security_scanner::config::CliOverrides;
 use security_scanner::diff::Side;
 use security_scanner::model::{AlertStatus, Severity};
 
-const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
+const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different; \
+notify: a destination did not take its message), \
 2 usage, configuration or runtime error, 3 --fail-on: the run raised a new alert at least that severe.";
 
 #[derive(Debug, Parser)]

@@ -54,17 +54,19 @@ pub fn notify(
             for r in results {
                 let delivered = r.outcome == Some(DeliveryOutcome::Delivered);
                 failed |= !delivered;
+                let what = match r.outcome {
+                    Some(DeliveryOutcome::Delivered) => "delivered",
+                    Some(_) => "FAILED (still pending; see daily_scan alerts deliveries)",
+                    None => {
+                        "NOT SENT: no such destination in the configuration any more (pending until notify.max_age)"
+                    }
+                };
                 text.push_str(&format!(
-                    "{} {}: snapshot {}, {} alerts {}\n",
+                    "{} {}: snapshot {}, {} alerts {what}\n",
                     r.channel,
                     clean(&r.webhook),
                     r.snapshot_id,
                     r.alerts,
-                    if delivered {
-                        "delivered"
-                    } else {
-                        "FAILED (still pending; see daily_scan alerts deliveries)"
-                    }
                 ));
             }
         }

@@ -206,6 +206,13 @@ pub fn flush(
                 "{} {}: not configured any more; notification of snapshot {} stays pending until it expires",
                 item.channel, item.destination, item.snapshot_id
             );
+            results.push(WebhookResult {
+                webhook: item.destination.clone(),
+                channel: item.channel.clone(),
+                snapshot_id: item.snapshot_id,
+                alerts: usize::try_from(item.alerts).unwrap_or(usize::MAX),
+                outcome: None,
+            });
             continue;
         };
         let mut agent = None;

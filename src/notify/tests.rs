@@ -563,3 +563,24 @@ fn test_sends_are_marked_and_name_their_destination() {
     let err = send_test(&config, Some("nope"), &|_| None).unwrap_err();
     assert!(err.contains("\"nope\""), "{err}");
 }
+
+#[test]
+fn a_notification_for_a_removed_destination_is_reported_not_sent() {
+    let (url, seen) = receiver(vec![Answer::Status(200)]);
+    let mut h = hook(&url);
+    h.name = "old".into();
+    let (_dir, mut store) = temp_store();
+    raise(&mut store, &config(vec![h]));
+    let results = flush(&mut store, &Config::default(), &|_| None, FAST);
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        (results[0].webhook.as_str(), results[0].outcome),
+        ("old", None)
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    assert_eq!(
+        store.pending_outbox().unwrap().len(),
+        1,
+        "still pending until it expires"
+    );
+}

@@ -184,7 +184,8 @@ impl Smtp {
             .env("SMTP_PASS", pass)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // Its log (a refused STARTTLS prints a traceback there) stays beside the maildir.
+            .stderr(std::fs::File::create(dir.join(format!("aiosmtpd-{port}.log"))).unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("starting aiosmtpd with {PYTHON}: {e} (scripts/ensure-deps.sh installs python3-aiosmtpd)"));
         let mut line = String::new();
