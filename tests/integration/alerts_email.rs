@@ -297,3 +297,24 @@ fn slack_text_from_a_hostile_banner_is_escaped() {
         "{rendered}"
     );
 }
+
+#[test]
+fn smtps_with_tls_from_the_first_byte_delivers_a_test_mail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let certs = make_certs(tmp.path());
+    let smtp = Smtp::start_smtps(tmp.path(), &certs);
+    let install = Install::new(
+        "18041",
+        "",
+        &email(
+            "smtps",
+            smtp.port,
+            &format!("tls = \"tls\"\nca_file = \"{}\"", certs.ca.display()),
+        ),
+    );
+    let out = install.run(&["notify", "test", "smtps"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["subject"], "[daily_scan] TEST message");
+}

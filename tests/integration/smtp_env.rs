@@ -33,7 +33,10 @@ ctx = None
 if cert:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
-kwargs = dict(hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=bool(ctx))
+if os.environ.get("SMTPS"):
+    kwargs = dict(hostname="127.0.0.1", port=port, ssl_context=ctx)
+else:
+    kwargs = dict(hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=bool(ctx))
 if user:
     kwargs.update(authenticator=check, auth_require_tls=bool(ctx))
 controller = Controller(Mailbox(maildir), **kwargs)
@@ -166,6 +169,15 @@ pub struct Smtp {
 impl Smtp {
     /// With `certs`: STARTTLS required. With `login`: AUTH required to be this user/password.
     pub fn start(dir: &Path, certs: Option<&Certs>, login: Option<(&str, &str)>) -> Smtp {
+        Smtp::spawn(dir, certs, login, false)
+    }
+
+    /// SMTPS: TLS from the first byte with `certs`.
+    pub fn start_smtps(dir: &Path, certs: &Certs) -> Smtp {
+        Smtp::spawn(dir, Some(certs), None, true)
+    }
+
+    fn spawn(dir: &Path, certs: Option<&Certs>, login: Option<(&str, &str)>, smtps: bool) -> Smtp {
         let port = free_port();
         let maildir = dir.join(format!("maildir-{port}"));
         let script = dir.join("smtp_server.py");
@@ -182,6 +194,7 @@ impl Smtp {
             .arg(&key)
             .env("SMTP_USER", user)
             .env("SMTP_PASS", pass)
+            .env("SMTPS", if smtps { "1" } else { "" })
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             // Its log (a refused STARTTLS prints a traceback there) stays beside the maildir.
