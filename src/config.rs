@@ -10,11 +10,13 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
 mod alerting;
+mod tls;
 use crate::logging::LogLevel;
 use crate::model::Severity;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
 pub use alerting::{AlertsConfig, ExpectConfig, ExpectedPorts, WebhookConfig, WebhookFormat};
+pub use tls::TlsConfig;
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -74,6 +76,8 @@ pub struct Config {
     pub expect: Vec<ExpectConfig>,
     /// `[alerts]`.
     pub alerts: AlertsConfig,
+    /// `[tls]`: the TLS pass and what counts as weak.
+    pub tls: TlsConfig,
     /// `[[webhook]]`: where new alerts are sent after each run.
     pub webhook: Vec<WebhookConfig>,
 }
@@ -132,6 +136,7 @@ impl Default for Config {
             port_severity: BTreeMap::new(),
             expect: Vec::new(),
             alerts: AlertsConfig::default(),
+            tls: TlsConfig::default(),
             webhook: Vec::new(),
         }
     }
@@ -209,6 +214,8 @@ pub struct CliOverrides {
     pub profile: Option<String>,
     pub ports: Option<String>,
     pub parallel: Option<usize>,
+    /// `--tls` (true) / `--no-tls` (false): `[tls] enabled` for this run.
+    pub tls: Option<bool>,
 }
 
 impl Config {
@@ -320,6 +327,9 @@ impl Config {
         }
         if let Some(v) = cli.parallel {
             self.batch.parallel = v;
+        }
+        if let Some(v) = cli.tls {
+            self.tls.enabled = v;
         }
         Ok(())
     }
@@ -453,6 +463,7 @@ impl Config {
         }
         alerting::validate_expect(&self.expect)?;
         alerting::validate_alerts(&self.alerts)?;
+        tls::validate_tls(&self.tls)?;
         alerting::validate_webhooks(&self.webhook)?;
         Ok(())
     }

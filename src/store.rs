@@ -8,6 +8,7 @@
 
 mod alert_sync;
 mod alerts;
+mod certificates;
 mod deliveries;
 mod latest;
 mod rows;
@@ -24,6 +25,7 @@ use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
 pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
 pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
+pub use certificates::PortTls;
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryOutcome};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
