@@ -27,6 +27,9 @@ pub fn not_valid_after(output: &str) -> Option<Timestamp> {
 /// nmap's validity times: `2026-01-31T23:59:59`, with or without a trailing `Z`.
 pub fn utc_time(text: &str) -> Option<Timestamp> {
     let text = text.trim();
+    if let Ok(ts) = text.parse::<Timestamp>() {
+        return Some(ts);
+    }
     let text = text.strip_suffix('Z').unwrap_or(text);
     let civil: DateTime = text.parse().ok()?;
     civil.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())

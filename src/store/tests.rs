@@ -24,6 +24,7 @@ fn port(portid: u16, state: &str) -> Port {
             cpe: vec!["cpe:/a:openbsd:openssh:9.2p1".into()],
         },
         scripts: vec![],
+        tls: None,
     }
 }
 
