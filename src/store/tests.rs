@@ -424,3 +424,5 @@ fn a_full_database_is_reported_as_full_and_saves_nothing() {
         .unwrap();
     assert_eq!(n, saved, "the failed save left rows behind");
 }
+
+mod tls;
