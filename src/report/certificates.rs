@@ -152,6 +152,14 @@ pub fn of_snapshot(s: &Snapshot, policy: &CertPolicy) -> Vec<CertificateRow> {
     out
 }
 
+/// Most urgent first: fewest days left (no date last), then address text and port.
+pub fn sort_by_urgency(rows: &mut [CertificateRow]) {
+    rows.sort_by(|a, b| {
+        (a.days_left.unwrap_or(i64::MAX), &a.ip, a.port)
+            .cmp(&(b.days_left.unwrap_or(i64::MAX), &b.ip, b.port))
+    });
+}
+
 /// The CSV columns, in order.
 pub const CSV_HEADER: [&str; 20] = [
     "ip",

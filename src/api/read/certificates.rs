@@ -47,11 +47,7 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
     if !all {
         rows.retain(CertificateRow::flagged);
     }
-    // Most urgent first: fewest days left, then address and port.
-    rows.sort_by(|a, b| {
-        (a.days_left.unwrap_or(i64::MAX), &a.ip, a.port)
-            .cmp(&(b.days_left.unwrap_or(i64::MAX), &b.ip, b.port))
-    });
+    certificates::sort_by_urgency(&mut rows);
     Ok(match format {
         Format::Json => ok_json(&CertificateList {
             expiring_within: days,
