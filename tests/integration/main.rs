@@ -26,5 +26,7 @@ mod ops_metrics;
 mod parse_cmd;
 mod runner;
 mod support;
+mod tls_env;
+mod tls_watch;
 mod web_api;
 mod web_browser;

@@ -1,0 +1,155 @@
+//! The TLS watch end to end: certificates made by the test, `openssl s_server` listeners on
+//! 127.0.33.x, real nmap, `daily_scan` runs as a user runs them, alerts read back with
+//! `daily_scan alerts`, and `/api/certificates` plus the dashboard panel from `api_server`.
+//! Addresses 127.0.33.x and ports 18461-18465 are this file's.
+
+use std::net::Ipv4Addr;
+
+use crate::alerts_env::all_alerts;
+use crate::batch_env::{Install, Service};
+use crate::support::server::Server;
+use crate::tls_env::{TlsServer, fingerprint, self_signed, self_signed_between};
+
+const SOON: u16 = 18461;
+const EXPIRED: u16 = 18462;
+const LEGACY: u16 = 18463;
+const SWAPPED: u16 = 18464;
+const PLAIN: u16 = 18465;
+
+/// Quick profile (no version detection) on 18461-18465; `[tls] ports` names them, so the TLS
+/// pass examines them although the port scan did not look for TLS.
+fn install() -> Install {
+    let install = Install::new(
+        "18461-18465",
+        "",
+        "profile = \"quick\"\n\n[tls]\nports = [18461, 18462, 18463, 18464, 18465]\n",
+    );
+    install.targets(&["127.0.33.1"]);
+    install
+}
+
+#[test]
+fn expiry_expired_weak_and_changed_certificates_alert_and_renewal_resolves() {
+    let ip = Ipv4Addr::new(127, 0, 33, 1);
+    let install = install();
+    let certs = install.path("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    let soon = self_signed(&certs, "soon", "soon.test", 5);
+    let expired = self_signed_between(
+        &certs,
+        "expired",
+        "expired.test",
+        "20200101000000Z",
+        "20210101000000Z",
+    );
+    let legacy = self_signed(&certs, "legacy", "legacy.test", 3650);
+    let first = self_signed(&certs, "first", "first.test", 3650);
+
+    let soon_server = TlsServer::start(ip, SOON, &soon, &[]);
+    let _expired = TlsServer::start(ip, EXPIRED, &expired, &[]);
+    // TLS 1.0 only; SECLEVEL=0 lets OpenSSL 3 offer it at all.
+    let _legacy = TlsServer::start(ip, LEGACY, &legacy, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    let swapped = TlsServer::start(ip, SWAPPED, &first, &[]);
+    // Not TLS, on a port the TLS pass is told to examine: no alert, no failure.
+    let _plain = Service::start(ip, PLAIN, Some(b"SSH-2.0-OpenSSH_9.2\r\n"));
+
+    let run1 = install.scan(&[], &[], 0);
+    assert!(
+        run1.text().contains("TLS pass: 4 of 5 TLS-looking ports answered with TLS"),
+        "{}",
+        run1.text()
+    );
+    assert_eq!(
+        all_alerts(&install),
+        [
+            "cert_expiring high 127.0.33.1 18461 open 1-1",
+            "cert_expired high 127.0.33.1 18462 open 1-1",
+            "weak_tls medium 127.0.33.1 18463 open 1-1",
+        ]
+    );
+    // scan.json carries the facts, with nmap's fingerprint equal to openssl's.
+    let scan = run1.json("scan.json");
+    let ports = scan["hosts"][0]["ports"].as_array().unwrap();
+    let tls_of = |port: u16| {
+        ports
+            .iter()
+            .find(|p| p["portid"] == port)
+            .unwrap_or_else(|| panic!("no port {port} in scan.json"))["tls"]
+            .clone()
+    };
+    assert_eq!(tls_of(SOON)["cert"]["sha256"], fingerprint(&soon));
+    assert_eq!(tls_of(SOON)["cert"]["subject_cn"], "soon.test");
+    assert_eq!(tls_of(EXPIRED)["cert"]["not_after"], "2021-01-01T00:00:00Z");
+    assert_eq!(tls_of(LEGACY)["versions"], serde_json::json!(["TLSv1.0"]));
+    assert!(tls_of(PLAIN).is_null(), "{}", tls_of(PLAIN));
+    let report = std::fs::read_to_string(run1.dir.join("report.html")).unwrap();
+    assert!(report.contains("data-cert=\"127.0.33.1:18461\""), "report.html has no TLS table");
+
+    // The read API and the dashboard panel list the three that need attention.
+    let db = install.db();
+    let server = Server::start(&[("database", &format!("\"{}\"", db.display()))]);
+    let r = server.get("/api/certificates?expiring_within=30");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = r.json();
+    let listed: Vec<(u64, String)> = doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let flags: Vec<&str> = ["expired", "expiring", "weak"]
+                .into_iter()
+                .filter(|f| c[*f] == true)
+                .collect();
+            (c["port"].as_u64().unwrap(), flags.join(" "))
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (EXPIRED as u64, "expired".to_string()),
+            (SOON as u64, "expiring".to_string()),
+            (LEGACY as u64, "weak".to_string()),
+        ]
+    );
+    assert_eq!(doc["total"], 4);
+    // A window shorter than the 5 days left: the expiring one drops out.
+    let short = server.get("/api/certificates?expiring_within=2").json();
+    assert_eq!(short["count"], 2);
+    let csv = server.get("/api/certificates?format=csv");
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("ip,protocol,port,status,"), "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 4, "{}", csv.body);
+    assert_eq!(server.get("/api/certificates?expiring_within=x").status, 400);
+    let page = server.get("/");
+    assert!(page.body.contains("id=\"certificates\""), "no certificates panel");
+    assert!(page.body.contains("data-cert=\"127.0.33.1:18462\""));
+
+    // Renewed (same name, same self-issuer) and swapped (another issuer): cert_changed info and
+    // medium; the renewal resolves cert_expiring.
+    drop(soon_server);
+    drop(swapped);
+    let renewed = self_signed(&certs, "renewed", "soon.test", 3650);
+    let other = self_signed(&certs, "other", "other.test", 3650);
+    let _renewed = TlsServer::start(ip, SOON, &renewed, &[]);
+    let _swapped = TlsServer::start(ip, SWAPPED, &other, &[]);
+    let run2 = install.scan(&[], &[], 0);
+    assert!(run2.text().contains("resolved #1"), "{}", run2.text());
+    assert_eq!(
+        all_alerts(&install),
+        [
+            "cert_expiring high 127.0.33.1 18461 resolved 1-1",
+            "cert_expired high 127.0.33.1 18462 open 1-2",
+            "weak_tls medium 127.0.33.1 18463 open 1-2",
+            "cert_changed info 127.0.33.1 18461 open 2-2",
+            "cert_changed medium 127.0.33.1 18464 open 2-2",
+        ]
+    );
+
+    // Without the TLS pass nothing is examined, so nothing resolves or is raised.
+    let run3 = install.scan(&["--no-tls"], &[], 0);
+    assert!(!run3.text().contains("TLS pass"), "{}", run3.text());
+    let after = all_alerts(&install);
+    assert_eq!(after[1], "cert_expired high 127.0.33.1 18462 open 1-2");
+    assert_eq!(after[2], "weak_tls medium 127.0.33.1 18463 open 1-2");
+    assert_eq!(after.len(), 5, "{after:?}");
+}
