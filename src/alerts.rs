@@ -152,11 +152,12 @@ impl Evaluation {
             AlertKind::UnexpectedPort => holds(self.holding.contains(key)),
             AlertKind::ExpectedPortMissing if !self.up.contains(&ip) => Judgement::Unknown,
             AlertKind::ExpectedPortMissing => holds(self.holding.contains(key)),
-            AlertKind::CertExpiring | AlertKind::CertExpired | AlertKind::SelfSigned => match port
-            {
-                Some(p) if open && !self.cert_examined.contains(&p) => Judgement::Unknown,
-                _ => holds(self.holding.contains(key)),
-            },
+            AlertKind::CertExpiring | AlertKind::CertExpired | AlertKind::SelfSigned => {
+                match port {
+                    Some(p) if open && !self.cert_examined.contains(&p) => Judgement::Unknown,
+                    _ => holds(self.holding.contains(key)),
+                }
+            }
             AlertKind::WeakTls => match port {
                 Some(p) if open && !self.ciphers_examined.contains(&p) => Judgement::Unknown,
                 _ => holds(self.holding.contains(key)),

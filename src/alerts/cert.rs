@@ -138,11 +138,7 @@ fn weakness(t: &TlsInfo, rules: &AlertRules) -> Option<String> {
 }
 
 /// `cert_changed` when the port's certificate is not the one it showed last time.
-pub(super) fn change(
-    ip: &str,
-    p: &Port,
-    before: Option<&SeenCert>,
-) -> Option<Condition> {
+pub(super) fn change(ip: &str, p: &Port, before: Option<&SeenCert>) -> Option<Condition> {
     let cert = p.tls.as_ref()?.cert.as_ref()?;
     let before = before?;
     if cert.sha256.is_empty() || before.sha256.is_empty() || cert.sha256 == before.sha256 {

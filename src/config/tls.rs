@@ -38,7 +38,10 @@ fn deserialize_grade<'de, D: Deserializer<'de>>(d: D) -> Result<Grade, D::Error>
 
 pub(super) fn validate_tls(t: &TlsConfig) -> Result<(), ConfigError> {
     if t.ports.contains(&0) {
-        return Err(ConfigError::invalid("tls.ports", "port 0 cannot be scanned"));
+        return Err(ConfigError::invalid(
+            "tls.ports",
+            "port 0 cannot be scanned",
+        ));
     }
     if t.ports.len() > 1024 {
         return Err(ConfigError::invalid("tls.ports", "at most 1024 ports"));

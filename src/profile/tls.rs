@@ -8,14 +8,23 @@ use crate::model::Port;
 /// https, smtps, nntps, ldaps, dns-over-tls, ftps, telnets, imaps, pop3s, docker-tls,
 /// ldaps-gc, sips, winrm-https, ircs, and the usual alternative https ports.
 pub const DEFAULT_TLS_PORTS: [u16; 18] = [
-    443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 2376, 3269, 5061, 5986, 6697, 8443,
-    9443,
+    443, 465, 563, 636, 853, 989, 990, 992, 993, 994, 995, 2376, 3269, 5061, 5986, 6697, 8443, 9443,
 ];
 
 /// nmap service names of TLS services.
 const TLS_SERVICES: [&str; 12] = [
-    "https", "https-alt", "imaps", "pop3s", "smtps", "submissions", "ldaps", "ftps", "ftps-data",
-    "nntps", "ircs", "sips",
+    "https",
+    "https-alt",
+    "imaps",
+    "pop3s",
+    "smtps",
+    "submissions",
+    "ldaps",
+    "ftps",
+    "ftps-data",
+    "nntps",
+    "ircs",
+    "sips",
 ];
 
 /// Whether an open TCP port is worth a TLS look: nmap saw a TLS tunnel (`tunnel="ssl"`), named

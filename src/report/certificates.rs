@@ -155,8 +155,11 @@ pub fn of_snapshot(s: &Snapshot, policy: &CertPolicy) -> Vec<CertificateRow> {
 /// Most urgent first: fewest days left (no date last), then address text and port.
 pub fn sort_by_urgency(rows: &mut [CertificateRow]) {
     rows.sort_by(|a, b| {
-        (a.days_left.unwrap_or(i64::MAX), &a.ip, a.port)
-            .cmp(&(b.days_left.unwrap_or(i64::MAX), &b.ip, b.port))
+        (a.days_left.unwrap_or(i64::MAX), &a.ip, a.port).cmp(&(
+            b.days_left.unwrap_or(i64::MAX),
+            &b.ip,
+            b.port,
+        ))
     });
 }
 
@@ -186,7 +189,11 @@ pub const CSV_HEADER: [&str; 20] = [
 
 /// `GET /api/certificates?format=csv`: [`CSV_HEADER`], then one record per row; lists are
 /// joined with `; `. Cells are formula-safe (certificate names come from the network).
-pub fn csv<W: io::Write>(out: &mut W, rows: &[CertificateRow], policy: &CertPolicy) -> io::Result<()> {
+pub fn csv<W: io::Write>(
+    out: &mut W,
+    rows: &[CertificateRow],
+    policy: &CertPolicy,
+) -> io::Result<()> {
     write_record(out, &CSV_HEADER)?;
     let opt = |v: Option<String>| v.unwrap_or_default();
     for r in rows {
@@ -249,7 +256,10 @@ mod tests {
         assert_eq!(soon.days_left, Some(5));
         assert_eq!(soon.status(), "expiring");
         let gone = r(&tls("2026-11-19T00:00:00Z", &["TLSv1.2"], Grade::A));
-        assert_eq!((gone.days_left, gone.status().as_str()), (Some(-1), "expired"));
+        assert_eq!(
+            (gone.days_left, gone.status().as_str()),
+            (Some(-1), "expired")
+        );
         let weak = r(&tls("2030-01-01T00:00:00", &["TLSv1.1"], Grade::A));
         assert_eq!(weak.status(), "weak");
         let graded = r(&tls("2030-01-01T00:00:00", &["TLSv1.2"], Grade::D));

@@ -70,16 +70,30 @@ pub fn self_signed_between(dir: &Path, name: &str, cn: &str, start: &str, end: &
     openssl(
         dir,
         &[
-            "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr,
-            "-subj", &subject,
+            "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
+            &subject,
         ],
     );
     let cnf = ca.join("ca.cnf");
     openssl(
         dir,
         &[
-            "ca", "-batch", "-config", cnf.to_str().unwrap(), "-selfsign", "-keyfile", &key,
-            "-in", &csr, "-out", &cert, "-startdate", start, "-enddate", end, "-notext",
+            "ca",
+            "-batch",
+            "-config",
+            cnf.to_str().unwrap(),
+            "-selfsign",
+            "-keyfile",
+            &key,
+            "-in",
+            &csr,
+            "-out",
+            &cert,
+            "-startdate",
+            start,
+            "-enddate",
+            end,
+            "-notext",
         ],
     );
     Cert {

@@ -48,14 +48,20 @@ fn expiry_expired_weak_and_changed_certificates_alert_and_renewal_resolves() {
     let soon_server = TlsServer::start(ip, SOON, &soon, &[]);
     let _expired = TlsServer::start(ip, EXPIRED, &expired, &[]);
     // TLS 1.0 only; SECLEVEL=0 lets OpenSSL 3 offer it at all.
-    let _legacy = TlsServer::start(ip, LEGACY, &legacy, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    let _legacy = TlsServer::start(
+        ip,
+        LEGACY,
+        &legacy,
+        &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+    );
     let swapped = TlsServer::start(ip, SWAPPED, &first, &[]);
     // Not TLS, on a port the TLS pass is told to examine: no alert, no failure.
     let _plain = Service::start(ip, PLAIN, Some(b"SSH-2.0-OpenSSH_9.2\r\n"));
 
     let run1 = install.scan(&[], &[], 0);
     assert!(
-        run1.text().contains("TLS pass: 4 of 5 TLS-looking ports answered with TLS"),
+        run1.text()
+            .contains("TLS pass: 4 of 5 TLS-looking ports answered with TLS"),
         "{}",
         run1.text()
     );
@@ -83,7 +89,10 @@ fn expiry_expired_weak_and_changed_certificates_alert_and_renewal_resolves() {
     assert_eq!(tls_of(LEGACY)["versions"], serde_json::json!(["TLSv1.0"]));
     assert!(tls_of(PLAIN).is_null(), "{}", tls_of(PLAIN));
     let report = std::fs::read_to_string(run1.dir.join("report.html")).unwrap();
-    assert!(report.contains("data-cert=\"127.0.33.1:18461\""), "report.html has no TLS table");
+    assert!(
+        report.contains("data-cert=\"127.0.33.1:18461\""),
+        "report.html has no TLS table"
+    );
 
     // The read API and the dashboard panel list the three that need attention.
     let db = install.db();
@@ -117,11 +126,21 @@ fn expiry_expired_weak_and_changed_certificates_alert_and_renewal_resolves() {
     assert_eq!(short["count"], 2);
     let csv = server.get("/api/certificates?format=csv");
     assert_eq!(csv.status, 200);
-    assert!(csv.body.starts_with("ip,protocol,port,status,"), "{}", csv.body);
+    assert!(
+        csv.body.starts_with("ip,protocol,port,status,"),
+        "{}",
+        csv.body
+    );
     assert_eq!(csv.body.lines().count(), 4, "{}", csv.body);
-    assert_eq!(server.get("/api/certificates?expiring_within=x").status, 400);
+    assert_eq!(
+        server.get("/api/certificates?expiring_within=x").status,
+        400
+    );
     let page = server.get("/");
-    assert!(page.body.contains("id=\"certificates\""), "no certificates panel");
+    assert!(
+        page.body.contains("id=\"certificates\""),
+        "no certificates panel"
+    );
     assert!(page.body.contains("data-cert=\"127.0.33.1:18462\""));
 
     // Renewed (same name, same self-issuer) and swapped (another issuer): cert_changed info and
@@ -152,4 +171,57 @@ fn expiry_expired_weak_and_changed_certificates_alert_and_renewal_resolves() {
     assert_eq!(after[1], "cert_expired high 127.0.33.1 18462 open 1-2");
     assert_eq!(after[2], "weak_tls medium 127.0.33.1 18463 open 1-2");
     assert_eq!(after.len(), 5, "{after:?}");
+}
+
+#[test]
+fn a_failed_tls_pass_leaves_the_port_scan_and_the_certificate_alerts_as_they_were() {
+    let ip = Ipv4Addr::new(127, 0, 33, 2);
+    let nmap = crate::batch_env::faulty_nmap();
+    let install = Install::new(
+        "18461",
+        &format!("nmap_path = \"{}\"", nmap.display()),
+        "profile = \"quick\"\n\n[tls]\nports = [18461]\n",
+    );
+    install.targets(&["127.0.33.2"]);
+    let certs = install.path("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    let soon = self_signed(&certs, "soon", "soon.test", 5);
+    let server = TlsServer::start(ip, SOON, &soon, &[]);
+    install.scan(&[], &[], 0);
+    assert_eq!(
+        all_alerts(&install),
+        ["cert_expiring high 127.0.33.2 18461 open 1-1"]
+    );
+
+    // Renewed, but the TLS pass fails (only the run whose arguments name the scripts): the
+    // port scan stands (exit 0, a complete snapshot, the port open), and the alert is neither
+    // resolved nor refreshed, since nobody looked at the certificate.
+    drop(server);
+    let renewed = self_signed(&certs, "renewed", "soon.test", 3650);
+    let _server = TlsServer::start(ip, SOON, &renewed, &[]);
+    let failed = install.scan(&[], &[("FAKE_NMAP_FAIL", "+ssl-cert,+ssl-enum-ciphers")], 0);
+    assert!(
+        failed.text().contains("TLS pass failed"),
+        "{}",
+        failed.text()
+    );
+    let scan = failed.json("scan.json");
+    assert_eq!(scan["status"], "complete");
+    assert_eq!(scan["hosts"][0]["ports"][0]["state"], "open");
+    assert!(scan["hosts"][0]["ports"][0]["tls"].is_null());
+    assert_eq!(
+        all_alerts(&install),
+        ["cert_expiring high 127.0.33.2 18461 open 1-1"]
+    );
+
+    // The next run that looks resolves it, and compares the certificate with the one seen
+    // last (snapshot 1, the failed pass saw none): changed.
+    install.scan(&[], &[], 0);
+    assert_eq!(
+        all_alerts(&install),
+        [
+            "cert_expiring high 127.0.33.2 18461 resolved 1-1",
+            "cert_changed info 127.0.33.2 18461 open 3-3",
+        ]
+    );
 }

@@ -62,8 +62,16 @@ fn expiry_is_urgent_within_seven_days_and_weak_tls_names_its_reason() {
             (WeakTls, ip.clone(), Some(446), Severity::Medium),
         ]
     );
-    assert!(e.raise[2].message.contains("offers TLSv1.0"), "{}", e.raise[2].message);
-    assert!(e.raise[3].message.contains("grade D (below C)"), "{}", e.raise[3].message);
+    assert!(
+        e.raise[2].message.contains("offers TLSv1.0"),
+        "{}",
+        e.raise[2].message
+    );
+    assert!(
+        e.raise[3].message.contains("grade D (below C)"),
+        "{}",
+        e.raise[3].message
+    );
 
     // A stricter min_grade makes C weak too.
     let strict = AlertRules {
@@ -71,7 +79,11 @@ fn expiry_is_urgent_within_seven_days_and_weak_tls_names_its_reason() {
         ..rules()
     };
     let e = eval_with(&s, &strict);
-    assert!(e.raise.iter().any(|c| c.key.kind == WeakTls && c.key.port == Some(447)));
+    assert!(
+        e.raise
+            .iter()
+            .any(|c| c.key.kind == WeakTls && c.key.port == Some(447))
+    );
 }
 
 #[test]
@@ -90,7 +102,12 @@ fn self_signed_only_when_asked() {
     let e = eval_with(&s, &asked);
     assert_eq!(
         brief(&e),
-        [(AlertKind::SelfSigned, "192.0.2.1".into(), Some(443), Severity::Low)]
+        [(
+            AlertKind::SelfSigned,
+            "192.0.2.1".into(),
+            Some(443),
+            Severity::Low
+        )]
     );
 }
 
@@ -108,7 +125,10 @@ fn a_new_fingerprint_is_cert_changed_and_a_new_issuer_makes_it_medium() {
     };
     let mut previous = HashMap::new();
     for (port, sha) in [(443, "old1"), (444, "old2"), (445, "same")] {
-        previous.insert(("192.0.2.1".to_string(), "tcp".to_string(), port), seen(sha));
+        previous.insert(
+            ("192.0.2.1".to_string(), "tcp".to_string(), port),
+            seen(sha),
+        );
     }
     let rules = AlertRules {
         previous_certs: previous,
@@ -119,11 +139,25 @@ fn a_new_fingerprint_is_cert_changed_and_a_new_issuer_makes_it_medium() {
     assert_eq!(
         brief(&e),
         [
-            (AlertKind::CertChanged, ip.clone(), Some(443), Severity::Info),
-            (AlertKind::CertChanged, ip.clone(), Some(444), Severity::Medium),
+            (
+                AlertKind::CertChanged,
+                ip.clone(),
+                Some(443),
+                Severity::Info
+            ),
+            (
+                AlertKind::CertChanged,
+                ip.clone(),
+                Some(444),
+                Severity::Medium
+            ),
         ]
     );
-    assert!(e.raise[1].message.contains("issuer now commonName=other ca"));
+    assert!(
+        e.raise[1]
+            .message
+            .contains("issuer now commonName=other ca")
+    );
     let judge = |port| e.judge(&key(AlertKind::CertChanged, "192.0.2.1", Some(port)));
     assert_eq!(judge(443), Judgement::Holds, "while the port is open");
     assert_eq!(judge(500), Judgement::Gone);
@@ -148,9 +182,18 @@ fn a_port_the_tls_pass_did_not_examine_is_left_alone() {
         );
     }
     // Examined and fine: the earlier conditions are gone (renewed, hardened).
-    let s = one_host(vec![tls_port(443, "2030-01-01T00:00:00Z", "aa", "commonName=ca")]);
+    let s = one_host(vec![tls_port(
+        443,
+        "2030-01-01T00:00:00Z",
+        "aa",
+        "commonName=ca",
+    )]);
     let e = eval_with(&s, &rules());
-    for kind in [AlertKind::CertExpiring, AlertKind::CertExpired, AlertKind::WeakTls] {
+    for kind in [
+        AlertKind::CertExpiring,
+        AlertKind::CertExpired,
+        AlertKind::WeakTls,
+    ] {
         assert_eq!(
             e.judge(&key(kind, "192.0.2.1", Some(443))),
             Judgement::Gone,

@@ -56,8 +56,6 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
             total,
             certificates: rows,
         }),
-        Format::Csv => csv_response("certificates.csv", |w| {
-            certificates::csv(w, &rows, &policy)
-        }),
+        Format::Csv => csv_response("certificates.csv", |w| certificates::csv(w, &rows, &policy)),
     })
 }

@@ -29,7 +29,12 @@ fn certificates_versions_and_grades_are_read_per_port() {
     assert_eq!(soon.versions, ["TLSv1.2", "TLSv1.3"]);
     assert_eq!(soon.least_grade, Some(Grade::A));
     // The text output stays with the port too (scan.json, `report`).
-    assert!(port(h, "tcp", 18443).scripts.iter().any(|s| s.id == "ssl-cert"));
+    assert!(
+        port(h, "tcp", 18443)
+            .scripts
+            .iter()
+            .any(|s| s.id == "ssl-cert")
+    );
 
     let old = port(h, "tcp", 18444).tls.as_ref().unwrap();
     let cert = old.cert.as_ref().unwrap();
@@ -54,7 +59,8 @@ fn certificates_versions_and_grades_are_read_per_port() {
 }
 
 const DOC_HEAD: &str = r#"<nmaprun><host><status state="up"/><address addr="127.0.0.1" addrtype="ipv4"/><ports><port protocol="tcp" portid="443"><state state="open"/>"#;
-const DOC_TAIL: &str = r#"</port></ports></host><runstats><finished exit="success"/></runstats></nmaprun>"#;
+const DOC_TAIL: &str =
+    r#"</port></ports></host><runstats><finished exit="success"/></runstats></nmaprun>"#;
 
 fn tls_of(scripts: &str) -> Option<crate::model::TlsInfo> {
     let doc = format!("{DOC_HEAD}{scripts}{DOC_TAIL}");
@@ -73,7 +79,10 @@ fn tables_of_other_scripts_and_bad_values_are_ignored() {
     assert_eq!(t.least_grade, None);
     assert_eq!(t.versions, ["TLSv1.2"]);
     let c = t.cert.unwrap();
-    assert_eq!((c.sha256.as_str(), c.not_after.as_str()), ("", "2030-01-01T00:00:00Z"));
+    assert_eq!(
+        (c.sha256.as_str(), c.not_after.as_str()),
+        ("", "2030-01-01T00:00:00Z")
+    );
     assert!(!c.self_signed, "subject a, issuer b");
     // A huge element value is capped, not kept whole.
     let huge = format!(

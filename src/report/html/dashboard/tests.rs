@@ -240,7 +240,7 @@ fn overlapping_targets_of_one_entry_count_a_host_once() {
 fn the_headline_says_baseline_stable_or_what_opened() {
     let render_one = |s: ProfileState, open_alerts| {
         render(&Dashboard {
-        certificates: &[],
+            certificates: &[],
             states: std::slice::from_ref(&s),
             timeline: &[],
             alerts: &[],
