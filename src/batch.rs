@@ -86,6 +86,8 @@ pub struct Prepared {
     pub parallel: usize,
     pub chunk_size: usize,
     pub plan: Plan,
+    /// `[tls] enabled` (after `--tls`/`--no-tls`): the TLS pass follows the port scan.
+    pub tls: bool,
 }
 
 /// Reads and checks everything a run needs (targets file, profile, ports, tuning), resolves
@@ -127,6 +129,7 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
         parallel: config.batch.parallel,
         chunk_size: config.batch.chunk_size,
         plan,
+        tls: config.tls.enabled,
     })
 }
 
