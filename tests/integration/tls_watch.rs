@@ -8,7 +8,9 @@ use std::net::Ipv4Addr;
 use crate::alerts_env::all_alerts;
 use crate::batch_env::{Install, Service};
 use crate::support::server::Server;
+use crate::support::webdriver::Driver;
 use crate::tls_env::{TlsServer, fingerprint, self_signed, self_signed_between};
+use crate::web_browser::artifact;
 
 const SOON: u16 = 18461;
 const EXPIRED: u16 = 18462;
@@ -141,7 +143,7 @@ fn expiry_expired_weak_and_changed_certificates_alert_and_renewal_resolves() {
         page.body.contains("id=\"certificates\""),
         "no certificates panel"
     );
-    assert!(page.body.contains("data-cert=\"127.0.33.1:18462\""));
+    dashboard_panel_in_chromium(&server);
 
     // Renewed (same name, same self-issuer) and swapped (another issuer): cert_changed info and
     // medium; the renewal resolves cert_expiring.
@@ -224,4 +226,38 @@ fn a_failed_tls_pass_leaves_the_port_scan_and_the_certificate_alerts_as_they_wer
             "cert_changed info 127.0.33.2 18461 open 3-3",
         ]
     );
+}
+
+/// The dashboard's certificates panel in headless Chromium: the three flagged ports, most
+/// urgent first, with their status; the screenshot is kept as `target/certificates.png`.
+fn dashboard_panel_in_chromium(server: &Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&dir.path().join("chromedriver.log"));
+    let browser = driver.session(&dir.path().join("profile"), 1360, 900);
+    browser.navigate(&format!("http://{}/", server.addr));
+    let rows: Vec<(String, String)> = browser
+        .find_all("table.certificates tbody tr")
+        .iter()
+        .map(|r| {
+            let cells = browser.text(r);
+            let status = cells.split_whitespace().last().unwrap_or("").to_string();
+            (browser.attribute(r, "data-cert").unwrap(), status)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("127.0.33.1:18462".to_string(), "expired".to_string()),
+            ("127.0.33.1:18461".to_string(), "expiring".to_string()),
+            ("127.0.33.1:18463".to_string(), "weak".to_string()),
+        ]
+    );
+    browser.execute("document.getElementById('certificates').scrollIntoView(); return 1;");
+    let png = browser.screenshot();
+    assert!(
+        png.len() > 20_000,
+        "a {}-byte PNG is a blank page",
+        png.len()
+    );
+    std::fs::write(artifact("certificates.png"), &png).unwrap();
 }
