@@ -5,6 +5,8 @@
 #
 #   1. daily_scan parse FILE --format json|jsonl|csv > out   vs  xmllint --stream --noout FILE
 #   2. daily_scan diff A.xml B.xml --format json              vs  ndiff A B (--no-scripts copies)
+#   4. POST /api/scan, 10 loopback targets, one port, max_concurrent_scans 2 and 8
+#                                                             vs  one nmap over the 10 targets
 #   5. alert sync of a 65,536-host run, 234k unexpected ports (cargo bench --bench alerts)
 #
 # Usage: bench/all.sh [RUNS]      (default 5; needs hyperfine, xmllint, ndiff, /usr/bin/time)
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 runs="${1:-5}"
 ndiff_runs="${NDIFF_RUNS:-3}"
-for tool in hyperfine xmllint ndiff python3 /usr/bin/time; do
+for tool in hyperfine xmllint ndiff python3 curl nmap /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
 done
 
@@ -33,14 +35,20 @@ common=(--hosts 65536 --ports-per-host 5 --seed 1)
 [[ -f "$a_ns" ]] || python3 "$gen" "${common[@]}" --no-scripts -o "$a_ns"
 [[ -f "$b_ns" ]] || python3 "$gen" "${common[@]}" --no-scripts --mutate 0.05 -o "$b_ns"
 
-cargo build --release --locked --bin daily_scan
+cargo build --release --locked --bin daily_scan --bin api_server
 cargo bench --locked --bench alerts --no-run 2>/dev/null
 bin="$PWD/target/release/daily_scan"
 alerts_bench="$(ls -t target/release/deps/alerts-* | grep -v '\.d$' | head -n 1)"
 old="${OLD:-}"
 
 work="$(mktemp -d /tmp/bench_all.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 out="$work/out"   # a file, as `> out` is: on the same disk as the inputs' /tmp
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)," \
@@ -125,6 +133,67 @@ if [[ -n "$old" ]]; then
 fi
 ratio "diff (no-scripts pair) / ndiff" diff_ns ndiff
 [[ -n "$old" ]] && ratio "diff new / old" diff old_diff
+
+echo
+echo "== 4. POST /api/scan, 10 loopback targets, one port (listening), vs one nmap over them"
+scan_port=18931
+cat >"$work/listeners.py" <<'PY'
+import socket, sys, threading
+socks = []
+for i in range(2, 12):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((f"127.0.0.{i}", int(sys.argv[2]))); s.listen(128); socks.append(s)
+open(sys.argv[1], "w").write("ready")
+threading.Event().wait()
+PY
+python3 "$work/listeners.py" "$work/listeners.ready" "$scan_port" &
+pids+=($!)
+targets=(127.0.0.{2..11})
+python3 -c 'import json, sys; print(json.dumps({"targets": sys.argv[2:], "scan_type": "quick", "ports": sys.argv[1]}))' \
+    "$scan_port" "${targets[@]}" >"$work/body.json"
+cat >"$work/check.py" <<'PY'
+import json, sys
+reply = json.load(open(sys.argv[1]))
+assert reply["total_targets"] == 10, reply
+for r in reply["results"]:
+    assert r["status"] == "completed", r
+    assert [p["port"] for p in r["open_ports"]] == [int(sys.argv[2])], r
+PY
+cat >"$work/args.py" <<'PY'
+import json, sys
+a = [p for p in json.load(sys.stdin)["profiles"] if p["name"] == "quick"][0]["nmap_args"]
+i = a.index("--top-ports"); a[i:i + 2] = ["-p", sys.argv[1]]
+print("\n".join(a))
+PY
+for cap in 2 8; do
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    {
+        echo 'log_level = "warn"'
+        echo "nmap_path = \"$(command -v nmap)\""
+        echo '[api]'
+        echo "bind = \"127.0.0.1:$port\""
+        echo 'rate_limit_per_minute = 0'
+        echo "max_concurrent_scans = $cap"
+    } >"$work/api$cap.toml"
+    ./target/release/api_server --config "$work/api$cap.toml" 2>"$work/server$cap.log" &
+    pids+=($!)
+    base="http://127.0.0.1:$port"
+    for _ in $(seq 100); do
+        [[ -f "$work/listeners.ready" ]] && curl -sf "$base/api/health" >/dev/null && break
+        sleep 0.1
+    done
+    # The server's own arguments for quick, with the port list the request gives.
+    mapfile -t args < <(curl -sf "$base/api/profiles" | python3 "$work/args.py" "$scan_port")
+    curl -sf -X POST "$base/api/scan" -H 'Content-Type: application/json' \
+        -d @"$work/body.json" -o "$work/reply.json"
+    python3 "$work/check.py" "$work/reply.json" "$scan_port"
+    time_cmd "api$cap" "$runs" "curl -sf -X POST $base/api/scan -H 'Content-Type: application/json' -d @$work/body.json -o /dev/null"
+    time_cmd "nmap$cap" "$runs" "nmap ${args[*]} -oX - ${targets[*]} > /dev/null"
+    row "POST /api/scan, max_concurrent_scans $cap" "api$cap"
+    row "one nmap over the 10 (anchor)" "nmap$cap"
+    ratio "API / one nmap at cap $cap (goal <= 1.15)" "api$cap" "nmap$cap"
+done
+echo "  nmap arguments: ${args[*]} -oX - <the 10 addresses>"
 
 echo
 echo "== 5. alert sync, 65,536 hosts, ~234k unexpected ports (benches/alerts.rs, 3 runs each)"
