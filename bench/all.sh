@@ -69,7 +69,7 @@ EOF
 # peak RSS in MB of one run
 rss() {
     /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1 || true
-    awk '{printf "%.0f", $1/1024}' "$work/rss"
+    tail -n 1 "$work/rss" | awk '{printf "%.0f", $1/1024}'   # after any "exited with" line
 }
 row() { # label name [rss-command...]
     local label="$1" name="$2"; shift 2

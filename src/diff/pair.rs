@@ -2,14 +2,13 @@
 //! matched address by address as their hosts arrive. Every TO host is kept (the score and the
 //! report need the whole of TO); a FROM host is left out when it is its address's only report
 //! on both sides and equal to its TO counterpart in everything trimming keeps, so it cannot
-//! change anything. The two streams are consumed in step (the side that has delivered fewer
-//! hosts is read next), so files listing hosts in the same order, as nmap's do, hold only a few
-//! batches of FROM hosts waiting for their counterpart.
+//! change anything. Files listing hosts in the same order, as nmap's do, hold only a few batches
+//! of FROM hosts waiting for their counterpart; at most [`MAX_PENDING`] wait in any case.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{TryRecvError, sync_channel};
 
 use super::{DiffError, Lean, parse_trimmed};
 use crate::model::Host;
@@ -17,8 +16,10 @@ use crate::snapshot::{Snapshot, host_ip};
 
 /// Hosts handed from a parser thread to the matcher at once.
 const BATCH: usize = 256;
-/// Batches a parser thread may run ahead of the matcher.
-const QUEUE: usize = 8;
+/// Batches the TO thread may run ahead of the matcher.
+const QUEUE: usize = 64;
+/// FROM hosts that may wait for their TO counterpart before FROM waits for TO.
+const MAX_PENDING: usize = 16_384;
 
 /// What became of an address's FROM report(s) so far.
 enum FromState {
@@ -41,6 +42,8 @@ struct Matcher {
     /// FROM hosts kept, with their position in FROM (to restore the file's order).
     kept: Vec<(usize, Host)>,
     from_seen: usize,
+    /// FROM hosts in [`FromState::Pending`].
+    pending: usize,
     listed: Vec<IpAddr>,
 }
 
@@ -57,7 +60,10 @@ impl Matcher {
             None => {
                 let state = match self.to_index.get(&ip) {
                     Some(&(i, false)) if self.to_hosts[i] == h => FromState::Skipped(seq),
-                    None if !self.to_done => FromState::Pending(seq, h),
+                    None if !self.to_done => {
+                        self.pending += 1;
+                        FromState::Pending(seq, h)
+                    }
                     _ => {
                         self.kept.push((seq, h));
                         FromState::Kept
@@ -90,6 +96,7 @@ impl Matcher {
         };
         match self.from_state.remove(&ip) {
             Some(FromState::Pending(seq, from)) if first && from == self.to_hosts[index] => {
+                self.pending -= 1;
                 self.from_state.insert(ip, FromState::Skipped(seq));
             }
             Some(earlier) => {
@@ -104,7 +111,10 @@ impl Matcher {
     /// left-out one equalled.
     fn restore(&mut self, ip: IpAddr, state: FromState) {
         match state {
-            FromState::Pending(seq, h) => self.kept.push((seq, h)),
+            FromState::Pending(seq, h) => {
+                self.pending -= 1;
+                self.kept.push((seq, h));
+            }
             FromState::Skipped(seq) => {
                 if let Some(&(i, _)) = self.to_index.get(&ip) {
                     self.kept.push((seq, self.to_hosts[i].clone()));
@@ -133,42 +143,55 @@ impl Matcher {
 }
 
 /// Reads FROM and TO concurrently: FROM's hosts that could differ (a [`Lean`]) and the whole of
-/// TO.
+/// TO. TO is parsed on a thread of its own, FROM on the calling thread, which takes in TO's
+/// hosts as they arrive without waiting for them, unless more than [`MAX_PENDING`] FROM hosts
+/// wait for their counterpart (then it waits for TO, which bounds memory).
 pub(super) fn load_pair(from: &Path, to: &Path) -> Result<(Lean, Snapshot), DiffError> {
     std::thread::scope(|scope| {
-        let (from_tx, from_rx) = sync_channel::<Vec<Host>>(QUEUE);
-        let (to_tx, to_rx) = sync_channel::<Vec<Host>>(QUEUE);
-        let reader = |file: &Path, tx: SyncSender<Vec<Host>>| {
-            let file = file.to_path_buf();
-            move || {
-                let mut batch = Vec::with_capacity(BATCH);
-                let mut s = parse_trimmed(&file, |h| {
-                    batch.push(h);
-                    if batch.len() == BATCH {
-                        // A closed channel means the matcher stopped: the rest is not needed.
-                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                    }
-                })?;
-                if !batch.is_empty() {
-                    let _ = tx.send(batch);
+        let (tx, rx) = sync_channel::<Vec<Host>>(QUEUE);
+        let to_path = to.to_path_buf();
+        let to_thread = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut s = parse_trimmed(&to_path, |h| {
+                batch.push(h);
+                if batch.len() == BATCH {
+                    // A closed channel means FROM failed: the rest is not needed.
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                 }
-                s.hosts = Vec::new();
-                Ok::<_, DiffError>(s)
+            })?;
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
             }
+            s.hosts = Vec::new();
+            Ok::<_, DiffError>(s)
+        });
+        let mut m = Matcher::default();
+        let take = |m: &mut Matcher, batch: Option<Vec<Host>>| match batch {
+            Some(batch) => batch.into_iter().for_each(|h| m.to_host(h)),
+            None => m.to_done = true,
         };
-        let from_thread = scope.spawn(reader(from, from_tx));
-        let to_thread = scope.spawn(reader(to, to_tx));
-        let matcher = match_streams(from_rx, to_rx);
-        let join = |t: std::thread::ScopedJoinHandle<'_, Result<Snapshot, DiffError>>, p: &Path| {
-            t.join().unwrap_or_else(|_| {
-                Err(DiffError::Thread {
-                    what: p.display().to_string(),
-                })
+        let mut a = parse_trimmed(from, |h| {
+            while !m.to_done {
+                match rx.try_recv() {
+                    Ok(batch) => take(&mut m, Some(batch)),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => take(&mut m, None),
+                }
+            }
+            m.from_host(h);
+            while m.pending > MAX_PENDING && !m.to_done {
+                take(&mut m, rx.recv().ok());
+            }
+        })?;
+        while !m.to_done {
+            take(&mut m, rx.recv().ok());
+        }
+        let mut b = to_thread.join().unwrap_or_else(|_| {
+            Err(DiffError::Thread {
+                what: to.display().to_string(),
             })
-        };
-        let mut a = join(from_thread, from)?;
-        let mut b = join(to_thread, to)?;
-        let (kept, to_hosts, listed, skipped) = matcher.finish();
+        })?;
+        let (kept, to_hosts, listed, skipped) = m.finish();
         a.hosts = kept;
         b.hosts = to_hosts;
         Ok((
@@ -180,26 +203,4 @@ pub(super) fn load_pair(from: &Path, to: &Path) -> Result<(Lean, Snapshot), Diff
             b,
         ))
     })
-}
-
-/// Feeds both streams to a [`Matcher`], reading next from the side that is behind.
-fn match_streams(from: Receiver<Vec<Host>>, to: Receiver<Vec<Host>>) -> Matcher {
-    let mut m = Matcher::default();
-    let mut from_done = false;
-    while !(from_done && m.to_done) {
-        let read_from = m.to_done || (!from_done && m.from_seen <= m.to_hosts.len());
-        if read_from {
-            match from.recv() {
-                Ok(batch) => batch.into_iter().for_each(|h| m.from_host(h)),
-                Err(_) => from_done = true,
-            }
-        } else {
-            match to.recv() {
-                Ok(batch) => batch.into_iter().for_each(|h| m.to_host(h)),
-                // What still waits has no TO counterpart: `finish` keeps it.
-                Err(_) => m.to_done = true,
-            }
-        }
-    }
-    m
 }
