@@ -24,7 +24,7 @@ const MAX_PENDING: usize = 16_384;
 /// What became of an address's FROM report(s) so far.
 enum FromState {
     /// One report, TO's not seen yet: (position in FROM, the report).
-    Pending(usize, Host),
+    Pending(usize, Box<Host>),
     /// One report, equal to TO's one report and left out: its position in FROM.
     Skipped(usize),
     /// Kept (every report of the address from now on is kept too).
@@ -48,7 +48,7 @@ struct Matcher {
 }
 
 impl Matcher {
-    fn from_host(&mut self, h: Host) {
+    fn take_from(&mut self, h: Host) {
         let seq = self.from_seen;
         self.from_seen += 1;
         let Some(ip) = host_ip(&h) else {
@@ -62,7 +62,7 @@ impl Matcher {
                     Some(&(i, false)) if self.to_hosts[i] == h => FromState::Skipped(seq),
                     None if !self.to_done => {
                         self.pending += 1;
-                        FromState::Pending(seq, h)
+                        FromState::Pending(seq, Box::new(h))
                     }
                     _ => {
                         self.kept.push((seq, h));
@@ -79,7 +79,7 @@ impl Matcher {
         }
     }
 
-    fn to_host(&mut self, h: Host) {
+    fn take_to(&mut self, h: Host) {
         let index = self.to_hosts.len();
         let ip = host_ip(&h);
         self.to_hosts.push(h);
@@ -95,7 +95,7 @@ impl Matcher {
             }
         };
         match self.from_state.remove(&ip) {
-            Some(FromState::Pending(seq, from)) if first && from == self.to_hosts[index] => {
+            Some(FromState::Pending(seq, from)) if first && *from == self.to_hosts[index] => {
                 self.pending -= 1;
                 self.from_state.insert(ip, FromState::Skipped(seq));
             }
@@ -113,7 +113,7 @@ impl Matcher {
         match state {
             FromState::Pending(seq, h) => {
                 self.pending -= 1;
-                self.kept.push((seq, h));
+                self.kept.push((seq, *h));
             }
             FromState::Skipped(seq) => {
                 if let Some(&(i, _)) = self.to_index.get(&ip) {
@@ -132,7 +132,7 @@ impl Matcher {
                 FromState::Skipped(_) => {
                     skipped.insert(ip);
                 }
-                FromState::Pending(seq, h) => self.kept.push((seq, h)),
+                FromState::Pending(seq, h) => self.kept.push((seq, *h)),
                 FromState::Kept => {}
             }
         }
@@ -167,7 +167,7 @@ pub(super) fn load_pair(from: &Path, to: &Path) -> Result<(Lean, Snapshot), Diff
         });
         let mut m = Matcher::default();
         let take = |m: &mut Matcher, batch: Option<Vec<Host>>| match batch {
-            Some(batch) => batch.into_iter().for_each(|h| m.to_host(h)),
+            Some(batch) => batch.into_iter().for_each(|h| m.take_to(h)),
             None => m.to_done = true,
         };
         let mut a = parse_trimmed(from, |h| {
@@ -178,7 +178,7 @@ pub(super) fn load_pair(from: &Path, to: &Path) -> Result<(Lean, Snapshot), Diff
                     Err(TryRecvError::Disconnected) => take(&mut m, None),
                 }
             }
-            m.from_host(h);
+            m.take_from(h);
             while m.pending > MAX_PENDING && !m.to_done {
                 take(&mut m, rx.recv().ok());
             }
