@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use rusqlite::{TransactionBehavior, params};
 
-use super::alerts::{Alert, NewAlert, RawAlert, raw_alert};
+use super::alerts::{Alert, NewAlert, RawAlert, insert_open, raw_alert};
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError, row_error, sql_error};
 use crate::model::AlertStatus;
@@ -64,16 +64,6 @@ const REFRESH: &str = "UPDATE alerts SET last_snapshot = ?2, updated_at = ?3
                         WHERE id IN (SELECT value FROM json_each(?1)) AND last_snapshot < ?2";
 const RESOLVE: &str = "UPDATE alerts SET status = 'resolved', updated_at = ?2
                         WHERE id IN (SELECT value FROM json_each(?1))";
-// New alerts too: one INSERT over a JSON array of `[kind, severity, ip, protocol, port,
-// message, snapshot]` rows, inserted in array order. `id` is the rowid, so inside the
-// transaction the rows get the ids after the largest one, in that order.
-const RAISE: &str = "
-    INSERT INTO alerts (kind, severity, ip, protocol, port, message, status,
-                        first_snapshot, last_snapshot, created_at, updated_at)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, 'open',
-           value ->> 6, value ->> 6, ?2, ?2
-      FROM json_each(?1) ORDER BY key";
-const LAST_ID: &str = "SELECT coalesce(max(id), 0) FROM alerts";
 
 impl Store {
     /// Reads the unresolved alerts, asks `decide` what snapshot `snapshot_id` changes about
@@ -158,41 +148,10 @@ impl Store {
                 .and_then(|mut st| st.execute(params![ids(&resolved_ids), now]))
                 .map_err(sql)?;
         }
-        let first_id = if changes.raise.is_empty() {
-            0
-        } else {
-            let rows: Vec<_> = changes
-                .raise
-                .iter()
-                .map(|n| {
-                    (
-                        n.kind.as_str(),
-                        n.severity.as_str(),
-                        &n.ip,
-                        &n.protocol,
-                        n.port,
-                        &n.message,
-                        n.snapshot,
-                    )
-                })
-                .collect();
-            let rows = serde_json::to_string(&rows)
-                .map_err(|e| sql(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-            let last: i64 = tx.query_row(LAST_ID, [], |r| r.get(0)).map_err(sql)?;
-            let inserted = tx
-                .prepare_cached(RAISE)
-                .and_then(|mut st| st.execute(params![rows, now]))
-                .map_err(sql)?;
-            if inserted != changes.raise.len() || tx.last_insert_rowid() != last + inserted as i64 {
-                // Not expected with a rowid key inside the transaction; the ids returned
-                // would be wrong, so nothing is written.
-                return Err(sql(rusqlite::Error::StatementChangedRows(inserted)));
-            }
-            last + 1
-        };
-        let raised = (first_id..)
-            .zip(changes.raise)
-            .map(|(id, new)| Alert {
+        let mut raised = Vec::with_capacity(changes.raise.len());
+        for new in changes.raise {
+            let id = insert_open(&tx, &new, &now).map_err(sql)?;
+            raised.push(Alert {
                 id,
                 kind: new.kind,
                 severity: new.severity,
@@ -206,8 +165,8 @@ impl Store {
                 created_at: now_ts,
                 updated_at: now_ts,
                 note: None,
-            })
-            .collect();
+            });
+        }
         tx.commit().map_err(sql)?;
         Ok(AlertSync {
             raised,
