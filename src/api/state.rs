@@ -31,6 +31,10 @@ pub struct State {
     /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
     pub(super) database: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
+    /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
+    pub(super) cert_expiry_days: u32,
+    /// `[tls] min_grade`: below it a port is weak.
+    pub(super) min_grade: crate::model::Grade,
 }
 
 /// Why the server could not start, or stopped serving.
@@ -73,6 +77,8 @@ impl State {
             in_flight: Arc::new(AtomicUsize::new(0)),
             database: config.database_path(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
+            cert_expiry_days: config.alerts.cert_expiry_days,
+            min_grade: config.tls.min_grade,
             rules,
         })
     }
