@@ -394,7 +394,9 @@ impl Config {
             ));
         }
         if let Some(bad) = self.api.allowed_hosts.iter().find(|h| {
-            h.is_empty() || h.bytes().any(|b| !(b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)))
+            h.is_empty()
+                || h.bytes()
+                    .any(|b| !(b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)))
         }) {
             return Err(ConfigError::invalid(
                 "api.allowed_hosts",

@@ -93,7 +93,12 @@ mod tests {
     #[test]
     fn defaults_are_the_bind_address_and_loopback_names_with_its_port() {
         let h = hosts("127.0.0.1:5000", &[]);
-        for ok in ["127.0.0.1:5000", "LOCALHOST:5000", "[::1]:5000", "localhost:5000"] {
+        for ok in [
+            "127.0.0.1:5000",
+            "LOCALHOST:5000",
+            "[::1]:5000",
+            "localhost:5000",
+        ] {
             assert!(h.check(Some(ok)).is_ok(), "{ok}");
         }
         for bad in [
@@ -111,7 +116,10 @@ mod tests {
 
     #[test]
     fn configured_names_replace_the_defaults_and_a_bare_name_matches_any_port() {
-        let h = hosts("127.0.0.1:5000", &["scanner.example.org", "proxy.local:8443"]);
+        let h = hosts(
+            "127.0.0.1:5000",
+            &["scanner.example.org", "proxy.local:8443"],
+        );
         assert!(h.check(Some("scanner.example.org")).is_ok());
         assert!(h.check(Some("Scanner.Example.org:443")).is_ok());
         assert!(h.check(Some("proxy.local:8443")).is_ok());

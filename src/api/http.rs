@@ -192,10 +192,8 @@ fn serve_connection(stream: TcpStream, state: &Arc<State>, stop: &AtomicBool) {
     let mut reader = BufReader::with_capacity(8 * 1024, stream);
     let mut out = io::BufWriter::with_capacity(16 * 1024, write_half);
     loop {
-        let keep = match serve_one(&mut reader, &mut out, peer, state) {
-            Ok(keep) => keep,
-            Err(_) => false,
-        };
+        // An I/O error means the client is gone: nothing more to say on this connection.
+        let keep = serve_one(&mut reader, &mut out, peer, state).unwrap_or(false);
         if !keep || stop.load(Ordering::SeqCst) {
             break;
         }
@@ -301,7 +299,11 @@ fn refuse(
 ) -> io::Result<bool> {
     state.metrics.rejected(refusal.code);
     let id = state.ids.next_id();
-    log::info!("{id}: refused at the edge: {} {}", refusal.code, refusal.message);
+    log::info!(
+        "{id}: refused at the edge: {} {}",
+        refusal.code,
+        refusal.message
+    );
     write_refusal(out, refusal, &id)?;
     Ok(false)
 }

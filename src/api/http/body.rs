@@ -5,7 +5,7 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::head::{Framing, MAX_HEADER_LINE, MAX_HEAD_BYTES, read_line};
+use super::head::{Framing, MAX_HEAD_BYTES, MAX_HEADER_LINE, read_line};
 
 /// A body as read for the handler.
 #[derive(Debug, Default)]
@@ -32,7 +32,11 @@ impl From<io::Error> for BodyError {
 }
 
 /// Reads the body `framing` announces, keeping at most `cap + 1` bytes.
-pub fn read_body(reader: &mut impl BufRead, framing: Framing, cap: usize) -> Result<Body, BodyError> {
+pub fn read_body(
+    reader: &mut impl BufRead,
+    framing: Framing,
+    cap: usize,
+) -> Result<Body, BodyError> {
     match framing {
         Framing::None => Ok(Body {
             bytes: Vec::new(),

@@ -174,7 +174,8 @@ pub fn read_head(reader: &mut impl BufRead) -> Result<Head, HeadError> {
     let mut headers = Vec::new();
     let mut total = 0usize;
     loop {
-        let read = read_line(reader, MAX_HEADER_LINE, &mut line).map_err(|e| io_fail(e, started))?;
+        let read =
+            read_line(reader, MAX_HEADER_LINE, &mut line).map_err(|e| io_fail(e, started))?;
         match read {
             Ok(None) => return Err(HeadError::Gone),
             Err(true) => return Err(HeadError::Refused(Refusal::headers_too_large())),
@@ -214,7 +215,9 @@ fn request_line(line: &[u8]) -> Result<(String, String, Version), Refusal> {
         return Err(malformed("request method"));
     }
     if !target.starts_with('/') || !target.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(malformed("request target (send an absolute path such as /api/health)"));
+        return Err(malformed(
+            "request target (send an absolute path such as /api/health)",
+        ));
     }
     let version = match version {
         "HTTP/1.1" => Version::Http11,
@@ -242,5 +245,8 @@ fn header_line(line: &[u8]) -> Result<(String, String), Refusal> {
     }
     let value = std::str::from_utf8(value).map_err(|_| malformed("header value (not UTF-8)"))?;
     let name = std::str::from_utf8(name).map_err(|_| malformed("header name"))?;
-    Ok((name.to_string(), value.trim_matches([' ', '\t']).to_string()))
+    Ok((
+        name.to_string(),
+        value.trim_matches([' ', '\t']).to_string(),
+    ))
 }

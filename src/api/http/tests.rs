@@ -29,12 +29,19 @@ fn framing_is_refused_when_ambiguous() {
         ("Content-Length: 99999999999999999999999\r\n", 400),
         ("Transfer-Encoding: gzip\r\n", 501),
         ("Transfer-Encoding: gzip, chunked\r\n", 501),
-        ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 501),
+        (
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            501,
+        ),
         ("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400),
         (" folded: x\r\n", 400),
         ("Bad Name: x\r\n", 400),
     ] {
-        assert_eq!(refused_status(&format!("{base}{extra}\r\n")), status, "{extra:?}");
+        assert_eq!(
+            refused_status(&format!("{base}{extra}\r\n")),
+            status,
+            "{extra:?}"
+        );
     }
     assert_eq!(refused_status("GET / HTTP/2.0\r\n\r\n"), 505);
     assert_eq!(refused_status("GET http://x/ HTTP/1.1\r\n\r\n"), 400);
@@ -43,11 +50,22 @@ fn framing_is_refused_when_ambiguous() {
 
 #[test]
 fn heads_are_bounded() {
-    let long_line = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(head::MAX_HEADER_LINE));
+    let long_line = format!(
+        "GET / HTTP/1.1\r\nX: {}\r\n\r\n",
+        "a".repeat(head::MAX_HEADER_LINE)
+    );
     assert_eq!(refused_status(&long_line), 431);
-    let many: String = (0..=head::MAX_HEADERS).map(|i| format!("X-{i}: 1\r\n")).collect();
-    assert_eq!(refused_status(&format!("GET / HTTP/1.1\r\n{many}\r\n")), 431);
-    let long_target = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(head::MAX_REQUEST_LINE));
+    let many: String = (0..=head::MAX_HEADERS)
+        .map(|i| format!("X-{i}: 1\r\n"))
+        .collect();
+    assert_eq!(
+        refused_status(&format!("GET / HTTP/1.1\r\n{many}\r\n")),
+        431
+    );
+    let long_target = format!(
+        "GET /{} HTTP/1.1\r\n\r\n",
+        "a".repeat(head::MAX_REQUEST_LINE)
+    );
     assert_eq!(refused_status(&long_target), 414);
 }
 
@@ -60,19 +78,32 @@ fn valid_framing_is_read() {
 }
 
 fn body_of(raw: &str, framing: Framing, cap: usize) -> body::Body {
-    read_body(&mut BufReader::new(Cursor::new(raw.as_bytes().to_vec())), framing, cap).unwrap()
+    read_body(
+        &mut BufReader::new(Cursor::new(raw.as_bytes().to_vec())),
+        framing,
+        cap,
+    )
+    .unwrap()
 }
 
 #[test]
 fn bodies_stop_at_the_cap() {
-    let b = body_of("4\r\nabcd\r\n2;x=y\r\nef\r\n0\r\nT: 1\r\n\r\n", Framing::Chunked, 10);
+    let b = body_of(
+        "4\r\nabcd\r\n2;x=y\r\nef\r\n0\r\nT: 1\r\n\r\n",
+        Framing::Chunked,
+        10,
+    );
     assert_eq!((b.bytes.as_slice(), b.complete), (&b"abcdef"[..], true));
     let b = body_of(&format!("ff\r\n{}", "z".repeat(300)), Framing::Chunked, 4);
     assert_eq!((b.bytes.len(), b.complete), (5, false));
     let b = body_of("", Framing::Length(100_000_000_000), 64);
     assert_eq!((b.bytes.len(), b.complete), (0, false));
     assert!(matches!(
-        read_body(&mut BufReader::new(Cursor::new(b"zz\r\n".to_vec())), Framing::Chunked, 4),
+        read_body(
+            &mut BufReader::new(Cursor::new(b"zz\r\n".to_vec())),
+            Framing::Chunked,
+            4
+        ),
         Err(body::BodyError::Malformed)
     ));
 }
