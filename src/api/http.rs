@@ -18,11 +18,11 @@ mod head;
 mod refusal;
 mod write;
 
-use std::io::{self, BufReader, ErrorKind};
+use std::io::{self, BufReader, ErrorKind, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use self::body::{BodyError, read_body};
 use self::head::{Framing, HeadError, Version, read_head};
@@ -32,8 +32,12 @@ use super::body::MAX_BODY_BYTES;
 use super::pipeline::handle;
 use super::state::{ServeError, State};
 
-/// How long a connection may stay silent (between requests, or within one) before it is closed.
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request head may take to arrive complete, counted from the connection's start or
+/// the previous response (idle keep-alive included): a client sending a byte a second
+/// (slowloris) lets go of its thread after this.
+const HEAD_DEADLINE: Duration = Duration::from_secs(20);
+/// How long a body (at most 64 KiB) may take once its head is in.
+const BODY_DEADLINE: Duration = Duration::from_secs(60);
 /// How long one write may block on a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Pause after a transient accept error (out of descriptors or memory).
@@ -180,7 +184,6 @@ fn refuse_connection(mut stream: TcpStream, state: &State) {
 
 /// Serves the requests of one connection, one after the other, until it must close.
 fn serve_connection(stream: TcpStream, state: &Arc<State>, stop: &AtomicBool) {
-    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let _ = stream.set_nodelay(true);
     let peer = stream
@@ -189,7 +192,7 @@ fn serve_connection(stream: TcpStream, state: &Arc<State>, stop: &AtomicBool) {
     let Ok(write_half) = stream.try_clone() else {
         return;
     };
-    let mut reader = BufReader::with_capacity(8 * 1024, stream);
+    let mut reader = BufReader::with_capacity(8 * 1024, Timed::new(stream));
     let mut out = io::BufWriter::with_capacity(16 * 1024, write_half);
     loop {
         // An I/O error means the client is gone: nothing more to say on this connection.
@@ -201,6 +204,33 @@ fn serve_connection(stream: TcpStream, state: &Arc<State>, stop: &AtomicBool) {
     linger_close(out.get_ref());
 }
 
+/// A socket whose reads fail with `TimedOut` once `deadline` has passed, however slowly the
+/// bytes trickle in (each read waits at most the time left).
+struct Timed {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Timed {
+    fn new(stream: TcpStream) -> Self {
+        Timed {
+            stream,
+            deadline: Instant::now() + HEAD_DEADLINE,
+        }
+    }
+}
+
+impl io::Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
 /// Closes gracefully: stop sending, then read and drop what the client still sends (bounded
 /// in bytes and time) so the kernel does not answer unread data with a reset that could
 /// destroy the response the client has not read yet (a 413 or 431 in particular).
@@ -209,11 +239,11 @@ fn linger_close(stream: &TcpStream) {
     const LINGER_TIME: Duration = Duration::from_secs(2);
     let _ = stream.shutdown(std::net::Shutdown::Write);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(250)));
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let mut buf = [0u8; 8192];
     let mut drained = 0;
     while drained < LINGER_BYTES && started.elapsed() < LINGER_TIME {
-        match io::Read::read(&mut &*stream, &mut buf) {
+        match (&mut &*stream).read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
         }
@@ -222,11 +252,12 @@ fn linger_close(stream: &TcpStream) {
 
 /// Reads, handles and answers one request; returns whether the connection may carry another.
 fn serve_one(
-    reader: &mut BufReader<TcpStream>,
+    reader: &mut BufReader<Timed>,
     out: &mut io::BufWriter<TcpStream>,
     peer: SocketAddr,
     state: &Arc<State>,
 ) -> io::Result<bool> {
+    reader.get_mut().deadline = Instant::now() + HEAD_DEADLINE;
     let head = match read_head(reader) {
         Ok(head) => head,
         Err(HeadError::Gone) => return Ok(false),
@@ -249,6 +280,7 @@ fn serve_one(
             out.flush()?;
         }
     }
+    reader.get_mut().deadline = Instant::now() + BODY_DEADLINE;
     let body = match read_body(reader, framing, MAX_BODY_BYTES) {
         Ok(body) => body,
         Err(BodyError::Io) => return Ok(false),

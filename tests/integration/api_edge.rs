@@ -378,3 +378,32 @@ fn keep_alive_pipelining_and_expect_continue_still_work() {
     assert!(text.contains("missing_target"), "{text}");
     assert_alive(&mut server);
 }
+
+#[test]
+fn a_head_sent_a_byte_at_a_time_is_cut_off_with_408() {
+    let mut server = Server::start(&[]);
+    let a = server.addr;
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let started = Instant::now();
+    let head = format!("GET /api/health HTTP/1.1\r\nHost: {a}\r\nX-Slow: ");
+    let mut reply = Vec::new();
+    // One byte every 400 ms, forever; the server must end it (head deadline: 20 s).
+    for byte in head.bytes().chain(std::iter::repeat(b'a')) {
+        if s.write_all(&[byte]).is_err() {
+            break;
+        }
+        let mut buf = [0u8; 4096];
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break,
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "never cut off");
+        thread::sleep(Duration::from_millis(350));
+    }
+    let text = String::from_utf8_lossy(&reply);
+    assert_eq!(statuses(&text), [408], "{text}");
+    assert_alive(&mut server);
+}
