@@ -171,6 +171,12 @@ impl ApiError {
                 "the scan database is busy; retry shortly",
             )
             .with_retry_after(Duration::from_secs(1)),
+            StoreError::NotADatabase { .. } => Self::new(
+                Kind::Unavailable,
+                "database_unavailable",
+                "the configured database file is not an SQLite database; see the server log",
+            )
+            .with_retry_after(Duration::from_secs(30)),
             StoreError::TooOld { .. } | StoreError::TooNew { .. } => Self::new(
                 Kind::Unavailable,
                 "database_unavailable",
