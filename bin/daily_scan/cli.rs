@@ -380,6 +380,7 @@ impl From<ParseArgs> for ParseCommand {
                 ParseFormat::Json => parse::ParseFormat::Json,
                 ParseFormat::Csv => parse::ParseFormat::Csv,
             },
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{CommandError, Outcome};
 use crate::model::HostReport;
 use crate::nmap::xml::{self, XmlError};
-use crate::report::csv;
+use crate::report::{csv, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParseFormat {
@@ -22,6 +22,9 @@ pub struct ParseCommand {
     /// nmap XML files (`nmap -oX`).
     pub files: Vec<PathBuf>,
     pub format: ParseFormat,
+    /// The output is a terminal: CSV cells go through [`crate::report::text::clean`] (escape
+    /// sequences, bidi overrides and zero-width characters shown as escapes).
+    pub terminal: bool,
 }
 
 /// One parsed file, in the shape `parse --format json` prints.
@@ -43,7 +46,7 @@ pub fn parse(command: &ParseCommand, mut out: &mut dyn Write) -> Result<Outcome,
     let files = parse_files(&command.files)?;
     match command.format {
         ParseFormat::Json => write_json(&mut out, &files),
-        ParseFormat::Csv => write_csv(&mut out, &files),
+        ParseFormat::Csv => write_csv(&mut out, &files, command.terminal),
     }
     .and_then(|()| out.flush())
     .map_err(CommandError::io("writing the output"))?;
@@ -102,31 +105,41 @@ pub const CSV_HEADER: [&str; 11] = [
     "cpe",
 ];
 
-/// One row per open port, under [`CSV_HEADER`].
-pub fn write_csv<W: Write>(out: &mut W, files: &[ParsedFile]) -> std::io::Result<()> {
+/// One row per open port, under [`CSV_HEADER`]; `terminal`: cells made terminal-safe.
+pub fn write_csv<W: Write>(
+    out: &mut W,
+    files: &[ParsedFile],
+    terminal: bool,
+) -> std::io::Result<()> {
     csv::write_record(out, &CSV_HEADER)?;
+    let cell = |s: &str| -> String {
+        if terminal {
+            text::clean(s).into_owned()
+        } else {
+            s.to_string()
+        }
+    };
     for f in files {
         let file = f.file.display().to_string();
         for h in &f.hosts {
             for p in &h.open_ports {
                 let port = p.port.to_string();
                 let cpe = p.cpe.join(" ");
-                csv::write_record(
-                    out,
-                    &[
-                        file.as_str(),
-                        &h.ip,
-                        h.hostname.as_deref().unwrap_or(""),
-                        &h.host_state,
-                        &p.protocol,
-                        &port,
-                        &p.state,
-                        &p.service,
-                        &p.product,
-                        &p.version,
-                        &cpe,
-                    ],
-                )?;
+                let row = [
+                    file.as_str(),
+                    &h.ip,
+                    h.hostname.as_deref().unwrap_or(""),
+                    &h.host_state,
+                    &p.protocol,
+                    &port,
+                    &p.state,
+                    &p.service,
+                    &p.product,
+                    &p.version,
+                    &cpe,
+                ]
+                .map(cell);
+                csv::write_record(out, &row)?;
             }
         }
     }
@@ -148,7 +161,7 @@ mod tests {
         let files = parse_files(&[fixture("peer/ndiff/simple.xml")]).unwrap();
         let open: usize = files[0].hosts.iter().map(|h| h.open_ports.len()).sum();
         let mut out = Vec::new();
-        write_csv(&mut out, &files).unwrap();
+        write_csv(&mut out, &files, false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 1 + open);
         assert!(text.starts_with("file,ip,hostname,host_state,protocol,port,"));
@@ -160,5 +173,35 @@ mod tests {
         let err = parse_files(&[path]).unwrap_err().to_string();
         assert!(err.contains("1_hosts_incomplete.xml"), "{err}");
         assert!(err.contains("incomplete"), "{err}");
+    }
+
+    /// Issue 14, row 8: `parse --format csv` on a terminal shows hostile hostnames and
+    /// banners as escapes; to a file or pipe the cells stay as scanned (CSV-quoted).
+    #[test]
+    fn csv_on_a_terminal_escapes_hostile_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hostile.xml");
+        std::fs::write(
+            &path,
+            "<nmaprun version=\"7.93\" args=\"nmap\" start=\"1795281612\">\
+             <host><status state=\"up\"/><address addr=\"127.0.0.4\" addrtype=\"ipv4\"/>\
+             <hostnames><hostname name=\"a&#x1b;[2Jb\u{202E}c\u{200D}\" type=\"PTR\"/></hostnames>\
+             <ports><port protocol=\"tcp\" portid=\"22\"><state state=\"open\"/>\
+             <service name=\"ssh\" product=\"x&#x1b;]0;t&#x7;\u{2066}\"/></port></ports></host>\
+             <runstats><finished time=\"1795281613\" exit=\"success\"/>\
+             <hosts up=\"1\" down=\"0\" total=\"1\"/></runstats></nmaprun>\n",
+        )
+        .unwrap();
+        let files = parse_files(&[path]).unwrap();
+        let mut out = Vec::new();
+        write_csv(&mut out, &files, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for raw in ['\u{1b}', '\u{7}', '\u{202E}', '\u{200D}', '\u{2066}'] {
+            assert!(!text.contains(raw), "{raw:?} in {text:?}");
+        }
+        assert!(text.contains("a\\u{1b}[2Jb\\u{202e}c\\u{200d}"), "{text}");
+        let mut raw = Vec::new();
+        write_csv(&mut raw, &files, false).unwrap();
+        assert!(String::from_utf8(raw).unwrap().contains('\u{202E}'));
     }
 }
