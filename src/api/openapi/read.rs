@@ -12,6 +12,16 @@ use crate::store::MAX_NOTE_CHARS;
 pub(super) fn paths() -> Value {
     let read_security = json!([{"bearer": []}, {"basic": []}, {}]);
     let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
+    // An empty value of an optional choice (`?status=`) is taken as "not given", as the server does.
+    let q_enum = |name: &str, description: &str, schema: Value| {
+        let mut p = q(
+            name,
+            &format!("{description} An empty value is the same as leaving it out."),
+            schema,
+        );
+        p["allowEmptyValue"] = json!(true);
+        p
+    };
     let limit = || {
         q(
             "limit",
@@ -19,7 +29,13 @@ pub(super) fn paths() -> Value {
             json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
         )
     };
-    let before = |d: &str| q("before", d, json!({"type": "integer", "minimum": 1}));
+    let before = |d: &str| {
+        q(
+            "before",
+            d,
+            json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
+        )
+    };
     let format = || {
         q(
             "format",
@@ -29,7 +45,7 @@ pub(super) fn paths() -> Value {
     };
     let id_param = |d: &str| {
         json!({"name": "id", "in": "path", "required": true, "description": d,
-               "schema": {"type": "integer", "minimum": 1}})
+               "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}})
     };
     let alert_action = |summary: &str| {
         json!({
@@ -39,7 +55,8 @@ pub(super) fn paths() -> Value {
           "parameters": [id_param("Alert id.")],
           "requestBody": {"required": false, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": false,
-            "properties": {"note": {"type": "string", "maxLength": MAX_NOTE_CHARS}}}}}},
+            "properties": {"note": {"type": "string", "nullable": true, "maxLength": MAX_NOTE_CHARS,
+              "description": "Optional; null is the same as leaving it out."}}}}}},
           "responses": {
             "200": {"description": "The alert in its new state",
               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}},
@@ -59,9 +76,9 @@ pub(super) fn paths() -> Value {
           "description": "With tokens configured, a browser is asked for the token as the password (HTTP Basic, any user name).",
           "security": [{"bearer": []}, {"basic": []}, {}],
           "parameters": [
-            q("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
-            q("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
-            q("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
+            q_enum("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
+            q_enum("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
+            q_enum("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
             q("q", "Case-insensitive part of the entry name.", json!({"type": "string"}))
           ],
           "responses": {
@@ -116,8 +133,8 @@ pub(super) fn paths() -> Value {
           "summary": "The delta between any two snapshots.",
           "security": read_security,
           "parameters": [
-            {"name": "from", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "to", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "from", "in": "query", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}},
+            {"name": "to", "in": "query", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}},
             format()
           ],
           "responses": {
@@ -152,9 +169,9 @@ pub(super) fn paths() -> Value {
           "summary": "Alerts, newest first, paged with before.",
           "security": read_security,
           "parameters": [
-            q("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
-            q("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
-            q("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_enum("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
+            q_enum("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_enum("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
             limit(), before("Only alerts with a smaller id (the previous page's next_before)."), format()
           ],
           "responses": {

@@ -49,15 +49,16 @@ pub(super) fn schemas(api_profiles: &[&str]) -> Value {
           "ScanRequest": {
             "type": "object", "additionalProperties": false,
             "description": "Exactly one of target or targets.",
+            "oneOf": [{"required": ["target"]}, {"required": ["targets"]}],
             "properties": {
-              "target": {"type": "string", "maxLength": MAX_TARGET_LEN,
+              "target": {"type": "string", "minLength": 1, "maxLength": MAX_TARGET_LEN,
                 "description": "One IPv4/IPv6 address or hostname (no CIDR or ranges)."},
               "targets": {"type": "array", "minItems": 1,
-                "items": {"type": "string", "maxLength": MAX_TARGET_LEN},
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_TARGET_LEN},
                 "description": format!("1 to {MAX_TARGETS} distinct targets; duplicates are removed, order is kept.")},
               "scan_type": {"type": "string", "enum": api_profiles, "default": "default"},
               "ports": {"type": "string", "maxLength": MAX_PORTS_LEN,
-                "description": "Port selection such as \"22,80,8000-8100\" (T:/U: prefixes allowed), limited by the server's api.max_ports.",
+                "description": "Port selection such as \"22,80,8000-8100\" ; protocol prefixes (T:, U:) are refused (the profile decides TCP or UDP). Limited by the server's api.max_ports.",
                 "example": "22,80,443"}
             }
           },

@@ -195,3 +195,17 @@ fn a_foreign_host_is_421_before_routing() {
         (421, Some("host_not_allowed"))
     );
 }
+
+/// The OpenAPI document's `allowEmptyValue` on optional choices says what the server does.
+#[test]
+fn empty_optional_choices_are_taken_as_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_with(|c| c.database = Some(dir.path().join("scans.db")));
+    for url in [
+        "/api/alerts?status=&severity=&min_severity=",
+        "/?status=&band=&sort=",
+    ] {
+        let (status, body, _) = call(&state, &get(url));
+        assert_eq!(status, 200, "{url}: {body}");
+    }
+}
