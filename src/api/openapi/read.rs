@@ -37,7 +37,7 @@ pub(super) fn paths() -> Value {
         )
     };
     let format = || {
-        q(
+        q_enum(
             "format",
             "json (default) or csv.",
             json!({"type": "string", "enum": ["json", "csv"]}),
