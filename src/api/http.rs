@@ -15,6 +15,7 @@
 
 mod body;
 mod head;
+mod limits;
 mod refusal;
 mod write;
 

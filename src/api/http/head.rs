@@ -6,14 +6,7 @@ use std::io::{self, BufRead, Read};
 
 use super::refusal::Refusal;
 
-/// Longest request line (method, target, version).
-pub const MAX_REQUEST_LINE: usize = 8 * 1024;
-/// Longest single header line.
-pub const MAX_HEADER_LINE: usize = 8 * 1024;
-/// All header lines together.
-pub const MAX_HEAD_BYTES: usize = 32 * 1024;
-/// Header fields per request.
-pub const MAX_HEADERS: usize = 100;
+pub use super::limits::{MAX_HEAD_BYTES, MAX_HEADER_LINE, MAX_HEADERS, MAX_REQUEST_LINE};
 /// Empty lines tolerated before a request line (clients may send a stray CRLF after a body).
 const MAX_LEADING_EMPTY: usize = 2;
 

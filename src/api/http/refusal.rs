@@ -14,9 +14,9 @@ impl ApiError {
             "headers_too_large",
             format!(
                 "request headers are limited to {} fields, {} bytes per line and {} bytes in all",
-                super::head::MAX_HEADERS,
-                super::head::MAX_HEADER_LINE,
-                super::head::MAX_HEAD_BYTES
+                super::limits::MAX_HEADERS,
+                super::limits::MAX_HEADER_LINE,
+                super::limits::MAX_HEAD_BYTES
             ),
         )
     }
@@ -27,7 +27,7 @@ impl ApiError {
             "uri_too_long",
             format!(
                 "the request line is limited to {} bytes",
-                super::head::MAX_REQUEST_LINE
+                super::limits::MAX_REQUEST_LINE
             ),
         )
     }
