@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod diff;
 pub mod history;
 pub mod import;
+pub mod notify;
 pub mod parse;
 pub mod prune;
 pub mod report;
@@ -40,6 +41,8 @@ pub enum Outcome {
     DiffFoundChanges,
     /// `--fail-on`: the run raised a new alert at least that severe.
     FailOnReached,
+    /// `notify test` or `notify retry`: a destination did not take its message.
+    NotDelivered,
 }
 
 /// Every way a command can fail.

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod dashboard;
+pub mod deliveries;
 pub mod delta;
 pub mod query;
 pub mod snapshots;
