@@ -7,6 +7,7 @@
 //! as `daily_scan report` does, so both always agree.
 
 pub mod alerts;
+pub mod certificates;
 pub mod dashboard;
 pub mod deliveries;
 pub mod delta;

@@ -6,7 +6,7 @@ use rouille::{Request, Response};
 
 use super::auth::Scope;
 use super::error::{ApiError, Kind};
-use super::read::{alerts, dashboard, deliveries, delta, snapshots, trends};
+use super::read::{alerts, certificates, dashboard, deliveries, delta, snapshots, trends};
 use super::state::State;
 use super::{openapi, ops, scan};
 
@@ -119,6 +119,13 @@ pub const ROUTES: &[Route] = &[
         access: Access::Read,
         rate_limited: true,
         handler: alerts::list,
+    },
+    Route {
+        method: "GET",
+        path: "/api/certificates",
+        access: Access::Read,
+        rate_limited: true,
+        handler: certificates::list,
     },
     Route {
         method: "POST",

@@ -33,6 +33,10 @@ pub struct State {
     pub(super) delta_config: crate::delta::DeltaConfig,
     /// `Host` values answered (DNS-rebinding guard, checked before routing).
     pub(super) hosts: super::host::AllowedHosts,
+    /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
+    pub(super) cert_expiry_days: u32,
+    /// `[tls] min_grade`: below it a port is weak.
+    pub(super) min_grade: crate::model::Grade,
 }
 
 /// Why the server could not start, or stopped serving.
@@ -76,6 +80,8 @@ impl State {
             database: config.database_path(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             hosts: super::host::AllowedHosts::from_config(&config.api),
+            cert_expiry_days: config.alerts.cert_expiry_days,
+            min_grade: config.tls.min_grade,
             rules,
         })
     }

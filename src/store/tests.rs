@@ -24,6 +24,7 @@ fn port(portid: u16, state: &str) -> Port {
             cpe: vec!["cpe:/a:openbsd:openssh:9.2p1".into()],
         },
         scripts: vec![],
+        tls: None,
     }
 }
 
@@ -442,3 +443,5 @@ fn a_file_that_is_not_sqlite_is_named_as_such() {
         "{write:?}"
     );
 }
+
+mod tls;
