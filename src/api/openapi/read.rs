@@ -14,7 +14,7 @@ pub(super) fn paths() -> Value {
     let read_security = json!([{"bearer": []}, {"basic": []}, {}]);
     let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
     // An empty value of an optional choice (`?status=`) is taken as "not given", as the server does.
-    let q_enum = |name: &str, description: &str, schema: Value| {
+    let q_empty = |name: &str, description: &str, schema: Value| {
         let mut p = q(
             name,
             &format!("{description} An empty value is the same as leaving it out."),
@@ -38,7 +38,7 @@ pub(super) fn paths() -> Value {
         )
     };
     let format = || {
-        q_enum(
+        q_empty(
             "format",
             "json (default) or csv.",
             json!({"type": "string", "enum": ["json", "csv"]}),
@@ -77,9 +77,9 @@ pub(super) fn paths() -> Value {
           "description": "With tokens configured, a browser is asked for the token as the password (HTTP Basic, any user name).",
           "security": [{"bearer": []}, {"basic": []}, {}],
           "parameters": [
-            q_enum("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
-            q_enum("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
-            q_enum("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
+            q_empty("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
+            q_empty("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
+            q_empty("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
             q("q", "Case-insensitive part of the entry name.", json!({"type": "string"}))
           ],
           "responses": {
@@ -170,9 +170,9 @@ pub(super) fn paths() -> Value {
           "summary": "Alerts, newest first, paged with before.",
           "security": read_security,
           "parameters": [
-            q_enum("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
-            q_enum("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
-            q_enum("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_empty("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
+            q_empty("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_empty("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
             limit(), before("Only alerts with a smaller id (the previous page's next_before)."), format()
           ],
           "responses": {
@@ -190,8 +190,8 @@ pub(super) fn paths() -> Value {
           "summary": "TLS certificates that are expired, expiring soon or weak (latest seen per port).",
           "security": read_security,
           "parameters": [
-            q("expiring_within", "Days: a certificate with at most this many left is expiring (default [alerts] cert_expiry_days).", json!({"type": "integer", "minimum": 0, "maximum": 3650})),
-            q("all", "true: every examined TLS port, not only flagged ones.", json!({"type": "string", "enum": ["true", "false"]})),
+            q_empty("expiring_within", "Days: a certificate with at most this many left is expiring (default [alerts] cert_expiry_days).", json!({"type": "integer", "minimum": 0, "maximum": 3650})),
+            q_empty("all", "true: every examined TLS port, not only flagged ones.", json!({"type": "string", "enum": ["true", "false"]})),
             format()
           ],
           "responses": {
