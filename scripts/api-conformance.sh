@@ -47,8 +47,11 @@ curl -sf "http://127.0.0.1:$port/metrics" | promtool check metrics
 st_args=(--checks all --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --request-timeout 120
          --generation-deterministic --suppress-health-check all)
 echo "==> schemathesis --checks all: every operation but POST /api/scan"
-"$venv/bin/st" run "http://127.0.0.1:$port/api/openapi.json" "${st_args[@]}" \
-  --exclude-path /api/scan
+# schemathesis keeps a cache in its working directory: run it from the temporary one.
+st="$PWD/$venv/bin/st"
+scan_config="$PWD/scripts/schemathesis-scan.toml"
+(cd "$work" && "$st" run "http://127.0.0.1:$port/api/openapi.json" "${st_args[@]}" \
+  --exclude-path /api/scan)
 echo "==> schemathesis --checks all: POST /api/scan (loopback-only allowlist)"
-"$venv/bin/st" --config-file scripts/schemathesis-scan.toml run \
-  "http://127.0.0.1:$port/api/openapi.json" "${st_args[@]}" --include-path /api/scan
+(cd "$work" && "$st" --config-file "$scan_config" run \
+  "http://127.0.0.1:$port/api/openapi.json" "${st_args[@]}" --include-path /api/scan)
