@@ -31,6 +31,8 @@ pub struct State {
     /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
     pub(super) database: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
+    /// `Host` values answered (DNS-rebinding guard, checked before routing).
+    pub(super) hosts: super::host::AllowedHosts,
     /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
     pub(super) cert_expiry_days: u32,
     /// `[tls] min_grade`: below it a port is weak.
@@ -77,6 +79,7 @@ impl State {
             in_flight: Arc::new(AtomicUsize::new(0)),
             database: config.database_path(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
+            hosts: super::host::AllowedHosts::from_config(&config.api),
             cert_expiry_days: config.alerts.cert_expiry_days,
             min_grade: config.tls.min_grade,
             rules,
