@@ -13,9 +13,9 @@ use std::io::{self, Write};
 
 use std::path::Path;
 
-use crate::delta::{ChangeKind, Delta, DeltaConfig};
+use crate::delta::{ChangeKind, Delta, DeltaConfig, DeltaStatus};
 use crate::model::Severity;
-use crate::snapshot::{Snapshot, TargetStatus};
+use crate::snapshot::{Snapshot, SnapshotStatus, TargetStatus};
 
 const CHANGE_KINDS: [ChangeKind; 5] = [
     ChangeKind::NewHost,
@@ -23,6 +23,19 @@ const CHANGE_KINDS: [ChangeKind; 5] = [
     ChangeKind::PortOpened,
     ChangeKind::PortClosed,
     ChangeKind::ServiceChanged,
+];
+
+const RUN_STATUSES: [SnapshotStatus; 3] = [
+    SnapshotStatus::Complete,
+    SnapshotStatus::Partial,
+    SnapshotStatus::Failed,
+];
+
+const DELTA_STATUSES: [DeltaStatus; 4] = [
+    DeltaStatus::Critical,
+    DeltaStatus::Changes,
+    DeltaStatus::Stable,
+    DeltaStatus::Failed,
 ];
 
 const TARGET_STATUSES: [TargetStatus; 4] = [
@@ -97,6 +110,30 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
             "daily_scan_last_run_snapshot_id",
             "Database id of the snapshot the last run saved.",
             id as f64,
+        );
+    }
+    m.family(
+        "daily_scan_last_run_status",
+        "1 for the last run's status (complete, partial, or failed: no target completed), 0 for the others.",
+    );
+    for status in RUN_STATUSES {
+        let on = f64::from(u8::from(snapshot.status == status));
+        m.sample(
+            "daily_scan_last_run_status",
+            &[("status", status.as_str())],
+            on,
+        );
+    }
+    m.family(
+        "daily_scan_delta_status",
+        "1 for the last run's delta status (critical, changes, stable, failed), 0 for the others.",
+    );
+    for status in DELTA_STATUSES {
+        let on = f64::from(u8::from(delta.status == status));
+        m.sample(
+            "daily_scan_delta_status",
+            &[("status", status.as_str())],
+            on,
         );
     }
     m.family(
@@ -179,6 +216,12 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
         let n = delta.changes.iter().filter(|c| c.kind == kind).count();
         m.sample("daily_scan_changes", &[("kind", kind.as_str())], n as f64);
     }
+    m.gauge(
+        "daily_scan_unconfirmed_changes",
+        "Candidate changes of the last run that the confirmation re-check did not confirm \
+         (flaps, not reported; summary.unconfirmed of delta.json).",
+        delta.summary.unconfirmed as f64,
+    );
     m.gauge(
         "daily_scan_not_compared_targets",
         "Targets the last run could not compare (failed now or before, added or removed).",

@@ -58,6 +58,11 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
     let prepared = batch::prepare(config, &command.targets)?;
+    if !command.dry_run {
+        for w in &prepared.warnings {
+            log::warn!("{w}");
+        }
+    }
     if command.dry_run {
         emit(out, prepared.describe().as_bytes())?;
         return Ok(Outcome::Done);
