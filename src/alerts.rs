@@ -38,7 +38,7 @@ use jiff::Timestamp;
 use crate::delta::coverage::Coverage;
 use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
-use crate::delta::{Change, ChangeKind, Delta, DeltaConfig, PortView};
+use crate::delta::{Change, ChangeKind, Delta, DeltaConfig, PortChange, PortView};
 use crate::model::{AlertKind, Grade, Port, Severity};
 use crate::snapshot::{PortCoverage, Snapshot};
 pub use cert::{CertExpiry, SeenCert, URGENT_DAYS, days_left, not_valid_after, utc_time};
@@ -333,6 +333,14 @@ pub fn evaluate(
     eval
 }
 
+/// The key and message of a port change's alert: `ip: port/proto what`.
+fn on_port(kind: AlertKind, ip: &str, p: &PortChange, what: String) -> (AlertKey, String) {
+    (
+        port_key(kind, ip, &p.protocol, p.port),
+        format!("{ip}: {}/{} {what}", p.port, p.protocol),
+    )
+}
+
 /// What one run observes, before any condition: covered addresses, up hosts, open ports and
 /// the ports it scanned. Also what [`gone::held`] judges earlier runs by.
 fn observe(ix: &Indexed<'_>) -> Evaluation {
@@ -385,30 +393,24 @@ fn change_conditions<'c>(
                 host_key(AlertKind::HostGone),
                 format!("{ip} is no longer up"),
             ),
-            (ChangeKind::PortOpened, Some(p)) if !p.unexpected && !risky(p.port) => (
-                port_key(AlertKind::PortOpened, &ip_text, &p.protocol, p.port),
-                format!(
-                    "{ip}: {}/{} opened ({})",
-                    p.port,
-                    p.protocol,
-                    service_text(p.after.as_ref())
-                ),
+            (ChangeKind::PortOpened, Some(p)) if !p.unexpected && !risky(p.port) => on_port(
+                AlertKind::PortOpened,
+                &ip_text,
+                p,
+                format!("opened ({})", service_text(p.after.as_ref())),
             ),
-            (ChangeKind::PortClosed, Some(p)) => (
-                port_key(AlertKind::PortClosed, &ip_text, &p.protocol, p.port),
-                format!(
-                    "{ip}: {}/{} closed (was {})",
-                    p.port,
-                    p.protocol,
-                    service_text(p.before.as_ref())
-                ),
+            (ChangeKind::PortClosed, Some(p)) => on_port(
+                AlertKind::PortClosed,
+                &ip_text,
+                p,
+                format!("closed (was {})", service_text(p.before.as_ref())),
             ),
-            (ChangeKind::ServiceChanged, Some(p)) => (
-                port_key(AlertKind::ServiceChanged, &ip_text, &p.protocol, p.port),
+            (ChangeKind::ServiceChanged, Some(p)) => on_port(
+                AlertKind::ServiceChanged,
+                &ip_text,
+                p,
                 format!(
-                    "{ip}: {}/{} now runs {} (was {})",
-                    p.port,
-                    p.protocol,
+                    "now runs {} (was {})",
                     service_text(p.after.as_ref()),
                     service_text(p.before.as_ref())
                 ),

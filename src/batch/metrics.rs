@@ -81,6 +81,14 @@ impl Exposition {
         let _ = writeln!(self.text, "}} {value}");
     }
 
+    /// One sample per `status` label: 1 for the one that holds, 0 for the others.
+    fn one_hot<const N: usize>(&mut self, name: &str, help: &str, statuses: [(&str, bool); N]) {
+        self.family(name, help);
+        for (status, on) in statuses {
+            self.sample(name, &[("status", status)], f64::from(u8::from(on)));
+        }
+    }
+
     fn gauge(&mut self, name: &str, help: &str, value: f64) {
         self.family(name, help);
         self.sample(name, &[], value);
@@ -112,30 +120,16 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
             id as f64,
         );
     }
-    m.family(
+    m.one_hot(
         "daily_scan_last_run_status",
         "1 for the last run's status (complete, partial, or failed: no target completed), 0 for the others.",
+        RUN_STATUSES.map(|st| (st.as_str(), snapshot.status == st)),
     );
-    for status in RUN_STATUSES {
-        let on = f64::from(u8::from(snapshot.status == status));
-        m.sample(
-            "daily_scan_last_run_status",
-            &[("status", status.as_str())],
-            on,
-        );
-    }
-    m.family(
+    m.one_hot(
         "daily_scan_delta_status",
         "1 for the last run's delta status (critical, changes, stable, failed), 0 for the others.",
+        DELTA_STATUSES.map(|st| (st.as_str(), delta.status == st)),
     );
-    for status in DELTA_STATUSES {
-        let on = f64::from(u8::from(delta.status == status));
-        m.sample(
-            "daily_scan_delta_status",
-            &[("status", status.as_str())],
-            on,
-        );
-    }
     m.family(
         "daily_scan_targets",
         "Targets of the last run by outcome (completed, failed, timeout, unresolved).",
