@@ -1,7 +1,7 @@
 //! Alerts a user meets from the first run and alerts that wait: `risky_port_open` on the
 //! baseline (and in the webhook), resolved when the port closes; `[alerts] gone_after_runs = 2`
 //! raising `port_closed` only on the second confirmed run, a port that comes back resetting
-//! the count; `[[expect]]` ports outside the run's selection warned about; a failed run in the
+//! the count; the dashboard showing it; `[[expect]]` ports outside the run's selection warned about; a failed run in the
 //! metrics file. Real nmap, loopback only; addresses 127.0.62.x and ports 3389 and
 //! 18630-18639 are this file's alone.
 
@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 
 use crate::alerts_env::{Answer, Receiver, all_alerts, webhook};
 use crate::batch_env::{Install, Service, changes, describe, stderr, stdout};
+use crate::web_api::server_for;
 
 const RISKY: Ipv4Addr = Ipv4Addr::new(127, 0, 62, 1);
 const GONE: Ipv4Addr = Ipv4Addr::new(127, 0, 62, 2);
@@ -44,6 +45,17 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
         !alert["recommended_actions"].as_array().unwrap().is_empty(),
         "{body}"
     );
+
+    // The dashboard lists it among the open alerts.
+    let server = server_for(&install, &[]);
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("risky_port_open") && page.body.contains("3389"),
+        "{}",
+        page.body
+    );
+    drop(server);
 
     // Still open: the same alert, seen again, not raised again.
     install.scan(&[], &[], 0);
