@@ -1,9 +1,9 @@
 //! Alerts a user meets from the first run and alerts that wait: `risky_port_open` on the
-//! baseline (and in the webhook), resolved when the port closes; `[alerts] gone_after_runs = 2`
-//! raising `port_closed` only on the second confirmed run, a port that comes back resetting
-//! the count; the dashboard showing it; `[[expect]]` ports outside the run's selection warned about; a failed run in the
-//! metrics file. Real nmap, loopback only; addresses 127.0.62.x and ports 3389 and
-//! 18630-18639 are this file's alone.
+//! baseline (in the webhook and on the dashboard), resolved when the port closes; `[alerts]
+//! gone_after_runs = 2` raising `port_closed` only on the second confirmed run, a port that
+//! comes back resetting the count; `[[expect]]` ports outside the run's selection warned
+//! about; a failed run in the metrics file. Real nmap, loopback only; addresses 127.0.62.x and
+//! ports 3389 and 18630-18639 are this file's alone.
 
 use std::net::Ipv4Addr;
 
