@@ -16,7 +16,8 @@
 //! - **Change** kinds raise only when the delta reports the change, and then hold while its
 //!   result lasts: `port_opened` (while open; not for unexpected or risky ports, which are
 //!   `unexpected_port` or `risky_port_open` instead), `new_host` (while up), `host_gone`
-//!   (while down), `port_closed` (while not open; info), both of these only once the
+//!   (while down), `port_closed` (while not open; info; not for the ports of a gone host),
+//!   both of these only once the
 //!   disappearance held for `[alerts] gone_after_runs` confirmed runs ([`gone`]),
 //!   `service_changed` (while the port is open), `cert_changed` (the certificate's SHA-256
 //!   differs from the one the port showed last time; info, medium when the issuer changed;
@@ -312,10 +313,17 @@ pub fn evaluate(
     eval.holding = state.iter().map(|c| c.key.clone()).collect();
     eval.raise.extend(state);
     let gone_kinds = |c: &&Change| matches!(c.kind, ChangeKind::HostGone | ChangeKind::PortClosed);
-    let gone: Vec<&Change> = match &rules.gone_held {
+    let mut gone: Vec<&Change> = match &rules.gone_held {
         Some(held) => held.iter().collect(),
         None => delta.changes.iter().filter(gone_kinds).collect(),
     };
+    // A gone host is one `host_gone`, not also a `port_closed` per port it had open.
+    let gone_hosts: HashSet<&str> = gone
+        .iter()
+        .filter(|c| c.kind == ChangeKind::HostGone)
+        .map(|c| c.ip.as_str())
+        .collect();
+    gone.retain(|c| c.kind == ChangeKind::HostGone || !gone_hosts.contains(c.ip.as_str()));
     let others = delta.changes.iter().filter(|c| !gone_kinds(c));
     let risky = |port: u16| delta_config.severity_of(port) >= rules.open_port_min_severity;
     eval.raise

@@ -347,3 +347,49 @@ fn certificates_expiring_or_expired() {
 }
 
 mod tls;
+
+#[test]
+fn a_closed_port_is_an_alert_but_a_gone_host_is_one_alert_not_one_per_port() {
+    let delta_config = DeltaConfig::default();
+    let t = || vec![target("192.0.2.0/28", TargetStatus::Completed)];
+    let before = snap(
+        t(),
+        vec![
+            host(
+                "192.0.2.1",
+                "up",
+                vec![port(80, "open", "http"), port(81, "open", "")],
+            ),
+            host(
+                "192.0.2.2",
+                "up",
+                vec![port(80, "open", "http"), port(81, "open", "")],
+            ),
+        ],
+    );
+    let after = snap(
+        t(),
+        vec![
+            host("192.0.2.1", "up", vec![port(80, "open", "http")]),
+            host("192.0.2.2", "down", vec![]),
+        ],
+    );
+    let e = eval_pair(Some(&before), &after, &delta_config);
+    use AlertKind::*;
+    assert_eq!(
+        brief(&e),
+        [
+            (PortClosed, "192.0.2.1".into(), Some(81), Severity::Info),
+            (HostGone, "192.0.2.2".into(), None, Severity::Info),
+        ]
+    );
+    assert_eq!(e.raise[0].message, "192.0.2.1: 81/tcp closed (was unknown service)");
+    assert_eq!(
+        e.judge(&key(PortClosed, "192.0.2.1", Some(81))),
+        Judgement::Holds
+    );
+    assert_eq!(
+        e.judge(&key(PortClosed, "192.0.2.1", Some(80))),
+        Judgement::Gone
+    );
+}
