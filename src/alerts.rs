@@ -17,8 +17,8 @@
 //!   result lasts: `port_opened` (while open; not for unexpected or risky ports, which are
 //!   `unexpected_port` or `risky_port_open` instead), `new_host` (while up), `host_gone`
 //!   (while down), `port_closed` (while not open; info; not for the ports of a gone host),
-//!   both of these only once the
-//!   disappearance held for `[alerts] gone_after_runs` confirmed runs ([`gone`]),
+//!   these two only once the disappearance held for `[alerts] gone_after_runs` confirmed runs
+//!   ([`gone`]),
 //!   `service_changed` (while the port is open), `cert_changed` (the certificate's SHA-256
 //!   differs from the one the port showed last time; info, medium when the issuer changed;
 //!   while the port is open).
@@ -27,6 +27,7 @@
 //! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
 
 mod cert;
+mod change;
 pub mod gone;
 pub mod lifecycle;
 pub mod sync;
@@ -39,7 +40,7 @@ use jiff::Timestamp;
 use crate::delta::coverage::Coverage;
 use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
-use crate::delta::{Change, ChangeKind, Delta, DeltaConfig, PortChange, PortView};
+use crate::delta::{Change, ChangeKind, Delta, DeltaConfig};
 use crate::model::{AlertKind, Grade, Port, Severity};
 use crate::snapshot::{PortCoverage, Snapshot};
 pub use cert::{CertExpiry, SeenCert, URGENT_DAYS, days_left, not_valid_after, utc_time};
@@ -200,22 +201,6 @@ fn port_key(kind: AlertKind, ip: &str, protocol: &str, port: u16) -> AlertKey {
     }
 }
 
-fn service_text(v: Option<&PortView>) -> String {
-    let Some(v) = v else {
-        return "nothing".to_string();
-    };
-    let words: Vec<&str> = [&v.service, &v.product, &v.version]
-        .into_iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if words.is_empty() {
-        "unknown service".to_string()
-    } else {
-        words.join(" ")
-    }
-}
-
 fn service_name(p: &Port) -> String {
     if p.service.name.is_empty() {
         String::new()
@@ -327,7 +312,7 @@ pub fn evaluate(
     let others = delta.changes.iter().filter(|c| !gone_kinds(c));
     let risky = |port: u16| delta_config.severity_of(port) >= rules.open_port_min_severity;
     eval.raise
-        .extend(change_conditions(others.chain(gone), risky));
+        .extend(change::conditions(others.chain(gone), risky));
     eval.raise.extend(changes);
     eval.raise.sort_by_cached_key(|c| {
         let k = &c.key;
@@ -339,14 +324,6 @@ pub fn evaluate(
         )
     });
     eval
-}
-
-/// The key and message of a port change's alert: `ip: port/proto what`.
-fn on_port(kind: AlertKind, ip: &str, p: &PortChange, what: String) -> (AlertKey, String) {
-    (
-        port_key(kind, ip, &p.protocol, p.port),
-        format!("{ip}: {}/{} {what}", p.port, p.protocol),
-    )
 }
 
 /// What one run observes, before any condition: covered addresses, up hosts, open ports and
@@ -372,66 +349,6 @@ fn observe(ix: &Indexed<'_>) -> Evaluation {
         }
     }
     eval
-}
-
-/// The changes the delta reports (it only reports addresses covered by both runs) that raise
-/// alerts; `risky` ports open as `risky_port_open`, not `port_opened`.
-fn change_conditions<'c>(
-    changes: impl Iterator<Item = &'c Change>,
-    risky: impl Fn(u16) -> bool,
-) -> Vec<Condition> {
-    let mut out = Vec::new();
-    for c in changes {
-        let Ok(ip) = c.ip.parse::<IpAddr>() else {
-            continue;
-        };
-        let ip_text = ip.to_string();
-        let host_key = |kind| AlertKey {
-            kind,
-            ip: ip.to_string(),
-            protocol: None,
-            port: None,
-        };
-        let (key, message) = match (c.kind, &c.port) {
-            (ChangeKind::NewHost, _) => (
-                host_key(AlertKind::NewHost),
-                format!("{ip} is up (it was not in the previous run)"),
-            ),
-            (ChangeKind::HostGone, _) => (
-                host_key(AlertKind::HostGone),
-                format!("{ip} is no longer up"),
-            ),
-            (ChangeKind::PortOpened, Some(p)) if !p.unexpected && !risky(p.port) => on_port(
-                AlertKind::PortOpened,
-                &ip_text,
-                p,
-                format!("opened ({})", service_text(p.after.as_ref())),
-            ),
-            (ChangeKind::PortClosed, Some(p)) => on_port(
-                AlertKind::PortClosed,
-                &ip_text,
-                p,
-                format!("closed (was {})", service_text(p.before.as_ref())),
-            ),
-            (ChangeKind::ServiceChanged, Some(p)) => on_port(
-                AlertKind::ServiceChanged,
-                &ip_text,
-                p,
-                format!(
-                    "now runs {} (was {})",
-                    service_text(p.after.as_ref()),
-                    service_text(p.before.as_ref())
-                ),
-            ),
-            _ => continue,
-        };
-        out.push(Condition {
-            key,
-            severity: c.severity,
-            message,
-        });
-    }
-    out
 }
 
 #[cfg(test)]

@@ -383,7 +383,10 @@ fn a_closed_port_is_an_alert_but_a_gone_host_is_one_alert_not_one_per_port() {
             (HostGone, "192.0.2.2".into(), None, Severity::Info),
         ]
     );
-    assert_eq!(e.raise[0].message, "192.0.2.1: 81/tcp closed (was unknown service)");
+    assert_eq!(
+        e.raise[0].message,
+        "192.0.2.1: 81/tcp closed (was unknown service)"
+    );
     assert_eq!(
         e.judge(&key(PortClosed, "192.0.2.1", Some(81))),
         Judgement::Holds
