@@ -16,7 +16,8 @@
 //! - **Change** kinds raise only when the delta reports the change, and then hold while its
 //!   result lasts: `port_opened` (while open; not for unexpected or risky ports, which are
 //!   `unexpected_port` or `risky_port_open` instead), `new_host` (while up), `host_gone`
-//!   (while down), `port_closed` (while not open; info; not for the ports of a gone host),
+//!   (while down), `port_closed` (while not open; info; only for a port no other alert speaks
+//!   for: not on a gone host, not under an `[[expect]]`, not a risky port),
 //!   these two only once the disappearance held for `[alerts] gone_after_runs` confirmed runs
 //!   ([`gone`]),
 //!   `service_changed` (while the port is open), `cert_changed` (the certificate's SHA-256
@@ -308,9 +309,20 @@ pub fn evaluate(
         .filter(|c| c.kind == ChangeKind::HostGone)
         .map(|c| c.ip.as_str())
         .collect();
-    gone.retain(|c| c.kind == ChangeKind::HostGone || !gone_hosts.contains(c.ip.as_str()));
-    let others = delta.changes.iter().filter(|c| !gone_kinds(c));
     let risky = |port: u16| delta_config.severity_of(port) >= rules.open_port_min_severity;
+    // A closed port is news only where no other alert speaks for it: under an `[[expect]]` an
+    // expected port is `expected_port_missing` and closing an unexpected one is good news, as
+    // is closing a risky one (its alert resolves).
+    let ordinary = |c: &Change| {
+        let ip = c.ip.parse::<IpAddr>().ok();
+        let expected = ip.and_then(|ip| ix.expected_ports(delta_config, ip));
+        expected.is_none() && c.port.as_ref().is_some_and(|p| !risky(p.port))
+    };
+    gone.retain(|c| match c.kind {
+        ChangeKind::HostGone => true,
+        _ => !gone_hosts.contains(c.ip.as_str()) && ordinary(c),
+    });
+    let others = delta.changes.iter().filter(|c| !gone_kinds(c));
     eval.raise
         .extend(change::conditions(others.chain(gone), risky));
     eval.raise.extend(changes);
