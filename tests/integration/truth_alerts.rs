@@ -51,7 +51,9 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
     let page = server.get("/");
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("risky_port_open") && page.body.contains("3389"),
+        page.body
+            .contains("<td class=\"kind\">risky port open</td>")
+            && page.body.contains("3389/tcp (ms-wbt-server) is open"),
         "{}",
         page.body
     );
