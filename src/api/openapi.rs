@@ -7,6 +7,7 @@ mod ops;
 mod read;
 mod responses;
 mod scan;
+mod triage;
 
 use rouille::{Request, Response};
 use serde_json::{Value, json};
@@ -102,6 +103,7 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
         (scan::paths(), scan::schemas(api_profiles)),
         (ops::paths(), ops::schemas()),
         (read::paths(), read::schemas()),
+        (triage::paths(), serde_json::json!({})),
     ];
     for (paths, schemas) in parts {
         extend(&mut doc["paths"], paths);

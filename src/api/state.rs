@@ -30,6 +30,8 @@ pub struct State {
     pub(super) in_flight: Arc<AtomicUsize>,
     /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
     pub(super) database: std::path::PathBuf,
+    /// Where `daily_scan` writes each run's report folder (run pages link to its files).
+    pub(super) output_dir: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
 }
 
@@ -72,6 +74,7 @@ impl State {
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
             database: config.database_path(),
+            output_dir: config.output_dir.clone(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             rules,
         })

@@ -145,9 +145,9 @@ pub fn run_lines<W: WebhookLine>(sync: &AlertSync, webhooks: &[W]) -> String {
         };
         let _ = writeln!(
             out,
-            "  webhook {}: {} alerts {what}",
+            "  webhook {}: {} {what}",
             clean(w.webhook()),
-            w.alerts()
+            super::text::count(w.alerts() as u64, "alert")
         );
     }
     out

@@ -66,7 +66,7 @@ pub(super) fn paths() -> Value {
           ],
           "responses": {
             "200": {"description": "The page", "content": {"text/html": {}}},
-            "400": err("Bad filter value or unknown parameter."),
+            "400": {"description": "A bad filter value or unknown parameter: the page again, with the message and default filters.", "content": {"text/html": {}}},
             "401": err("Token required (WWW-Authenticate: Basic)."),
             "429": retry_err("Rate limit reached.")
           }
@@ -155,6 +155,11 @@ pub(super) fn paths() -> Value {
             q("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
             q("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
             q("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q("kind", "Only alerts of this kind (or of any kind in a comma list).", json!({"type": "string"})),
+            q("ip", "Only alerts on this address, or on an address inside this CIDR block.", json!({"type": "string", "examples": ["127.0.0.2", "127.0.0.0/24"]})),
+            q("q", "Case-insensitive text in the message, address or note.", json!({"type": "string"})),
+            q("since", "Raised at or after: a UTC date (YYYY-MM-DD) or an RFC 3339 time.", json!({"type": "string"})),
+            q("until", "Raised before: an RFC 3339 time, or a UTC date (that whole day included).", json!({"type": "string"})),
             limit(), before("Only alerts with a smaller id (the previous page's next_before)."), format()
           ],
           "responses": {
@@ -163,7 +168,7 @@ pub(super) fn paths() -> Value {
                 "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
                 "next_before": {"type": "integer", "nullable": true}}}},
                 "text/csv": {}}},
-            "400": err("Bad status, severity, limit, before or format, or an unknown parameter."),
+            "400": err("Bad status, severity, kind, ip, since, until, limit, before or format, or an unknown parameter."),
             "401": err("Token required or invalid."),
             "429": retry_err("Rate limit reached.")
           }

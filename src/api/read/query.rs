@@ -165,6 +165,25 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The raw (still percent-encoded) path of `request`, without its query: routes match on it,
+/// so an encoded `/` (`%2F`) inside a segment stays in that segment.
+pub fn raw_path(request: &Request) -> &str {
+    let url = request.raw_url();
+    url.split_once('?').map_or(url, |(path, _)| path)
+}
+
+/// The path segment at `index`, percent-decoded (`/entries/127.0.0.0%2F29`: index 1 is
+/// `127.0.0.0/29`).
+pub fn path_text(request: &Request, index: usize) -> String {
+    let segment = raw_path(request)
+        .trim_start_matches('/')
+        .split('/')
+        .nth(index)
+        .unwrap_or("");
+    // `+` is a plus sign in a path (only a query means space by it).
+    decode(&segment.replace('+', "%2B"))
+}
+
 /// The numeric path segment at `index` (`/api/snapshots/12/delta`: index 2 is `12`). The
 /// router matched `{id}` there, so anything but a positive number is a 404 of that id.
 pub fn path_id(request: &Request, index: usize, what: &'static str) -> Result<i64, ApiError> {

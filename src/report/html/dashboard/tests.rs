@@ -174,6 +174,7 @@ fn page_escapes_scan_text_and_allows_only_its_own_script() {
         alerts: &[alert(7, Severity::Critical)],
         open_alerts: 1,
         filter: &filter,
+        message: None,
     });
     assert_eq!(
         html.matches("<script").count(),
@@ -214,6 +215,7 @@ fn an_empty_database_says_how_to_fill_it() {
         alerts: &[],
         open_alerts: 0,
         filter: &CardFilter::default(),
+        message: None,
     });
     assert!(html.contains("No scans yet") && !html.contains("<script"));
 }
@@ -243,6 +245,7 @@ fn the_headline_says_baseline_stable_or_what_opened() {
             alerts: &[],
             open_alerts,
             filter: &CardFilter::default(),
+            message: None,
         })
     };
     let first = snapshot(1, "default", &[80], &[]);
