@@ -170,7 +170,7 @@ fn read_tokens_come_from_the_file_or_the_environment_and_are_checked() {
     let err = Config::load_with(&CliOverrides::default(), env)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("api.read_tokens"), "{err}");
+    assert!(err.contains("SCANNER_API_READ_TOKENS"), "{err}");
 }
 
 #[test]

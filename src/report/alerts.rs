@@ -235,10 +235,10 @@ mod tests {
             "{lines}"
         );
         assert!(
-            lines.contains("webhook siem: 1 alerts delivered\n"),
+            lines.contains("webhook siem: 1 alert delivered\n"),
             "{lines}"
         );
-        assert!(lines.contains("webhook slack: 1 alerts FAILED"), "{lines}");
+        assert!(lines.contains("webhook slack: 1 alert FAILED"), "{lines}");
         assert!(!lines.contains("quiet"), "{lines}");
         assert_eq!(run_lines::<Hook>(&AlertSync::default(), &[]), "");
         assert_eq!(table(&[]), "No alerts.\n");

@@ -200,8 +200,9 @@ fn dos_time(t: Timestamp) -> (u16, u16) {
     if dt.year() < 1980 {
         return (0, 0x21); // 1980-01-01 00:00
     }
-    let time = (dt.hour() as u16) << 11 | (dt.minute() as u16) << 5 | (dt.second() as u16) / 2;
-    let date = ((dt.year() - 1980) as u16) << 9 | (dt.month() as u16) << 5 | dt.day() as u16;
+    let time =
+        ((dt.hour() as u16) << 11) | ((dt.minute() as u16) << 5) | ((dt.second() as u16) / 2);
+    let date = (((dt.year() - 1980) as u16) << 9) | ((dt.month() as u16) << 5) | (dt.day() as u16);
     (time, date)
 }
 
