@@ -88,7 +88,7 @@ tr.changed td:first-child { border-left:4px solid var(--changed); }
 .chart svg { display:block; width:100%; height:auto; }
 footer { color:var(--muted); margin-top:32px; font-size:12px; }
 .top { display:flex; justify-content:space-between; align-items:flex-start; gap:16px; flex-wrap:wrap; }
-.exports a { color:#0969da; text-decoration:none; margin-left:4px; }
+.exports a { color:#0550ae; text-decoration:underline; margin-left:4px; }
 .exports { font-size:13px; color:var(--muted); margin-top:6px; }
 .exports .sep { color:var(--muted); margin:0 8px; }
 .headline { border-radius:10px; padding:12px 18px; margin:0 0 16px; font-size:15px; border:1px solid; }
@@ -126,7 +126,7 @@ button.act.ack { border-color:#1a7f37; color:#1a7f37; } button.act.ignore { colo
 .state-ignored { color:var(--muted); }
 table.alerts td.kind, table.alerts td:last-child { white-space:nowrap; }
 a { color:#0550ae; }
-a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible {
+a:focus-visible, button:focus-visible, input:focus, input:focus-within, select:focus, table:focus-visible {
   outline:3px solid #0969da; outline-offset:2px; }
 nav.site { display:flex; gap:16px; margin:0 0 12px; font-weight:600; }
 nav.site a { text-decoration:none; } nav.site a[aria-current] { color:var(--fg); text-decoration:underline; }
@@ -139,6 +139,9 @@ h3 { font-size:14px; margin:18px 0 8px; }
 #bulk-status { color:var(--fg); }
 @media (max-width: 700px) {
   main { padding:12px 10px 28px; }
+  table { display:block; overflow-x:auto; }
+  .card { min-width:0; max-width:100%; }
+  .mono, .entry .name { overflow-wrap:anywhere; }
   .score { min-width:0; }
   .counts { grid-template-columns:repeat(2, auto); }
   th, td { padding:6px 6px; }
@@ -186,6 +189,9 @@ pub fn page(title: &str, body: &str) -> String {
 /// Content-Security-Policy lets only that exact script run (by its hash).
 pub fn page_with_script(title: &str, body: &str, script: Option<&str>) -> String {
     let script_tag = script.map_or(String::new(), |js| format!("<script>{js}</script>\n"));
+    // On a narrow screen a wide table scrolls sideways inside itself; a keyboard user reaches
+    // it with Tab to scroll it. Only this module writes `<table` (scan text is escaped).
+    let body = body.replace("<table", "<table tabindex=\"0\"");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\

@@ -28,3 +28,4 @@ mod runner;
 mod support;
 mod web_api;
 mod web_browser;
+mod web_triage;

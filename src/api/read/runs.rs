@@ -83,7 +83,14 @@ fn alerts_of(
 pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
     let id = path_id(request, 1, "snapshot")?;
     Query::parse(request, &[])?;
-    let run = load(state, id)?;
+    let run = match load(state, id) {
+        Ok(run) => run,
+        // A page a person can read and leave, not JSON.
+        Err(e) if e.status() == 404 => {
+            return Ok(html_response(run_page::missing(id), None).with_status_code(404));
+        }
+        Err(e) => return Err(e),
+    };
     let html = run_page::render(&run_page::RunView {
         snapshot: &run.snapshot,
         delta: &run.delta,

@@ -79,6 +79,18 @@ pub fn render(v: &RunView<'_>) -> String {
     page(&format!("Run #{id} ({})", s.profile), &body)
 }
 
+/// The page for a run that is not stored (never was, or retention deleted it).
+pub fn missing(id: i64) -> String {
+    let mut body = nav("run");
+    let _ = writeln!(
+        body,
+        "<h1>Run #{id}</h1>\n<p class=\"none\">No run #{id} is stored: it never existed, or \
+         retention deleted it (with its report folder). The <a href=\"/\">dashboard</a> \
+         timeline lists the runs there are.</p>"
+    );
+    page(&format!("Run #{id} not found"), &body)
+}
+
 /// Links to the run's files, or why there are none.
 fn files_nav(id: i64, files: Option<&[&'static str]>) -> String {
     match files {
