@@ -89,7 +89,9 @@ tr.changed td:first-child { border-left:4px solid var(--changed); }
 footer { color:var(--muted); margin-top:32px; font-size:12px; }
 .top { display:flex; justify-content:space-between; align-items:flex-start; gap:16px; flex-wrap:wrap; }
 .exports a { color:#0550ae; text-decoration:underline; margin-left:4px; }
-.exports { font-size:13px; color:var(--muted); margin-top:6px; }
+.exports { font-size:13px; color:var(--muted); margin:6px 0 14px; }
+h1 .mono { font-size:inherit; overflow-wrap:anywhere; }
+.filters.stacked { align-items:flex-end; }
 .exports .sep { color:var(--muted); margin:0 8px; }
 .headline { border-radius:10px; padding:12px 18px; margin:0 0 16px; font-size:15px; border:1px solid; }
 .headline a { color:inherit; }

@@ -160,7 +160,11 @@ fn import_history_report_and_prune() {
 
     let prune = install.run(&["prune", "--keep", "1"]);
     assert_eq!(prune.status.code(), Some(0), "{}", describe(&prune));
-    assert_eq!(stdout(&prune), "deleted 1 snapshots\n");
+    assert_eq!(
+        stdout(&prune),
+        "deleted 1 snapshot\n",
+        "imports have no report folder"
+    );
     assert_eq!(
         snapshot_count(&install.db()),
         2,

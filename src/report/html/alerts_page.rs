@@ -206,7 +206,7 @@ fn filter_form(f: &AlertForm) -> String {
         " <a href=\"/alerts\">reset</a>"
     };
     format!(
-        "<form class=\"filters\" method=\"get\" action=\"/alerts\">{}{}{}{}{}{}{}\
+        "<form class=\"filters stacked\" method=\"get\" action=\"/alerts\">{}{}{}{}{}{}{}\
          <button type=\"submit\">Apply</button>{reset}</form>\n",
         select("status", "Status", &statuses, &f.status),
         select(
