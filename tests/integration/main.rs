@@ -16,6 +16,7 @@ mod batch_diff;
 mod batch_env;
 mod batch_faults;
 mod batch_report;
+mod batch_triage;
 mod faults_kill;
 mod faults_nmap;
 mod faults_store;
