@@ -345,7 +345,7 @@ fn alert(server: &crate::support::server::Server, id: &str) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["id"].to_string() == id)
+        .find(|a| a["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id))
         .cloned()
         .unwrap_or_else(|| panic!("no alert {id}: {list}"))
 }
