@@ -64,3 +64,14 @@ ensure_systemd_analyze() {
   echo "==> systemd-analyze not found: installing systemd with apt (the deploy/ unit test needs it)" >&2
   apt_install systemd
 }
+
+# The email tests start Debian's aiosmtpd (`/usr/bin/python3 -m aiosmtpd`) on loopback, with a
+# certificate made by `openssl` for STARTTLS. The system python is used: a python from elsewhere
+# on PATH (pyenv, a venv) does not see Debian's python3-aiosmtpd.
+ensure_aiosmtpd() {
+  if /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "==> aiosmtpd or openssl not found: installing python3-aiosmtpd and openssl with apt (the email tests need them)" >&2
+  apt_install python3-aiosmtpd openssl
+}

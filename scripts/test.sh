@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs nmap, Chromium, axe-core, systemd-analyze (and Rust) when
+# The whole test suite, as CI runs it: installs nmap, Chromium, axe-core, systemd-analyze, aiosmtpd and openssl (and Rust) when
 # missing, then formatting, lints, and every unit and end-to-end test (real nmap against loopback
 # listeners).
 set -euo pipefail
@@ -9,6 +9,7 @@ ensure_nmap
 ensure_chromium
 ensure_axe
 ensure_systemd_analyze
+ensure_aiosmtpd
 ensure_cargo
 command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt clippy 2>/dev/null || true
 

@@ -1,7 +1,7 @@
 //! One `daily_scan` run: targets file → plan → nmap runs on a pool of our own → one snapshot,
 //! saved in one transaction → delta against the previous snapshot of the same profile →
-//! alerts raised/resolved (`alerts`, `Store::sync_alerts`) → new alerts to the webhooks
-//! (`notify`) → `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
+//! alerts raised/resolved and their notifications written to the outbox in one transaction
+//! (`alerts`, `notify::enqueue`, `Store::sync_alerts_and_enqueue`) → outbox flushed (`notify`) → `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
 //!
 //! Failure semantics: a chunk (one nmap process) that fails or times out marks every target
 //! with an address in it failed or timed out; its addresses are then not covered, so the delta
@@ -29,7 +29,7 @@ use crate::delta::{Delta, DeltaConfig};
 use crate::history::{self, TimelineRow};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
-use crate::notify::{self, Backoff, RunSummary, WebhookResult};
+use crate::notify::{self, Backoff, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
@@ -288,7 +288,7 @@ pub struct RunOptions {
     /// Keep only the latest N snapshots of each profile after the run.
     pub keep: Option<usize>,
     pub delta: DeltaConfig,
-    /// Spacing of webhook retries.
+    /// Spacing of notification retries.
     pub backoff: Backoff,
 }
 
@@ -304,7 +304,7 @@ pub struct RunOutput {
     pub pruned: Pruned,
     /// Alerts raised, refreshed and resolved by this run.
     pub alerts: AlertSync,
-    /// One per `[[webhook]]`.
+    /// One per notification the run's flush sent (this run's and earlier pending ones).
     pub webhooks: Vec<WebhookResult>,
 }
 
@@ -349,9 +349,11 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         now: Timestamp::now(),
     };
     let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
-    let alerts = store.sync_alerts(id, |unresolved| {
-        alerts::sync::plan(unresolved, id, &snapshot.profile, &evaluation)
-    })?;
+    let alerts = store.sync_alerts_and_enqueue(
+        id,
+        |unresolved| alerts::sync::plan(unresolved, id, &snapshot.profile, &evaluation),
+        |sync| notify::enqueue(config, &snapshot, &delta, &opts.delta, sync),
+    )?;
     if !alerts.raised.is_empty() || !alerts.resolved.is_empty() {
         info!(
             "alerts: {} raised, {} resolved, {} seen again",
@@ -360,29 +362,11 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
             alerts.refreshed
         );
     }
-    // Sent as soon as the alerts are committed: a report that cannot be written later must
-    // not cost the notification (the next run would see a repeat, not a new alert).
-    let webhooks = if config.webhook.is_empty() || alerts.raised.is_empty() {
-        Vec::new()
-    } else {
-        let summary = RunSummary::of(&snapshot, &delta, &alerts);
-        let env = |key: &str| std::env::var(key).ok();
-        notify::notify_all(
-            &config.webhook,
-            &summary,
-            &alerts.raised,
-            &env,
-            opts.backoff,
-            &mut |attempt| {
-                if let Err(e) = store.record_delivery(&attempt) {
-                    warn!(
-                        "webhook {}: cannot record the delivery: {e}",
-                        attempt.webhook
-                    );
-                }
-            },
-        )
-    };
+    // Sent as soon as the alerts and their notifications are committed: a report that cannot
+    // be written later must not hold them up. The flush also retries earlier runs' pending
+    // notifications.
+    let env = |key: &str| std::env::var(key).ok();
+    let webhooks = notify::flush(&mut store, config, &env, opts.backoff);
     let timeline = history::timeline(
         &store,
         history::CHART_POINTS,

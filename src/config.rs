@@ -10,11 +10,13 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
 mod alerting;
+mod notify;
 use crate::logging::LogLevel;
 use crate::model::Severity;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
 pub use alerting::{AlertsConfig, ExpectConfig, ExpectedPorts, WebhookConfig, WebhookFormat};
+pub use notify::{EmailConfig, EmailTls, NotifyConfig, parse_age};
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -87,6 +89,12 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// `[[webhook]]`: where new alerts are sent after each run.
     pub webhook: Vec<WebhookConfig>,
+    /// `[[email]]`: mailboxes told about each run that raised or resolved alerts.
+    pub email: Vec<EmailConfig>,
+    /// `[notify]`: how long undelivered notifications are retried.
+    pub notify: NotifyConfig,
+    /// The dashboard's address as people reach it (links in mails and payloads).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +152,9 @@ impl Default for Config {
             expect: Vec::new(),
             alerts: AlertsConfig::default(),
             webhook: Vec::new(),
+            email: Vec::new(),
+            notify: NotifyConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -443,6 +454,11 @@ impl Config {
         alerting::validate_expect(&self.expect)?;
         alerting::validate_alerts(&self.alerts)?;
         alerting::validate_webhooks(&self.webhook)?;
+        let mut names = (0..self.webhook.len())
+            .map(|i| self.webhook[i].label(i))
+            .collect();
+        notify::validate_emails(&self.email, &mut names)?;
+        notify::validate_notify(&self.notify, self.public_url.as_deref())?;
         Ok(())
     }
 

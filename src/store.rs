@@ -10,6 +10,7 @@ mod alert_sync;
 mod alerts;
 mod deliveries;
 mod latest;
+mod outbox;
 mod rows;
 mod schema;
 
@@ -24,7 +25,8 @@ use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
 pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
 pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
-pub use deliveries::{Delivery, DeliveryAttempt, DeliveryOutcome};
+pub use deliveries::{Delivery, DeliveryAttempt, DeliveryFilter, DeliveryOutcome};
+pub use outbox::{NewOutbox, OutboxItem};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
 

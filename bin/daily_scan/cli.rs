@@ -9,6 +9,7 @@ use security_scanner::commands::diff::DiffCommand;
 use security_scanner::commands::export::ExportCommand;
 use security_scanner::commands::history::HistoryCommand;
 use security_scanner::commands::import::ImportCommand;
+use security_scanner::commands::notify::NotifyCommand;
 use security_scanner::commands::parse::{self, ParseCommand};
 use security_scanner::commands::prune::PruneCommand;
 use security_scanner::commands::report::ReportCommand;
@@ -18,7 +19,8 @@ use security_scanner::config::CliOverrides;
 use security_scanner::diff::Side;
 use security_scanner::model::{AlertStatus, Severity};
 
-const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
+const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different; \
+notify: a destination did not take its message), \
 2 usage, configuration or runtime error, 3 --fail-on: the run raised a new alert at least that severe.";
 
 #[derive(Debug, Parser)]
@@ -170,6 +172,8 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// Write every stored run's scan.json, delta.json, delta.csv and report.html into one ZIP.
     Export(ExportArgs),
+    /// Notifications: send a test message, or retry the pending ones now.
+    Notify(NotifyArgs),
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
     Parse(ParseArgs),
 }
@@ -255,6 +259,31 @@ impl From<ExportArgs> for ExportCommand {
             zip: a.zip,
             from: a.from,
             to: a.to,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    action: NotifyAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyAction {
+    /// Send a clearly marked test message to the webhook or email named NAME (all when none
+    /// is given) and print each outcome (exit 1 when one failed).
+    Test { name: Option<String> },
+    /// Send the pending notifications now (earlier runs' failed ones), expiring those older
+    /// than notify.max_age (exit 1 when one still failed).
+    Retry,
+}
+
+impl From<NotifyArgs> for NotifyCommand {
+    fn from(a: NotifyArgs) -> Self {
+        match a.action {
+            NotifyAction::Test { name } => NotifyCommand::Test { name },
+            NotifyAction::Retry => NotifyCommand::Retry,
         }
     }
 }

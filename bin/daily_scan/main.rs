@@ -40,6 +40,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
         Some(Command::Prune(args)) => commands::prune::prune(&config, &args.into(), out),
         Some(Command::Alerts(args)) => commands::alerts::alerts(&config, &args.into(), out),
         Some(Command::Export(args)) => commands::export::export(&config, &args.into(), out),
+        Some(Command::Notify(args)) => commands::notify::notify(&config, &args.into(), out),
         Some(Command::Diff(args)) => {
             let command = args.into();
             let comparison = commands::diff::compare(&config, &command)?;
@@ -58,7 +59,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
 fn finish(result: Result<Outcome, CommandError>) -> ! {
     let code = match result {
         Ok(Outcome::Done) => 0,
-        Ok(Outcome::AllTargetsFailed | Outcome::DiffFoundChanges) => 1,
+        Ok(Outcome::AllTargetsFailed | Outcome::DiffFoundChanges | Outcome::NotDelivered) => 1,
         Ok(Outcome::FailOnReached) => 3,
         Err(e) => {
             eprintln!("daily_scan: {e}");

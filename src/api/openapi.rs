@@ -3,6 +3,7 @@
 //! paths and schemas of each part (`openapi/scan.rs`, `ops.rs`, `read.rs`); the parts never
 //! import it. The router's unit tests check that the document lists exactly its routes.
 
+mod notify;
 mod ops;
 mod read;
 mod responses;
@@ -104,11 +105,14 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
         (ops::paths(), ops::schemas()),
         (read::paths(), read::schemas()),
         (triage::paths(), serde_json::json!({})),
+        (notify::paths(), notify::schemas()),
     ];
     for (paths, schemas) in parts {
         extend(&mut doc["paths"], paths);
         extend(&mut doc["components"]["schemas"], schemas);
     }
+    let ignore = triage::bulk_ignore(&doc["paths"]["/api/alerts/ack"]);
+    extend(&mut doc["paths"], ignore);
     doc
 }
 

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod alerts_page;
 pub mod dashboard;
+pub mod deliveries;
 pub mod delta;
 pub mod entries;
 pub mod export;

@@ -8,7 +8,7 @@ use super::auth::Scope;
 use super::error::{ApiError, Kind};
 use super::read::query::raw_path;
 use super::read::{
-    alerts, alerts_page, dashboard, delta, entries, export, runs, snapshots, trends,
+    alerts, alerts_page, dashboard, deliveries, delta, entries, export, runs, snapshots, trends,
 };
 use super::state::State;
 use super::{openapi, ops, scan};
@@ -185,6 +185,34 @@ pub const ROUTES: &[Route] = &[
         access: Access::Read,
         rate_limited: true,
         handler: export::zip,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/{id}/unignore",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::unignore,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/ack",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::ack_many,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/ignore",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::ignore_many,
+    },
+    Route {
+        method: "GET",
+        path: "/api/deliveries",
+        access: Access::Read,
+        rate_limited: true,
+        handler: deliveries::list,
     },
 ];
 

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use rusqlite::{TransactionBehavior, params};
 
 use super::alerts::{Alert, NewAlert, RawAlert, insert_open, raw_alert};
+use super::outbox::{NewOutbox, insert_all};
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError, row_error, sql_error};
 use crate::model::AlertStatus;
@@ -73,6 +74,18 @@ impl Store {
         &mut self,
         snapshot_id: i64,
         decide: impl FnOnce(&[UnresolvedAlert]) -> AlertChanges,
+    ) -> Result<AlertSync, StoreError> {
+        self.sync_alerts_and_enqueue(snapshot_id, decide, |_| Vec::new())
+    }
+
+    /// [`Store::sync_alerts`], and in the same transaction the notifications `enqueue` makes
+    /// of what changed (see [`super::outbox`]): a run's alerts and what it owes the
+    /// destinations are committed together.
+    pub fn sync_alerts_and_enqueue(
+        &mut self,
+        snapshot_id: i64,
+        decide: impl FnOnce(&[UnresolvedAlert]) -> AlertChanges,
+        enqueue: impl FnOnce(&AlertSync) -> Vec<NewOutbox>,
     ) -> Result<AlertSync, StoreError> {
         let path = self.path.clone();
         let sql = |e| sql_error(&path, e);
@@ -167,12 +180,14 @@ impl Store {
                 note: None,
             });
         }
-        tx.commit().map_err(sql)?;
-        Ok(AlertSync {
+        let sync = AlertSync {
             raised,
             refreshed: seen_again,
             resolved,
-        })
+        };
+        insert_all(&tx, &enqueue(&sync), &now).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(sync)
     }
 }
 

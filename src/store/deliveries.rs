@@ -78,6 +78,19 @@ pub struct DeliveryAttempt {
     pub outcome: DeliveryOutcome,
     /// Why it failed (never holding the URL or the token).
     pub error: Option<String>,
+    /// The outbox row this attempt was for (`None` for a test send).
+    pub outbox_id: Option<i64>,
+}
+
+/// Which deliveries [`Store::query_deliveries`] returns: newest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    /// Only this webhook's or email's name.
+    pub destination: Option<String>,
+    pub outcome: Option<DeliveryOutcome>,
+    pub limit: usize,
+    /// Only attempts with a smaller id (the previous page's last id).
+    pub before_id: Option<i64>,
 }
 
 /// A recorded attempt.
@@ -94,8 +107,8 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO deliveries (snapshot_id, webhook, endpoint, format, alerts, attempt,
-                                         attempted_at, status_code, outcome, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                         attempted_at, status_code, outcome, error, outbox_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     d.snapshot_id,
                     d.webhook,
@@ -106,7 +119,8 @@ impl Store {
                     time_text(d.attempted_at),
                     d.status_code,
                     d.outcome.as_str(),
-                    d.error
+                    d.error,
+                    d.outbox_id
                 ],
             )
             .map_err(|e| self.sql(e))?;
@@ -115,31 +129,51 @@ impl Store {
 
     /// The latest `limit` attempts, newest first.
     pub fn list_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_deliveries(&DeliveryFilter {
+            limit,
+            ..DeliveryFilter::default()
+        })
+    }
+
+    /// The attempts `filter` keeps, newest first.
+    pub fn query_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
+        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT id, snapshot_id, webhook, endpoint, format, alerts, attempt,
-                        attempted_at, status_code, outcome, error
-                   FROM deliveries ORDER BY id DESC LIMIT ?1",
+                        attempted_at, status_code, outcome, error, outbox_id
+                   FROM deliveries
+                  WHERE (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR webhook = ?3)
+                    AND (?4 IS NULL OR outcome = ?4)
+                  ORDER BY id DESC LIMIT ?1",
             )
             .map_err(|e| self.sql(e))?;
         let rows: Vec<RawDelivery> = stmt
-            .query_map([limit], |r| {
-                Ok(RawDelivery {
-                    id: r.get(0)?,
-                    snapshot_id: r.get(1)?,
-                    webhook: r.get(2)?,
-                    endpoint: r.get(3)?,
-                    format: r.get(4)?,
-                    alerts: r.get(5)?,
-                    attempt: r.get(6)?,
-                    attempted_at: r.get(7)?,
-                    status_code: r.get(8)?,
-                    outcome: r.get(9)?,
-                    error: r.get(10)?,
-                })
-            })
+            .query_map(
+                params![
+                    limit,
+                    filter.before_id,
+                    filter.destination,
+                    filter.outcome.map(DeliveryOutcome::as_str)
+                ],
+                |r| {
+                    Ok(RawDelivery {
+                        id: r.get(0)?,
+                        snapshot_id: r.get(1)?,
+                        webhook: r.get(2)?,
+                        endpoint: r.get(3)?,
+                        format: r.get(4)?,
+                        alerts: r.get(5)?,
+                        attempt: r.get(6)?,
+                        attempted_at: r.get(7)?,
+                        status_code: r.get(8)?,
+                        outcome: r.get(9)?,
+                        error: r.get(10)?,
+                        outbox_id: r.get(11)?,
+                    })
+                },
+            )
             .map_err(|e| self.sql(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.sql(e))?;
@@ -162,6 +196,7 @@ impl Store {
                             .parse()
                             .map_err(|e: String| self.corrupt(format!("delivery {id}: {e}")))?,
                         error: r.error,
+                        outbox_id: r.outbox_id,
                     },
                 })
             })
@@ -182,6 +217,7 @@ struct RawDelivery {
     status_code: Option<u16>,
     outcome: String,
     error: Option<String>,
+    outbox_id: Option<i64>,
 }
 
 #[cfg(test)]

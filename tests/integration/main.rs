@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod alerts_email;
 mod alerts_env;
 mod alerts_lifecycle;
 mod alerts_webhook;
@@ -26,6 +27,7 @@ mod ops_docs;
 mod ops_metrics;
 mod parse_cmd;
 mod runner;
+mod smtp_env;
 mod support;
 mod web_api;
 mod web_browser;

@@ -174,7 +174,8 @@ pub(super) fn paths() -> Value {
           }
         }},
         "/api/alerts/{id}/ack": {"post": alert_action("Acknowledge an open alert (open -> actioned).")},
-        "/api/alerts/{id}/ignore": {"post": alert_action("Ignore an open or actioned alert (-> ignored; it does not fire again).")}
+        "/api/alerts/{id}/ignore": {"post": alert_action("Ignore an open or actioned alert (-> ignored; it does not fire again).")},
+        "/api/alerts/{id}/unignore": {"post": alert_action("Un-ignore an alert (ignored -> open).")}
     })
 }
 

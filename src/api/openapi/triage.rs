@@ -118,3 +118,13 @@ pub(super) fn paths() -> Value {
         }}
     })
 }
+
+/// `POST /api/alerts/ignore`: the bulk acknowledgement's description (`ack`, the bulk route
+/// documented with the notifications) with the ignore transition; same body and answer.
+pub(super) fn bulk_ignore(ack: &Value) -> Value {
+    let mut op = ack["post"].clone();
+    op["summary"] = json!(
+        "Ignore a list of open or actioned alerts (each -> ignored; they do not fire again until un-ignored)."
+    );
+    json!({"/api/alerts/ignore": {"post": op}})
+}

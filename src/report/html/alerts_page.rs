@@ -56,7 +56,8 @@ pub struct AlertsPage<'a> {
 
 /// Bulk actions: the checked rows' ids go to `POST /api/alerts/ack` or `/ignore` with the
 /// note, or one by one to `/api/alerts/{id}/unignore`; then the page reloads with the same
-/// filters. The result or the server's error shows in a live region.
+/// filters. An error, or the ids the server could not change (and why), show in a live region
+/// instead.
 pub const SCRIPT: &str = r##"
 var statusLine = document.getElementById("bulk-status");
 var all = document.getElementById("select-all");
@@ -84,7 +85,13 @@ document.querySelectorAll("#bulk button[data-act]").forEach(function (b) {
       var body = { ids: ids };
       if (note) { body.note = note; }
       work = fetch("/api/alerts/" + act, { method: "POST",
-        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(check);
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+        .then(check).then(function (r) {
+          if (r.failed && r.failed.length) {
+            throw new Error(r.changed.length + " changed; not changed: " + r.failed.map(function (f) {
+              return "#" + f.id + " (" + f.message + ")"; }).join(", ") + ". Reload to see the list.");
+          }
+        });
     }
     statusLine.textContent = "Working…";
     work.then(function () { location.reload(); })
