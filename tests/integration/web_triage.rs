@@ -268,7 +268,9 @@ fn triage_in_chromium_drills_down_acts_in_bulk_exports_and_prunes() {
     );
     assert_eq!(alert(&server, &ids[0])["status"], "open");
 
-    // The ZIP of every run, fetched by the page, listed by Python's zipfile.
+    // The ZIP of every run, fetched by the dashboard page (its CSP allows this origin),
+    // listed by Python's zipfile.
+    browser.navigate(&format!("{base}/"));
     let bytes = browser.execute(
         "return fetch('/api/export.zip').then(function (r) { return r.arrayBuffer(); })\
            .then(function (b) { return Array.from(new Uint8Array(b)); });",
