@@ -46,6 +46,16 @@ fn unknown_id_is_not_found() {
     ));
 }
 
+/// The ids `filter` lists, in its order.
+fn ids_of(store: &Store, filter: &AlertFilter) -> Vec<i64> {
+    store
+        .list_alerts(filter)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
+
 #[test]
 fn filters_by_status_severity_and_cursor() {
     let (_dir, mut store) = temp_store();
@@ -61,14 +71,7 @@ fn filters_by_status_severity_and_cursor() {
     store
         .change_alert_status(high.id, &TO_ACTIONED, Some("ticket 42"))
         .unwrap();
-    let ids = |f: AlertFilter| -> Vec<i64> {
-        store
-            .list_alerts(&f)
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect()
-    };
+    let ids = |f: AlertFilter| ids_of(&store, &f);
     assert_eq!(ids(AlertFilter::default()), vec![crit.id, high.id, low.id]);
     let open = AlertFilter {
         status: Some(AlertStatus::Open),
@@ -177,14 +180,7 @@ fn filters_by_kind_network_text_and_time() {
     store
         .change_alert_status(ssh.id, &TO_ACTIONED, Some("Ticket OPS-12"))
         .unwrap();
-    let ids = |f: AlertFilter| -> Vec<i64> {
-        store
-            .list_alerts(&f)
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect()
-    };
+    let ids = |f: AlertFilter| ids_of(&store, &f);
     let kinds = AlertFilter {
         kinds: vec![AlertKind::NewHost],
         ..AlertFilter::default()
