@@ -271,18 +271,37 @@ pub fn raw_exchange(addr: SocketAddr, raw: &[u8]) -> std::io::Result<Reply> {
 }
 
 fn parse_reply(bytes: &[u8]) -> Option<Reply> {
-    let text = String::from_utf8_lossy(bytes);
-    let (head, body) = text.split_once("\r\n\r\n")?;
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&bytes[..split]);
+    let mut body = &bytes[split + 4..];
     let mut lines = head.lines();
     let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    // A large or streamed reply comes in chunks: `SIZE\r\nDATA\r\n`..., `0\r\n\r\n`.
+    let mut joined = Vec::new();
+    if chunked {
+        loop {
+            let end = body.windows(2).position(|w| w == b"\r\n")?;
+            let size_text = String::from_utf8_lossy(&body[..end]);
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            if size == 0 {
+                break;
+            }
+            joined.extend_from_slice(body.get(end + 2..end + 2 + size)?);
+            body = body.get(end + 4 + size..)?;
+        }
+        body = &joined;
+    }
     Some(Reply {
         status,
         headers,
-        body: body.to_string(),
+        body: String::from_utf8_lossy(body).into_owned(),
     })
 }
 
