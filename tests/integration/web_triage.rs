@@ -197,7 +197,7 @@ fn triage_in_chromium_drills_down_acts_in_bulk_exports_and_prunes() {
     // A bad filter re-renders the page with the message, not JSON.
     browser.navigate(&format!("{base}/alerts?ip=not-an-address"));
     assert!(browser.text(&browser.find(".error")).contains("\"ip\""));
-    browser.navigate(&format!("{base}/?sort=name"));
+    browser.navigate(&format!("{base}/?sort=alphabetical"));
     assert!(browser.text(&browser.find(".error")).contains("\"sort\""));
 
     // Bulk: acknowledge both opened ports with a note, from the keyboard's reach.

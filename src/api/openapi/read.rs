@@ -61,7 +61,7 @@ pub(super) fn paths() -> Value {
           "parameters": [
             q("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
             q("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
-            q("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
+            q("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest", "name"]})),
             q("q", "Case-insensitive part of the entry name.", json!({"type": "string"}))
           ],
           "responses": {

@@ -142,7 +142,14 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
         }),
         Format::Csv => csv_response("alerts.csv", |w| report::alerts::csv(w, &alerts)),
     };
-    Ok(with_next(response, "/api/alerts", limit, next, format))
+    // The next page keeps the filters.
+    let filters = q.keep_except(&["limit", "before", "format"]);
+    let path = if filters.is_empty() {
+        "/api/alerts".to_string()
+    } else {
+        format!("/api/alerts?{filters}")
+    };
+    Ok(with_next(response, &path, limit, next, format))
 }
 
 /// `POST /api/alerts/{id}/ack`: open → actioned. Optional body `{"note": "..."}`.

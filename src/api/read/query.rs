@@ -48,6 +48,23 @@ impl Query {
         Ok(Query { pairs })
     }
 
+    /// The query again (values re-encoded), without the parameters named in `except`: what a
+    /// link to the next page keeps.
+    pub fn keep_except(&self, except: &[&str]) -> String {
+        self.pairs
+            .iter()
+            .filter(|(n, v)| !v.is_empty() && !except.contains(&n.as_str()))
+            .map(|(n, v)| {
+                format!(
+                    "{}={}",
+                    crate::report::html::url_component(n),
+                    crate::report::html::url_component(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
     /// The raw value of `name`; an empty value counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs

@@ -26,16 +26,19 @@ pub enum Sort {
     /// Most recently scanned first.
     Recent,
     Oldest,
+    /// By entry name, A to Z.
+    Name,
 }
 
 impl Sort {
-    pub const NAMES: [&'static str; 3] = ["score", "recent", "oldest"];
+    pub const NAMES: [&'static str; 4] = ["score", "recent", "oldest", "name"];
 
     pub fn parse(s: &str) -> Option<Sort> {
         match s {
             "score" => Some(Sort::Score),
             "recent" => Some(Sort::Recent),
             "oldest" => Some(Sort::Oldest),
+            "name" => Some(Sort::Name),
             _ => None,
         }
     }
@@ -45,6 +48,7 @@ impl Sort {
             Sort::Score => "score",
             Sort::Recent => "recent",
             Sort::Oldest => "oldest",
+            Sort::Name => "name",
         }
     }
 }
@@ -266,6 +270,7 @@ pub fn filter_cards(mut cards: Vec<EntryCard>, filter: &CardFilter) -> Vec<Entry
                 .cmp(&a.started_at)
                 .then_with(|| a.entry.cmp(&b.entry))
         }),
+        Sort::Name => cards.sort_by(|a, b| a.entry.cmp(&b.entry)),
         Sort::Oldest => cards.sort_by(|a, b| {
             a.started_at
                 .cmp(&b.started_at)

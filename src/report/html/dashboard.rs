@@ -231,7 +231,8 @@ fn filter_form(f: &CardFilter) -> String {
             &[
                 ("score", "worst score first"),
                 ("recent", "recent"),
-                ("oldest", "oldest")
+                ("oldest", "oldest"),
+                ("name", "name")
             ],
             f.sort.as_str()
         ),

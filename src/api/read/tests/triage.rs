@@ -156,7 +156,7 @@ fn the_alerts_page_filters_and_a_bad_filter_re_renders_it_with_the_message() {
     for (url, words) in [
         ("/alerts?ip=not-an-address", "\"ip\""),
         ("/alerts?sort=name", "unknown query parameter"),
-        ("/?sort=name", "\"sort\""),
+        ("/?sort=alphabetical", "\"sort\""),
     ] {
         let r = get(&s, url);
         assert_eq!(r.status, 400, "{url}");
@@ -229,4 +229,22 @@ fn bad_filters_never_answer_json_to_a_page() {
     assert_eq!(r.status, 400);
     assert!(r.text.contains("Filters not applied"));
     assert!(r.text.contains("class=\"entries\""), "the page, unfiltered");
+}
+
+#[test]
+fn the_next_alerts_page_keeps_the_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(dir.path(), &[&[22]], |_| {});
+    for port in [1, 2, 3] {
+        crate::api::read::tests::raise(dir.path(), "192.0.2.1", port, Severity::High);
+    }
+    let r = get(&s, "/api/alerts?kind=port_opened&ip=192.0.2.0/24&limit=2");
+    let link = r.header("Link").unwrap().to_string();
+    assert_eq!(
+        link,
+        "</api/alerts?kind=port_opened&ip=192.0.2.0%2F24&limit=2&before=2>; rel=\"next\""
+    );
+    let url = link.trim_start_matches('<').split('>').next().unwrap();
+    let next = get(&s, url).json();
+    assert_eq!(next["alerts"].as_array().unwrap().len(), 1);
 }

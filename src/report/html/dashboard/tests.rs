@@ -156,6 +156,12 @@ fn filters_narrow_and_sorts_order_the_cards() {
         ..CardFilter::default()
     };
     assert_eq!(names(&recent), ["dmz", "dow", "lan"], "same time: by name");
+    let by_name = CardFilter {
+        sort: Sort::Name,
+        ..CardFilter::default()
+    };
+    assert_eq!(names(&by_name), ["dmz", "dow", "lan"]);
+    assert_eq!(Sort::parse("name"), Some(Sort::Name));
 }
 
 #[test]
