@@ -10,7 +10,7 @@ use std::fs::File;
 use rouille::{Request, Response, ResponseBody};
 use serde::Serialize;
 
-use super::query::{Query, path_id};
+use super::query::{Query, path_id, path_text};
 use crate::api::error::{ApiError, Kind};
 use crate::api::respond::{html_response, ok_json, store_err, store_for};
 use crate::api::state::State;
@@ -124,8 +124,8 @@ pub fn json(state: &State, request: &Request) -> Result<Response, ApiError> {
 pub fn file(state: &State, request: &Request) -> Result<Response, ApiError> {
     let id = path_id(request, 1, "snapshot")?;
     Query::parse(request, &[])?;
-    let url = request.url();
-    let asked = url.rsplit('/').next().unwrap_or("");
+    let asked = path_text(request, 3);
+    let asked = asked.as_str();
     let not_found = || {
         ApiError::new(
             Kind::NotFound,

@@ -93,6 +93,7 @@ fn the_run_page_shows_its_delta_alerts_and_files_and_serves_only_those_files() {
         "/runs/2/files/scans.db",
         "/runs/2/files/..%2F..%2Fscans.db",
         "/runs/2/files/%2e%2e",
+        "/runs/2/files/x%2Freport.html",
         "/runs/3/files/report.html",
         "/runs/x/files/report.html",
     ] {
