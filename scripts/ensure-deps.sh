@@ -58,6 +58,13 @@ ensure_cargo() {
   command -v cargo >/dev/null 2>&1 || { PATH="/usr/lib/rust-web/bin:$PATH"; export PATH; }
 }
 
+# The TLS watch tests make their certificates and serve them with the openssl CLI (`s_server`).
+ensure_openssl() {
+  command -v openssl >/dev/null 2>&1 && return 0
+  echo "==> openssl not found: installing it with apt (the TLS watch tests need it)" >&2
+  apt_install openssl
+}
+
 # The deploy/ unit test runs `systemd-analyze verify` (Debian's `systemd` package).
 ensure_systemd_analyze() {
   command -v systemd-analyze >/dev/null 2>&1 && return 0

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-deps.sh
 ensure_nmap
+ensure_openssl
 ensure_chromium
 ensure_axe
 ensure_systemd_analyze

@@ -14,6 +14,7 @@ pub mod lock;
 pub mod metrics;
 pub mod plan;
 pub mod progress;
+pub mod tls;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -85,6 +86,8 @@ pub struct Prepared {
     pub parallel: usize,
     pub chunk_size: usize,
     pub plan: Plan,
+    /// `[tls] enabled` (after `--tls`/`--no-tls`): the TLS pass follows the port scan.
+    pub tls: bool,
 }
 
 /// Reads and checks everything a run needs (targets file, profile, ports, tuning), resolves
@@ -126,6 +129,7 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
         parallel: config.batch.parallel,
         chunk_size: config.batch.chunk_size,
         plan,
+        tls: config.tls.enabled,
     })
 }
 
@@ -306,6 +310,8 @@ pub struct RunOutput {
     pub alerts: AlertSync,
     /// One per notification the run's flush sent (this run's and earlier pending ones).
     pub webhooks: Vec<WebhookResult>,
+    /// How the TLS pass went.
+    pub tls: tls::TlsPass,
 }
 
 impl RunOutput {
@@ -335,6 +341,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     // Opened before scanning: a bad database fails the run before hours of nmap.
     let (mut store, _lock) = open_for_writing(config)?;
     let mut snapshot = scan(p, opts.show_progress)?;
+    let tls = tls::pass(config, &mut snapshot);
     let id = store.save_snapshot(&snapshot)?;
     snapshot.id = Some(id);
     info!(
@@ -347,6 +354,9 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     let rules = AlertRules {
         cert_expiry_days: config.alerts.cert_expiry_days,
         now: Timestamp::now(),
+        min_grade: config.tls.min_grade,
+        self_signed: config.alerts.self_signed,
+        previous_certs: tls::previous_certs(store.latest_port_tls(Some(id))?),
     };
     let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
     let alerts = store.sync_alerts_and_enqueue(
@@ -390,6 +400,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         pruned,
         alerts,
         webhooks,
+        tls,
     })
 }
 

@@ -11,12 +11,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 mod alerting;
 mod notify;
+mod tls;
 use crate::logging::LogLevel;
 use crate::model::Severity;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
 pub use alerting::{AlertsConfig, ExpectConfig, ExpectedPorts, WebhookConfig, WebhookFormat};
 pub use notify::{EmailConfig, EmailTls, NotifyConfig, parse_age};
+pub use tls::TlsConfig;
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -87,6 +89,8 @@ pub struct Config {
     pub expect: Vec<ExpectConfig>,
     /// `[alerts]`.
     pub alerts: AlertsConfig,
+    /// `[tls]`: the TLS pass and what counts as weak.
+    pub tls: TlsConfig,
     /// `[[webhook]]`: where new alerts are sent after each run.
     pub webhook: Vec<WebhookConfig>,
     /// `[[email]]`: mailboxes told about each run that raised or resolved alerts.
@@ -151,6 +155,7 @@ impl Default for Config {
             port_severity: BTreeMap::new(),
             expect: Vec::new(),
             alerts: AlertsConfig::default(),
+            tls: TlsConfig::default(),
             webhook: Vec::new(),
             email: Vec::new(),
             notify: NotifyConfig::default(),
@@ -231,6 +236,8 @@ pub struct CliOverrides {
     pub profile: Option<String>,
     pub ports: Option<String>,
     pub parallel: Option<usize>,
+    /// `--tls` (true) / `--no-tls` (false): `[tls] enabled` for this run.
+    pub tls: Option<bool>,
 }
 
 impl Config {
@@ -335,6 +342,9 @@ impl Config {
         }
         if let Some(v) = cli.parallel {
             self.batch.parallel = v;
+        }
+        if let Some(v) = cli.tls {
+            self.tls.enabled = v;
         }
         Ok(())
     }
@@ -453,6 +463,7 @@ impl Config {
         }
         alerting::validate_expect(&self.expect)?;
         alerting::validate_alerts(&self.alerts)?;
+        tls::validate_tls(&self.tls)?;
         alerting::validate_webhooks(&self.webhook)?;
         let mut names = (0..self.webhook.len())
             .map(|i| self.webhook[i].label(i))

@@ -8,6 +8,7 @@
 
 mod alert_sync;
 mod alerts;
+mod certificates;
 mod deliveries;
 mod latest;
 mod outbox;
@@ -25,6 +26,7 @@ use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
 pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
 pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
+pub use certificates::PortTls;
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryFilter, DeliveryOutcome};
 pub use outbox::{NewOutbox, OutboxItem};
 use schema::Migration;

@@ -81,6 +81,13 @@ pub struct RunArgs {
     /// Print the plan (targets, nmap runs, exact command lines) and scan nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run the TLS pass (certificates, protocol versions) after the port scan
+    /// [config: tls.enabled, default on].
+    #[arg(long, overrides_with = "no_tls")]
+    pub tls: bool,
+    /// Skip the TLS pass this run.
+    #[arg(long, overrides_with = "tls")]
+    pub no_tls: bool,
     /// After the run, keep only the latest N snapshots of each profile (then VACUUM).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,
@@ -96,7 +103,7 @@ impl Cli {
         if self.command.is_some() && self.run.used() {
             return Err(CommandError::Usage(
                 "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, \
-                 --keep, --metrics-file) go without a sub-command"
+                 --keep, --metrics-file, --tls, --no-tls) go without a sub-command"
                     .into(),
             ));
         }
@@ -112,6 +119,11 @@ impl Cli {
             profile: self.run.profile.clone(),
             ports: self.run.ports.clone(),
             parallel: self.run.parallel,
+            tls: match (self.run.tls, self.run.no_tls) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             ..CliOverrides::default()
         }
     }
@@ -153,6 +165,8 @@ impl RunArgs {
             || self.dry_run
             || self.keep.is_some()
             || self.metrics_file.is_some()
+            || self.tls
+            || self.no_tls
     }
 }
 
@@ -343,6 +357,8 @@ pub enum TableFormat {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ParseFormat {
     Json,
+    /// One JSON object per host and line.
+    Jsonl,
     Csv,
 }
 
@@ -440,6 +456,7 @@ impl From<ParseArgs> for ParseCommand {
             files: a.files,
             format: match a.format {
                 ParseFormat::Json => parse::ParseFormat::Json,
+                ParseFormat::Jsonl => parse::ParseFormat::Jsonl,
                 ParseFormat::Csv => parse::ParseFormat::Csv,
             },
         }

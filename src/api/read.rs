@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod alerts_page;
+pub mod certificates;
 pub mod dashboard;
 pub mod deliveries;
 pub mod delta;

@@ -8,7 +8,8 @@ use super::auth::Scope;
 use super::error::{ApiError, Kind};
 use super::read::query::raw_path;
 use super::read::{
-    alerts, alerts_page, dashboard, deliveries, delta, entries, export, runs, snapshots, trends,
+    alerts, alerts_page, certificates, dashboard, deliveries, delta, entries, export, runs,
+    snapshots, trends,
 };
 use super::state::State;
 use super::{openapi, ops, scan};
@@ -122,6 +123,13 @@ pub const ROUTES: &[Route] = &[
         access: Access::Read,
         rate_limited: true,
         handler: alerts::list,
+    },
+    Route {
+        method: "GET",
+        path: "/api/certificates",
+        access: Access::Read,
+        rate_limited: true,
+        handler: certificates::list,
     },
     Route {
         method: "POST",

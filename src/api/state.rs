@@ -33,6 +33,10 @@ pub struct State {
     /// Where `daily_scan` writes each run's report folder (run pages link to its files).
     pub(super) output_dir: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
+    /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
+    pub(super) cert_expiry_days: u32,
+    /// `[tls] min_grade`: below it a port is weak.
+    pub(super) min_grade: crate::model::Grade,
 }
 
 /// Why the server could not start, or stopped serving.
@@ -76,6 +80,8 @@ impl State {
             database: config.database_path(),
             output_dir: config.output_dir.clone(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
+            cert_expiry_days: config.alerts.cert_expiry_days,
+            min_grade: config.tls.min_grade,
             rules,
         })
     }

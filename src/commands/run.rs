@@ -69,6 +69,9 @@ pub fn run(
                 out,
                 crate::report::alerts::run_lines(&run.alerts, &run.webhooks).as_bytes(),
             )?;
+            if let Some(line) = run.tls.line() {
+                emit(out, format!("{line}\n").as_bytes())?;
+            }
             let retention = if run.pruned.snapshots > 0 {
                 format!(" (retention {})", run.pruned.summary())
             } else {

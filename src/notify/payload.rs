@@ -120,6 +120,22 @@ pub fn recommended_actions(kind: AlertKind) -> Vec<&'static str> {
             "If not, investigate the host for tampering.",
         ],
         AlertKind::CertExpiring => vec!["Renew the certificate and deploy it before it expires."],
+        AlertKind::CertExpired => vec![
+            "Renew the certificate now: clients refuse or warn on an expired one.",
+            "Check why renewal did not happen (automation, monitoring).",
+        ],
+        AlertKind::CertChanged => vec![
+            "Confirm the new certificate was a planned renewal or replacement.",
+            "If the issuer changed unexpectedly, check for interception or a misconfigured host.",
+        ],
+        AlertKind::WeakTls => vec![
+            "Disable SSLv3, TLS 1.0 and 1.1 and weak cipher suites on this service.",
+            "Prefer TLS 1.2 and 1.3 with forward-secret ciphers.",
+        ],
+        AlertKind::SelfSigned => vec![
+            "Replace the self-signed certificate with one from a trusted CA,",
+            "or make sure every client pins this certificate explicitly.",
+        ],
     }
 }
 

@@ -454,6 +454,7 @@ pub fn open_ports_table(snapshot: &Snapshot) -> String {
 pub mod alerts_page;
 mod alerts_view;
 mod cards;
+mod certificates_view;
 mod chart;
 pub mod dashboard;
 pub mod entry_page;
@@ -462,6 +463,7 @@ mod report;
 pub mod run_page;
 mod timeline;
 pub use cards::{EntryPoint, entry_point};
+pub use certificates_view::certificates_table;
 pub use chart::history_chart;
 pub use report::{heading, run_report};
 pub use timeline::timeline_table;

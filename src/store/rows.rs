@@ -104,9 +104,9 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> Result<i64, RowError>
         let mut insert_port = tx.prepare_cached(
             "INSERT INTO ports (snapshot_id, host_position, position, ip, protocol, port, state,
                                 reason, service, product, version, extrainfo, ostype, tunnel,
-                                method, conf, cpe, scripts)
+                                method, conf, cpe, scripts, tls)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)",
+                     ?17, ?18, ?19)",
         )?;
         for (host_position, h) in s.hosts.iter().enumerate() {
             let ip = h.ip().unwrap_or("");
@@ -147,6 +147,11 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> Result<i64, RowError>
                     sv.conf,
                     cpe,
                     json_list(&p.scripts)?,
+                    p.tls
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()
+                        .map_err(|e| RowError::Corrupt(format!("cannot encode TLS facts: {e}")))?,
                 ])?;
             }
         }
@@ -266,7 +271,7 @@ fn load_hosts(conn: &Connection, id: i64) -> Result<Vec<Host>, RowError> {
     }
     let mut stmt = conn.prepare_cached(
         "SELECT host_position, protocol, port, state, reason, service, product, version,
-                extrainfo, ostype, tunnel, method, conf, cpe, scripts
+                extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
            FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
     )?;
     let mut rows = stmt.query([id])?;
@@ -340,5 +345,9 @@ fn port(r: &Row<'_>) -> Result<Port, RowError> {
             cpe: from_json(Some(r.get(13)?), "port CPEs")?,
         },
         scripts: from_json(r.get(14)?, "port scripts")?,
+        tls: r
+            .get::<_, Option<String>>(15)?
+            .map(|t| from_json(Some(t), "port TLS facts"))
+            .transpose()?,
     })
 }

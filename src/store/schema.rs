@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -172,6 +172,14 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (status, id);
 ALTER TABLE deliveries ADD COLUMN outbox_id INTEGER;
+"#;
+
+/// A port's TLS facts from the TLS pass (certificate, versions, grade): JSON `TlsInfo`, NULL
+/// when the port was not examined. The partial index serves "the latest certificate seen on
+/// each port before snapshot N" (`cert_changed`) and the certificates listing.
+const V5: &str = r#"
+ALTER TABLE ports ADD COLUMN tls TEXT;
+CREATE INDEX ports_tls ON ports (ip, protocol, port, snapshot_id) WHERE tls IS NOT NULL;
 "#;
 
 /// The schema version recorded in the database.

@@ -24,6 +24,7 @@ fn port(portid: u16, state: &str) -> Port {
             cpe: vec!["cpe:/a:openbsd:openssh:9.2p1".into()],
         },
         scripts: vec![],
+        tls: None,
     }
 }
 
@@ -427,3 +428,5 @@ fn a_full_database_is_reported_as_full_and_saves_nothing() {
         .unwrap();
     assert_eq!(n, saved, "the failed save left rows behind");
 }
+
+mod tls;

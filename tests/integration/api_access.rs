@@ -147,6 +147,7 @@ fn openapi_document_parses_and_matches_the_routes() {
         ("get", "/api/delta"),
         ("get", "/api/stats/trends"),
         ("get", "/api/alerts"),
+        ("get", "/api/certificates"),
         ("post", "/api/alerts/{id}/ack"),
         ("post", "/api/alerts/{id}/ignore"),
         ("post", "/api/alerts/{id}/unignore"),

@@ -29,6 +29,8 @@ mod parse_cmd;
 mod runner;
 mod smtp_env;
 mod support;
+mod tls_env;
+mod tls_watch;
 mod web_api;
 mod web_browser;
 mod web_triage;

@@ -273,7 +273,7 @@ pub fn raw_exchange(addr: SocketAddr, raw: &[u8]) -> std::io::Result<Reply> {
 fn parse_reply(bytes: &[u8]) -> Option<Reply> {
     let split = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&bytes[..split]);
-    let mut body = &bytes[split + 4..];
+    let body = &bytes[split + 4..];
     let mut lines = head.lines();
     let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
     let headers: Vec<(String, String)> = lines
@@ -283,26 +283,32 @@ fn parse_reply(bytes: &[u8]) -> Option<Reply> {
     let chunked = headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
-    // A large or streamed reply comes in chunks: `SIZE\r\nDATA\r\n`..., `0\r\n\r\n`.
-    let mut joined = Vec::new();
-    if chunked {
-        loop {
-            let end = body.windows(2).position(|w| w == b"\r\n")?;
-            let size_text = String::from_utf8_lossy(&body[..end]);
-            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-            if size == 0 {
-                break;
-            }
-            joined.extend_from_slice(body.get(end + 2..end + 2 + size)?);
-            body = body.get(end + 4 + size..)?;
-        }
-        body = &joined;
-    }
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
     Some(Reply {
         status,
         headers,
-        body: String::from_utf8_lossy(body).into_owned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
     })
+}
+
+/// The body of a `Transfer-Encoding: chunked` reply (the server chunks bodies above 32 KiB).
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let eol = rest.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(&rest[..eol]).ok()?;
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        let data = &rest[eol + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(data.get(..size)?);
+        rest = data.get(size..)?.strip_prefix(b"\r\n")?;
+    }
 }
 
 /// An executable shell script in `dir`.
