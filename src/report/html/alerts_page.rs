@@ -132,7 +132,12 @@ pub fn render(p: &AlertsPage<'_>) -> String {
          <a href=\"/api/alerts?{query_html}{amp}format=csv\">CSV</a></nav>"
     );
     if p.alerts.is_empty() {
-        body.push_str("<p class=\"none\">No alert matches these filters.</p>\n");
+        body.push_str(if *p.form == AlertForm::default() {
+            "<p class=\"none\">No alerts yet: <span class=\"mono\">daily_scan</span> runs raise \
+             them when a port opens, a host appears or an expectation breaks.</p>\n"
+        } else {
+            "<p class=\"none\">No alert matches these filters.</p>\n"
+        });
         return page_with_script("Alerts", &body, None);
     }
     body.push_str(BULK_FORM);

@@ -154,6 +154,9 @@ fn the_alerts_page_filters_and_a_bad_filter_re_renders_it_with_the_message() {
     );
     let none = get(&s, "/alerts?ip=198.51.100.0/24");
     assert!(none.text.contains("No alert matches these filters."));
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = setup(fresh_dir.path(), &[], |_| {});
+    assert!(get(&fresh, "/alerts").text.contains("No alerts yet"));
     for (url, words) in [
         ("/alerts?ip=not-an-address", "\"ip\""),
         ("/alerts?sort=name", "unknown query parameter"),
