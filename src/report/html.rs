@@ -128,7 +128,7 @@ button.act.ack { border-color:#1a7f37; color:#1a7f37; } button.act.ignore { colo
 .state-ignored { color:var(--muted); }
 table.alerts td.kind, table.alerts td:last-child { white-space:nowrap; }
 a { color:#0550ae; }
-a:focus-visible, button:focus-visible, input:focus, input:focus-within, select:focus, table:focus-visible {
+a:focus-visible, button:focus-visible, input:focus, input:focus-within, select:focus, table:focus-visible, .chart:focus-visible {
   outline:3px solid #0969da; outline-offset:2px; }
 nav.site { display:flex; gap:16px; margin:0 0 12px; font-weight:600; }
 nav.site a { text-decoration:none; } nav.site a[aria-current] { color:var(--fg); text-decoration:underline; }
@@ -142,6 +142,7 @@ h3 { font-size:14px; margin:18px 0 8px; }
 @media (max-width: 700px) {
   main { padding:12px 10px 28px; }
   table { display:block; overflow-x:auto; }
+  .chart { overflow-x:auto; } .chart svg { min-width:640px; }
   .card { min-width:0; max-width:100%; }
   .mono, .entry .name { overflow-wrap:anywhere; }
   .score { min-width:0; }
