@@ -64,6 +64,11 @@ pub enum StoreError {
         BUSY_TIMEOUT.as_secs()
     )]
     Busy { path: PathBuf },
+    #[error(
+        "{path} is not an SQLite database (wrong file, or damaged): point `database` / --db at \
+         the scans.db daily_scan writes, or move this file away"
+    )]
+    NotADatabase { path: PathBuf },
     #[error("database {path}: the disk is full; free space on it and run again")]
     Full { path: PathBuf },
     #[error(
@@ -457,6 +462,7 @@ fn sql_error(path: &Path, source: rusqlite::Error) -> StoreError {
     match source.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
         Some(ErrorCode::DiskFull) => StoreError::Full { path },
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
         // A full disk often surfaces as an I/O error (growing the WAL index, for one).
         Some(ErrorCode::SystemIoFailure) => StoreError::Io { path, source },

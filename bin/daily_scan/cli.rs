@@ -459,6 +459,7 @@ impl From<ParseArgs> for ParseCommand {
                 ParseFormat::Jsonl => parse::ParseFormat::Jsonl,
                 ParseFormat::Csv => parse::ParseFormat::Csv,
             },
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct State {
     /// Where `daily_scan` writes each run's report folder (run pages link to its files).
     pub(super) output_dir: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
+    /// `Host` values answered (DNS-rebinding guard, checked before routing).
+    pub(super) hosts: super::host::AllowedHosts,
     /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
     pub(super) cert_expiry_days: u32,
     /// `[tls] min_grade`: below it a port is weak.
@@ -80,6 +82,7 @@ impl State {
             database: config.database_path(),
             output_dir: config.output_dir.clone(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
+            hosts: super::host::AllowedHosts::from_config(&config.api),
             cert_expiry_days: config.alerts.cert_expiry_days,
             min_grade: config.tls.min_grade,
             rules,

@@ -18,7 +18,7 @@ use super::{CommandError, Outcome};
 use crate::model::HostReport;
 use crate::model::ScanResult;
 use crate::nmap::xml::{self, XmlError};
-use crate::report::csv;
+use crate::report::{csv, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParseFormat {
@@ -34,6 +34,9 @@ pub struct ParseCommand {
     /// nmap XML files (`nmap -oX`).
     pub files: Vec<PathBuf>,
     pub format: ParseFormat,
+    /// The output is a terminal: CSV cells go through [`crate::report::text::clean`] (escape
+    /// sequences, bidi overrides and zero-width characters shown as escapes).
+    pub terminal: bool,
 }
 
 /// Size of the write buffer: output smaller than this is written only once every file parsed.
@@ -75,7 +78,7 @@ fn write_files<W: Write>(command: &ParseCommand, out: &mut W) -> Result<(), Comm
                 stream_file(path, |h| write_jsonl(out, &mut line, &label, h))?;
             }
             ParseFormat::Csv => {
-                stream_file(path, |h| write_csv_host(out, &label, h))?;
+                stream_file(path, |h| write_csv_host(out, &label, h, command.terminal))?;
             }
         }
     }
@@ -212,26 +215,38 @@ pub const CSV_HEADER: [&str; 11] = [
 ];
 
 /// One row per open port of `host`, under [`CSV_HEADER`].
-fn write_csv_host<W: Write>(out: &mut W, file: &str, h: &HostReport) -> std::io::Result<()> {
+/// One row per open port; `terminal`: cells made terminal-safe.
+fn write_csv_host<W: Write>(
+    out: &mut W,
+    file: &str,
+    h: &HostReport,
+    terminal: bool,
+) -> std::io::Result<()> {
+    let cell = |s: &str| -> String {
+        if terminal {
+            text::clean(s).into_owned()
+        } else {
+            s.to_string()
+        }
+    };
     for p in &h.open_ports {
         let port = p.port.to_string();
         let cpe = p.cpe.join(" ");
-        csv::write_record(
-            out,
-            &[
-                file,
-                &h.ip,
-                h.hostname.as_deref().unwrap_or(""),
-                &h.host_state,
-                &p.protocol,
-                &port,
-                &p.state,
-                &p.service,
-                &p.product,
-                &p.version,
-                &cpe,
-            ],
-        )?;
+        let row = [
+            file,
+            &h.ip,
+            h.hostname.as_deref().unwrap_or(""),
+            &h.host_state,
+            &p.protocol,
+            &port,
+            &p.state,
+            &p.service,
+            &p.product,
+            &p.version,
+            &cpe,
+        ]
+        .map(cell);
+        csv::write_record(out, &row)?;
     }
     Ok(())
 }
@@ -250,6 +265,7 @@ mod tests {
         let command = ParseCommand {
             files: files.iter().map(|f| fixture(f)).collect(),
             format,
+            terminal: false,
         };
         let mut out = Vec::new();
         parse(&command, &mut out).map(|_| out)
@@ -291,6 +307,7 @@ mod tests {
         let command = ParseCommand {
             files: vec![path],
             format: ParseFormat::Json,
+            terminal: false,
         };
         let mut out = Vec::new();
         parse(&command, &mut out).unwrap();
@@ -336,6 +353,7 @@ mod tests {
             let command = ParseCommand {
                 files: vec![fixture(SIMPLE), fixture(bad)],
                 format,
+                terminal: false,
             };
             let mut out = Vec::new();
             let err = parse(&command, &mut out).unwrap_err().to_string();
@@ -343,5 +361,40 @@ mod tests {
             assert!(err.contains("incomplete"), "{err}");
             assert!(out.is_empty(), "{format:?}: nothing half-written");
         }
+    }
+
+    /// Issue 14, row 8: `parse --format csv` on a terminal shows hostile hostnames and
+    /// banners as escapes; to a file or pipe the cells stay as scanned (CSV-quoted).
+    #[test]
+    fn csv_on_a_terminal_escapes_hostile_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hostile.xml");
+        std::fs::write(
+            &path,
+            "<nmaprun version=\"7.93\" args=\"nmap\" start=\"1795281612\">\
+             <host><status state=\"up\"/><address addr=\"127.0.0.4\" addrtype=\"ipv4\"/>\
+             <hostnames><hostname name=\"a&#x1b;[2Jb\u{202E}c\u{200D}\" type=\"PTR\"/></hostnames>\
+             <ports><port protocol=\"tcp\" portid=\"22\"><state state=\"open\"/>\
+             <service name=\"ssh\" product=\"x&#x1b;]0;t&#x7;\u{2066}\"/></port></ports></host>\
+             <runstats><finished time=\"1795281613\" exit=\"success\"/>\
+             <hosts up=\"1\" down=\"0\" total=\"1\"/></runstats></nmaprun>\n",
+        )
+        .unwrap();
+        let output = |terminal: bool| {
+            let command = ParseCommand {
+                files: vec![path.clone()],
+                format: ParseFormat::Csv,
+                terminal,
+            };
+            let mut out = Vec::new();
+            parse(&command, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let text = output(true);
+        for raw in ['\u{1b}', '\u{7}', '\u{202E}', '\u{200D}', '\u{2066}'] {
+            assert!(!text.contains(raw), "{raw:?} in {text:?}");
+        }
+        assert!(text.contains("a\\u{1b}[2Jb\\u{202e}c\\u{200d}"), "{text}");
+        assert!(output(false).contains('\u{202E}'));
     }
 }

@@ -110,6 +110,11 @@ impl Server {
         )
     }
 
+    /// True while the server process runs.
+    pub fn child_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
