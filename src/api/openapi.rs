@@ -67,6 +67,8 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
         "cross_site_request",
         "database_busy",
         "database_unavailable",
+        "entry_not_found",
+        "file_not_found",
     ];
     let mut doc = json!({
       "openapi": "3.0.3",
@@ -113,6 +115,9 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
     }
     let ignore = triage::bulk_ignore(&doc["paths"]["/api/alerts/ack"]);
     extend(&mut doc["paths"], ignore);
+    // The alerts page takes the list's query, described once.
+    doc["paths"]["/alerts"]["get"]["parameters"] =
+        doc["paths"]["/api/alerts"]["get"]["parameters"].clone();
     doc
 }
 

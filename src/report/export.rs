@@ -29,17 +29,23 @@ pub fn parse_bound(text: &str, end_of_day: bool) -> Result<Timestamp, String> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t);
     }
-    let bad =
-        || format!("{text:?} is neither a date (2026-12-05) nor a UTC time (2026-12-05T08:00:00Z)");
-    let date: jiff::civil::Date = text.parse().map_err(|_| bad())?;
-    let date = if end_of_day {
-        date.tomorrow().map_err(|_| bad())?
+    let date: jiff::civil::Date = text.parse().map_err(|_| {
+        format!("{text:?} is neither a date (2026-12-05) nor a UTC time (2026-12-05T08:00:00Z)")
+    })?;
+    // Dates past the ends of the time range mean "from the beginning" / "to the end".
+    let start = |d: jiff::civil::Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp());
+    Ok(if end_of_day {
+        date.tomorrow()
+            .ok()
+            .and_then(|d| start(d).ok())
+            .unwrap_or(Timestamp::MAX)
     } else {
-        date
-    };
-    date.to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .map_err(|_| bad())
+        start(date).unwrap_or(if date.year() < 0 {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        })
+    })
 }
 
 /// The files of the runs that started in `[from, until)` (either end open), oldest first.
@@ -83,4 +89,33 @@ pub fn collect(
         }
     }
     Ok(export)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_dates_or_times_and_saturate_at_the_ends() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            parse_bound("2026-12-05", false).unwrap(),
+            t("2026-12-05T00:00:00Z")
+        );
+        assert_eq!(
+            parse_bound("2026-12-05", true).unwrap(),
+            t("2026-12-06T00:00:00Z")
+        );
+        assert_eq!(
+            parse_bound("2026-12-05T08:00:00+01:00", true).unwrap(),
+            t("2026-12-05T07:00:00Z")
+        );
+        assert_eq!(parse_bound("9999-12-31", true).unwrap(), Timestamp::MAX);
+        assert_eq!(
+            parse_bound("0000-01-01", false).unwrap(),
+            t("0000-01-01T00:00:00Z")
+        );
+        assert!(parse_bound("yesterday", false).is_err());
+        assert!(parse_bound("2026-02-30", false).is_err());
+    }
 }

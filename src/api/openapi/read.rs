@@ -173,11 +173,11 @@ pub(super) fn paths() -> Value {
             q_empty("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
             q_empty("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
             q_empty("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
-            q_empty("kind", "Only alerts of this kind (or of any kind in a comma list).", json!({"type": "string"})),
-            q_empty("ip", "Only alerts on this address, or on an address inside this CIDR block.", json!({"type": "string", "examples": ["127.0.0.2", "127.0.0.0/24"]})),
+            q_empty("kind", "Only alerts of this kind (the server also takes a comma list of kinds).", json!({"type": "string", "enum": crate::model::AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()})),
+            super::triage::address_or_block("Only alerts on this address, or on an address inside this CIDR block."),
             q_empty("q", "Case-insensitive text in the message, address or note.", json!({"type": "string"})),
-            q_empty("since", "Raised at or after: a UTC date (YYYY-MM-DD) or an RFC 3339 time.", json!({"type": "string"})),
-            q_empty("until", "Raised before: an RFC 3339 time, or a UTC date (that whole day included).", json!({"type": "string"})),
+            super::triage::time_bound("since", "Raised at or after: a UTC date (YYYY-MM-DD) or an RFC 3339 time."),
+            super::triage::time_bound("until", "Raised before: an RFC 3339 time, or a UTC date (that whole day included)."),
             limit(), before("Only alerts with a smaller id (the previous page's next_before)."), format()
           ],
           "responses": {

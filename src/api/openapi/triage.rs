@@ -6,10 +6,29 @@ use serde_json::{Value, json};
 
 use super::responses::{err, retry_err};
 
+/// An optional `since`/`until`/`from`/`to` query parameter: a UTC date or an RFC 3339 time.
+pub(super) fn time_bound(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "allowEmptyValue": true,
+           "description": format!("{description} An empty value is the same as leaving it out."),
+           "schema": {"anyOf": [{"type": "string", "format": "date"},
+                                {"type": "string", "format": "date-time"}]}})
+}
+
+/// An optional `ip` query parameter: an address, or a CIDR block.
+pub(super) fn address_or_block(description: &str) -> Value {
+    const V4: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    json!({"name": "ip", "in": "query", "required": false, "allowEmptyValue": true,
+           "description": format!("{description} An empty value is the same as leaving it out."),
+           "schema": {"anyOf": [
+             {"type": "string", "format": "ipv4"},
+             {"type": "string", "format": "ipv6"},
+             {"type": "string", "pattern": format!("^{V4}(\\.{V4}){{3}}/([0-9]|[12][0-9]|3[0-2])$")}]},
+           "examples": {"address": {"value": "127.0.0.2"}, "block": {"value": "127.0.0.0/24"}}})
+}
+
 /// The paths of the triage routes.
 pub(super) fn paths() -> Value {
     let security = json!([{"bearer": []}, {"basic": []}, {}]);
-    let q = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}});
     let id = json!({"name": "id", "in": "path", "required": true, "description": "Snapshot (run) id.",
                     "schema": {"type": "integer", "minimum": 1}});
     let entry = json!({"name": "entry", "in": "path", "required": true,
@@ -20,12 +39,7 @@ pub(super) fn paths() -> Value {
         "/alerts": {"get": {
           "summary": "The alerts page (HTML): filters as GET /api/alerts, bulk acknowledge / ignore / un-ignore with a note.",
           "security": security,
-          "parameters": [q("status", "As GET /api/alerts."), q("severity", "As GET /api/alerts."),
-            q("min_severity", "As GET /api/alerts."), q("kind", "As GET /api/alerts."),
-            q("ip", "As GET /api/alerts."), q("q", "As GET /api/alerts."),
-            q("since", "As GET /api/alerts."), q("until", "As GET /api/alerts."),
-            q("limit", "Ignored by the page (it lists up to 500)."), q("before", "As GET /api/alerts."),
-            q("format", "Ignored by the page; its JSON and CSV are GET /api/alerts.")],
+          "parameters": [],
           "responses": {
             "200": html("The page"),
             "400": html("A bad filter value: the page again with the message, unfiltered."),
@@ -40,7 +54,7 @@ pub(super) fn paths() -> Value {
           "responses": {
             "200": html("The page"),
             "401": err("Token required (WWW-Authenticate: Basic)."),
-            "404": err("No such run."),
+            "404": html("No such run (never stored, or deleted by retention): a page that says so."),
             "429": retry_err("Rate limit reached.")
           }
         }},
@@ -106,8 +120,8 @@ pub(super) fn paths() -> Value {
         "/api/export.zip": {"get": {
           "summary": "Every stored run's scan.json, delta.json, delta.csv and report.html in the range, as one ZIP (streamed).",
           "security": security,
-          "parameters": [q("from", "Runs started at or after: a UTC date (YYYY-MM-DD) or an RFC 3339 time."),
-            q("to", "Runs started before: an RFC 3339 time, or a UTC date (that whole day included).")],
+          "parameters": [time_bound("from", "Runs started at or after: a UTC date (YYYY-MM-DD) or an RFC 3339 time."),
+            time_bound("to", "Runs started before: an RFC 3339 time, or a UTC date (that whole day included).")],
           "responses": {
             "200": {"description": "A ZIP archive, one folder per run (named like its report folder)",
               "content": {"application/zip": {}}},

@@ -7,31 +7,43 @@ use rouille::{Request, Response};
 use super::alerts::{LIST_PARAMETERS, filter_of};
 use super::query::Query;
 use crate::api::error::ApiError;
-use crate::api::respond::{html_response, open_store};
+use crate::api::respond::{MAX_LIMIT, html_response, open_store};
 use crate::api::state::State;
 use crate::report::html::alerts_page::{self, AlertForm, AlertsPage};
 use crate::store::AlertFilter;
 
-/// Rows listed on the page.
-const MAX_ROWS: usize = 500;
+/// Rows listed on the page unless `limit` says otherwise (at most the list's maximum).
+const DEFAULT_ROWS: u64 = 500;
 
 pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
-    let (form, filter, message) = match Query::parse(request, &LIST_PARAMETERS) {
+    let (form, filter, rows, message) = match Query::parse(request, &LIST_PARAMETERS) {
         Ok(q) => {
             let form = form_of(&q);
-            match filter_of(&q) {
-                Ok(filter) => (form, filter, None),
-                Err(e) => (form, AlertFilter::default(), Some(e.message)),
+            // `limit` and `format` are the list's: checked the same, the page shows HTML.
+            let checked = filter_of(&q).and_then(|filter| {
+                q.format()?;
+                let rows = q.number("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_ROWS);
+                Ok((filter, rows as usize))
+            });
+            match checked {
+                Ok((filter, rows)) => (form, filter, rows, None),
+                Err(e) => (
+                    form,
+                    AlertFilter::default(),
+                    DEFAULT_ROWS as usize,
+                    Some(e.message),
+                ),
             }
         }
         Err(e) => (
             AlertForm::default(),
             AlertFilter::default(),
+            DEFAULT_ROWS as usize,
             Some(e.message),
         ),
     };
     let filter = AlertFilter {
-        limit: Some(MAX_ROWS + 1),
+        limit: Some(rows + 1),
         ..filter
     };
     let mut alerts = match open_store(&state.database)? {
@@ -40,8 +52,8 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             .map_err(|e| ApiError::from_store(&e))?,
         None => Vec::new(),
     };
-    let more = alerts.len() > MAX_ROWS;
-    alerts.truncate(MAX_ROWS);
+    let more = alerts.len() > rows;
+    alerts.truncate(rows);
     let html = alerts_page::render(&AlertsPage {
         form: &form,
         message: message.as_deref(),

@@ -81,14 +81,15 @@ fn alerts_of(
 
 /// `GET /runs/{id}`: the run page.
 pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
-    let id = path_id(request, 1, "snapshot")?;
+    // A run that is not there gets a page a person can read and leave, not JSON.
+    let missing = |shown: &str| html_response(run_page::missing(shown), None).with_status_code(404);
+    let Ok(id) = path_id(request, 1, "snapshot") else {
+        return Ok(missing(&path_text(request, 1)));
+    };
     Query::parse(request, &[])?;
     let run = match load(state, id) {
         Ok(run) => run,
-        // A page a person can read and leave, not JSON.
-        Err(e) if e.status() == 404 => {
-            return Ok(html_response(run_page::missing(id), None).with_status_code(404));
-        }
+        Err(e) if e.status() == 404 => return Ok(missing(&id.to_string())),
         Err(e) => return Err(e),
     };
     let html = run_page::render(&run_page::RunView {

@@ -79,8 +79,11 @@ pub fn render(v: &RunView<'_>) -> String {
     page(&format!("Run #{id} ({})", s.profile), &body)
 }
 
-/// The page for a run that is not stored (never was, or retention deleted it).
-pub fn missing(id: i64) -> String {
+/// The page for a run that is not stored (never was, or retention deleted it); `shown` is the
+/// id as asked (escaped here).
+pub fn missing(shown: &str) -> String {
+    let shown: String = shown.chars().take(40).collect();
+    let id = escape(&shown);
     let mut body = nav("run");
     let _ = writeln!(
         body,
@@ -88,7 +91,7 @@ pub fn missing(id: i64) -> String {
          retention deleted it (with its report folder). The <a href=\"/\">dashboard</a> \
          timeline lists the runs there are.</p>"
     );
-    page(&format!("Run #{id} not found"), &body)
+    page(&format!("Run #{shown} not found"), &body)
 }
 
 /// Links to the run's files, or why there are none.
