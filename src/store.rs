@@ -224,8 +224,9 @@ impl Store {
         rows::load(&self.conn, id, rows::Detail::Comparison).map_err(|e| self.error(e))
     }
 
-    /// The latest snapshot of the same profile that started before snapshot `id` (the delta's
-    /// `from`). Ordered by start time, then id, so an imported old file sorts where it ran.
+    /// The latest snapshot of the same technique (profile without its `+ports=` override) that
+    /// started before snapshot `id` (the delta's `from`). Ordered by start time, then id, so an
+    /// imported old file sorts where it ran.
     pub fn previous_snapshot_id(&self, id: i64) -> Result<Option<i64>, StoreError> {
         let exists: Option<i64> = self
             .conn
@@ -238,10 +239,28 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT p.id FROM snapshots AS s JOIN snapshots AS p
-                   ON p.profile = s.profile AND (p.started_at, p.id) < (s.started_at, s.id)
+                   ON p.technique = s.technique AND (p.started_at, p.id) < (s.started_at, s.id)
                  WHERE s.id = ?1
                  ORDER BY p.started_at DESC, p.id DESC LIMIT 1",
                 [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The latest stored snapshot of `technique` that started at or before `started_at`: what
+    /// a run not yet saved will be compared with.
+    pub fn latest_of_technique(
+        &self,
+        technique: &str,
+        started_at: jiff::Timestamp,
+    ) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM snapshots WHERE technique = ?1 AND started_at <= ?2
+                 ORDER BY started_at DESC, id DESC LIMIT 1",
+                rusqlite::params![technique, rows::time_text(started_at)],
                 |r| r.get(0),
             )
             .optional()

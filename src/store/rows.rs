@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::model::{Host, Port, Service};
-use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::snapshot::{
+    PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, technique,
+};
 
 pub(super) enum RowError {
     Sql(rusqlite::Error),
@@ -61,8 +63,9 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> Result<i64, RowError>
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO snapshots (started_at, finished_at, profile, nmap_args, nmap_version, status,
-                                hosts_up, open_ports, targets_total, targets_failed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                hosts_up, open_ports, targets_total, targets_failed,
+                                scanned_ports, version_detection, unconfirmed, technique)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             time_text(s.started_at),
             time_text(s.finished_at),
@@ -74,6 +77,10 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> Result<i64, RowError>
             count(s.open_ports()),
             count(s.targets.len()),
             count(s.targets_failed()),
+            s.scanned.as_ref().map(ToString::to_string),
+            s.scanned.as_ref().map(|c| c.version_detection),
+            json_list(&s.unconfirmed)?,
+            technique(&s.profile),
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -179,12 +186,16 @@ struct SnapshotHead {
     nmap_args: String,
     nmap_version: String,
     status: String,
+    scanned_ports: Option<String>,
+    version_detection: Option<bool>,
+    unconfirmed: Option<String>,
 }
 
 pub(super) fn load(conn: &Connection, id: i64, detail: Detail) -> Result<Snapshot, RowError> {
     let head = conn
         .query_row(
-            "SELECT started_at, finished_at, profile, nmap_args, nmap_version, status
+            "SELECT started_at, finished_at, profile, nmap_args, nmap_version, status,
+                    scanned_ports, version_detection, unconfirmed
                FROM snapshots WHERE id = ?1",
             [id],
             |r| {
@@ -195,13 +206,25 @@ pub(super) fn load(conn: &Connection, id: i64, detail: Detail) -> Result<Snapsho
                     nmap_args: r.get(3)?,
                     nmap_version: r.get(4)?,
                     status: r.get(5)?,
+                    scanned_ports: r.get(6)?,
+                    version_detection: r.get(7)?,
+                    unconfirmed: r.get(8)?,
                 })
             },
         )
         .optional()?
         .ok_or(RowError::NotFound(id))?;
     let status = &head.status;
+    let scanned = match &head.scanned_ports {
+        None => None,
+        Some(text) => Some(
+            PortCoverage::parse_ports(text, head.version_detection.unwrap_or(false))
+                .ok_or_else(|| RowError::Corrupt(format!("scanned ports {text:?}")))?,
+        ),
+    };
     Ok(Snapshot {
+        scanned,
+        unconfirmed: from_json(head.unconfirmed, "unconfirmed changes")?,
         id: Some(id),
         started_at: parse_time(&head.started_at)?,
         finished_at: parse_time(&head.finished_at)?,

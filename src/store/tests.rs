@@ -76,6 +76,8 @@ fn snapshot(profile: &str, started: &str) -> Snapshot {
     rich.starttime = Some(1_700_000_000);
     rich.endtime = Some(1_700_000_009);
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: None,
         started_at: ts(started),
         finished_at: ts(started),
@@ -155,6 +157,8 @@ fn comparison_load_keeps_exactly_what_a_delta_reads() {
     }
     let delta_config = crate::delta::DeltaConfig::default();
     let empty = Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         hosts: vec![],
         ..full.clone()
     };

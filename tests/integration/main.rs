@@ -32,6 +32,8 @@ mod smtp_env;
 mod support;
 mod tls_env;
 mod tls_watch;
+mod truth_coverage;
+mod truth_loss;
 mod web_api;
 mod web_browser;
 mod web_triage;

@@ -53,9 +53,10 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
 fn card_filter(request: &Request) -> Result<dashboard::CardFilter, ApiError> {
     let q = Query::parse(request, &["status", "band", "sort", "q"])?;
     Ok(dashboard::CardFilter {
-        status: match q.choice("status", &["critical", "changes", "stable"])? {
+        status: match q.choice("status", &["critical", "changes", "stable", "failed"])? {
             Some("critical") => Some(DeltaStatus::Critical),
             Some("changes") => Some(DeltaStatus::Changes),
+            Some("failed") => Some(DeltaStatus::Failed),
             Some(_) => Some(DeltaStatus::Stable),
             None => None,
         },

@@ -128,6 +128,8 @@ pub struct EntryCard {
     pub targets_failed: usize,
     /// The entry's changes (whose address its targets cover).
     pub changes: Vec<Change>,
+    /// Candidate changes on the entry's addresses that the confirmation re-check dropped.
+    pub unconfirmed: usize,
 }
 
 /// One card per entry of the given snapshots (newest first); an entry scanned by several
@@ -159,6 +161,12 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
             .filter_map(|c| Some((key(c.ip.parse().ok()?), c)))
             .collect();
         changes.sort_by_key(|(k, _)| *k);
+        let mut unconfirmed: Vec<(Key, ())> = delta
+            .unconfirmed
+            .iter()
+            .filter_map(|u| Some((key(u.ip.parse().ok()?), ())))
+            .collect();
+        unconfirmed.sort_unstable_by_key(|(k, _)| *k);
         for score in &delta.score.entries {
             if let Some(&i) = position.get(&score.entry)
                 && cards[i].started_at >= snap.started_at
@@ -200,6 +208,7 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                 targets: targets.len(),
                 targets_failed,
                 changes: mine,
+                unconfirmed: in_ranges(&unconfirmed, &ranges).count(),
             };
             match position.get(&card.entry) {
                 Some(&i) => cards[i] = card,
@@ -320,6 +329,7 @@ pub fn entry_point(
                 ports_closed: card.ports_closed,
                 services_changed: card.services_changed,
                 not_compared: card.not_compared,
+                unconfirmed: card.unconfirmed,
             },
         },
         changes: card.changes,
