@@ -2,7 +2,7 @@
 //! baseline (in the webhook and on the dashboard), resolved when the port closes; `[alerts]
 //! gone_after_runs = 2` raising `port_closed` only on the second confirmed run, a port that
 //! comes back resetting the count; `[[expect]]` ports outside the run's selection warned
-//! about; a failed run in the metrics file. Real nmap, loopback only; addresses 127.0.62.x and
+//! about; a failed run in the metrics file. Real nmap, loopback only; addresses 127.0.63.x and
 //! ports 3389 and 18630-18639 are this file's alone.
 
 use std::net::Ipv4Addr;
@@ -11,8 +11,8 @@ use crate::alerts_env::{Answer, Receiver, all_alerts, webhook};
 use crate::batch_env::{Install, Service, changes, describe, stderr, stdout};
 use crate::web_api::server_for;
 
-const RISKY: Ipv4Addr = Ipv4Addr::new(127, 0, 62, 1);
-const GONE: Ipv4Addr = Ipv4Addr::new(127, 0, 62, 2);
+const RISKY: Ipv4Addr = Ipv4Addr::new(127, 0, 63, 1);
+const GONE: Ipv4Addr = Ipv4Addr::new(127, 0, 63, 2);
 
 #[test]
 fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
@@ -22,7 +22,7 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
         "",
         &format!("profile = \"quick\"\n{}", webhook(&hook.url, "")),
     );
-    install.targets(&["127.0.62.1"]);
+    install.targets(&["127.0.63.1"]);
     let rdp = Service::start(RISKY, 3389, None);
     let _web = Service::start(RISKY, 18630, None);
 
@@ -31,7 +31,7 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
     assert_eq!(first.delta()["from"], serde_json::Value::Null);
     assert_eq!(
         all_alerts(&install),
-        ["risky_port_open critical 127.0.62.1 3389 open 1-1"],
+        ["risky_port_open critical 127.0.63.1 3389 open 1-1"],
         "{}",
         describe(&first.out)
     );
@@ -63,7 +63,7 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
     install.scan(&[], &[], 0);
     assert_eq!(
         all_alerts(&install),
-        ["risky_port_open critical 127.0.62.1 3389 open 1-2"]
+        ["risky_port_open critical 127.0.63.1 3389 open 1-2"]
     );
     assert_eq!(hook.received().len(), 1, "nothing new to send");
 
@@ -72,11 +72,11 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
     let third = install.scan(&[], &[], 0);
     assert_eq!(
         changes(&third.delta()),
-        ["port_closed info 127.0.62.1 3389/tcp"]
+        ["port_closed info 127.0.63.1 3389/tcp"]
     );
     assert_eq!(
         all_alerts(&install),
-        ["risky_port_open critical 127.0.62.1 3389 resolved 1-2"]
+        ["risky_port_open critical 127.0.63.1 3389 resolved 1-2"]
     );
 
     // A run that does not scan 3389 leaves a new risky alert alone: neither raised nor resolved.
@@ -86,7 +86,7 @@ fn a_risky_port_open_on_the_first_run_is_alerted_and_resolved_when_it_closes() {
     install.scan(&["--ports", "18630"], &[], 0);
     let list = all_alerts(&install);
     assert!(
-        list.contains(&"risky_port_open critical 127.0.62.1 3389 open 4-4".to_string()),
+        list.contains(&"risky_port_open critical 127.0.63.1 3389 open 4-4".to_string()),
         "{list:?}"
     );
 }
@@ -98,7 +98,7 @@ fn with_gone_after_runs_2_a_closure_alerts_on_its_second_confirmed_run() {
         "[alerts]\ngone_after_runs = 2",
         "profile = \"quick\"",
     );
-    install.targets(&["127.0.62.2"]);
+    install.targets(&["127.0.63.2"]);
     let a = Service::start(GONE, 18631, None);
     let b = Service::start(GONE, 18632, None);
     install.scan(&[], &[], 0);
@@ -114,7 +114,7 @@ fn with_gone_after_runs_2_a_closure_alerts_on_its_second_confirmed_run() {
     let second = install.scan(&[], &[], 0);
     assert_eq!(
         changes(&second.delta()),
-        ["port_closed info 127.0.62.2 18631/tcp"]
+        ["port_closed info 127.0.63.2 18631/tcp"]
     );
     assert_eq!(port_closed(&install), Vec::<String>::new());
 
@@ -123,7 +123,7 @@ fn with_gone_after_runs_2_a_closure_alerts_on_its_second_confirmed_run() {
     assert_eq!(changes(&third.delta()), Vec::<String>::new());
     assert_eq!(
         port_closed(&install),
-        ["port_closed info 127.0.62.2 18631 open 3-3"]
+        ["port_closed info 127.0.63.2 18631 open 3-3"]
     );
 
     // 18632 closes (run 4), comes back (run 5), closes again (run 6): the count starts over,
@@ -134,7 +134,7 @@ fn with_gone_after_runs_2_a_closure_alerts_on_its_second_confirmed_run() {
     let back = install.scan(&[], &[], 0);
     assert_eq!(
         changes(&back.delta()),
-        ["port_opened low 127.0.62.2 18632/tcp"]
+        ["port_opened low 127.0.63.2 18632/tcp"]
     );
     drop(b);
     install.scan(&[], &[], 0);
@@ -148,8 +148,8 @@ fn with_gone_after_runs_2_a_closure_alerts_on_its_second_confirmed_run() {
     assert_eq!(
         port_closed(&install),
         [
-            "port_closed info 127.0.62.2 18631 open 3-7",
-            "port_closed info 127.0.62.2 18632 open 7-7",
+            "port_closed info 127.0.63.2 18631 open 3-7",
+            "port_closed info 127.0.63.2 18632 open 7-7",
         ]
     );
 }
@@ -159,10 +159,10 @@ fn expected_ports_outside_the_selection_are_warned_about() {
     let install = Install::new(
         "18633-18634",
         "",
-        "profile = \"quick\"\n[[expect]]\ntargets = [\"127.0.62.3\"]\n\
+        "profile = \"quick\"\n[[expect]]\ntargets = [\"127.0.63.3\"]\n\
          ports = [\"18633/tcp\", \"8080/tcp\", \"53/udp\"]",
     );
-    install.targets(&["127.0.62.3"]);
+    install.targets(&["127.0.63.3"]);
     let plan = install.run(&["-f", "targets.txt", "--dry-run"]);
     assert_eq!(plan.status.code(), Some(0), "{}", describe(&plan));
     let text = stdout(&plan);
@@ -182,7 +182,7 @@ fn expected_ports_outside_the_selection_are_warned_about() {
     let list = all_alerts(&install);
     assert_eq!(
         list,
-        ["expected_port_missing medium 127.0.62.3 18633 open 1-1"],
+        ["expected_port_missing medium 127.0.63.3 18633 open 1-1"],
         "{list:?}"
     );
 }
@@ -194,7 +194,7 @@ fn a_failed_run_and_its_unconfirmed_count_are_in_the_metrics_file() {
         "nmap_path = \"/nonexistent/nmap\"",
         "profile = \"quick\"",
     );
-    install.targets(&["127.0.62.4"]);
+    install.targets(&["127.0.63.4"]);
     let out = install.run(&["-f", "targets.txt", "--metrics-file", "run.prom"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let text = std::fs::read_to_string(install.path("run.prom")).unwrap();
