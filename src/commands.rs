@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod diff;
 pub mod history;
 pub mod import;
+pub mod migrate_store;
 pub mod parse;
 pub mod prune;
 pub mod report;
@@ -121,9 +122,10 @@ fn csv_text(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<Vec<u8
     Ok(buf)
 }
 
-/// The database for reading; a missing file is an error, never created.
+/// The database for reading; a missing file is an error, never created, and a PostgreSQL
+/// database must already be at this binary's schema.
 fn read_store(config: &Config) -> Result<Store, CommandError> {
-    Ok(Store::open_read_only(&config.database_path())?)
+    Ok(Store::connect_read_only(&config.database())?)
 }
 
 /// A snapshot and its delta in `format`: what `run`, `report` and `diff --format json|csv`

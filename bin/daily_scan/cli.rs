@@ -8,6 +8,7 @@ use security_scanner::commands::alerts::AlertsCommand;
 use security_scanner::commands::diff::DiffCommand;
 use security_scanner::commands::history::HistoryCommand;
 use security_scanner::commands::import::ImportCommand;
+use security_scanner::commands::migrate_store::MigrateStoreCommand;
 use security_scanner::commands::parse::{self, ParseCommand};
 use security_scanner::commands::prune::PruneCommand;
 use security_scanner::commands::report::ReportCommand;
@@ -41,8 +42,8 @@ pub struct GlobalArgs {
     /// Configuration file [default: $SCANNER_CONFIG, else ./config.toml when present].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// SQLite database [default: <output_dir>/scans.db].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// SQLite file or postgres:// URL [env: SCANNER_DATABASE; default: <output_dir>/scans.db].
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Where each run writes its report folder [config: output_dir].
     #[arg(long, global = true, value_name = "DIR")]
@@ -158,6 +159,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply retention now: config retention_days and/or --keep N, then VACUUM.
     Prune(PruneArgs),
+    /// Copy every snapshot, alert and delivery into another, empty database (e.g. SQLite to
+    /// postgres://...) and compare the row counts.
+    MigrateStore(MigrateStoreArgs),
     /// List alerts (newest first), or act on one: ack, ignore, unignore; deliveries.
     Alerts(AlertsArgs),
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
@@ -201,6 +205,13 @@ pub struct ImportArgs {
     /// Profile name the snapshots are stored under (deltas compare within a profile).
     #[arg(long, value_name = "NAME", default_value = "imported")]
     profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStoreArgs {
+    /// The target database: a SQLite file path or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    to: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -341,6 +352,12 @@ impl From<ImportArgs> for ImportCommand {
             files: a.files,
             profile: a.profile,
         }
+    }
+}
+
+impl From<MigrateStoreArgs> for MigrateStoreCommand {
+    fn from(a: MigrateStoreArgs) -> Self {
+        MigrateStoreCommand { to: a.to }
     }
 }
 

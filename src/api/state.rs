@@ -28,8 +28,9 @@ pub struct State {
     pub(super) nmap: Arc<NmapProbe>,
     pub(super) engine: ScanEngine,
     pub(super) in_flight: Arc<AtomicUsize>,
-    /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
-    pub(super) database: std::path::PathBuf,
+    /// The database `daily_scan` writes: a SQLite file opened per request (read-only for
+    /// reads), or a PostgreSQL pool.
+    pub(super) database: super::respond::Db,
     pub(super) delta_config: crate::delta::DeltaConfig,
 }
 
@@ -71,7 +72,8 @@ impl State {
             nmap,
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
-            database: config.database_path(),
+            database: super::respond::Db::of(&config.database())
+                .map_err(|e| ServeError::Start(e.to_string()))?,
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             rules,
         })

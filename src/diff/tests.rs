@@ -17,7 +17,7 @@ fn files(a: &str, b: &str) -> Diff {
     diff(
         &file(a),
         &file(b),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap()
@@ -116,7 +116,7 @@ fn an_nmap_error_document_is_refused() {
     let err = diff(
         &file("loopback/error_exit.xml"),
         &file("peer/ndiff/simple.xml"),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap_err();
@@ -124,7 +124,7 @@ fn an_nmap_error_document_is_refused() {
     let err = diff(
         &file("peer/libnmap/libnmap__test__files__1_hosts_incomplete.xml"),
         &file("peer/ndiff/simple.xml"),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap_err();
@@ -134,8 +134,9 @@ fn an_nmap_error_document_is_refused() {
 #[test]
 fn snapshot_against_file_keeps_the_snapshots_coverage() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("scans.db");
-    let mut store = Store::open(&db).unwrap();
+    let path = dir.path().join("scans.db");
+    let db = Database::Sqlite(path.clone());
+    let mut store = Store::open(&path).unwrap();
     // The stored run covered the host, plus a target that failed: never compared.
     let (_, ip) = NdiffOracle::pair("single", "down").host();
     let mut s = load_file(&fixture("peer/ndiff/single.xml")).unwrap();
@@ -207,7 +208,7 @@ fn assert_lean_equals_full(a: &Path, b: &Path) -> (usize, usize) {
     let lean = diff(
         &Side::File(a.to_path_buf()),
         &Side::File(b.to_path_buf()),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap();
@@ -275,7 +276,7 @@ fn repeated_reports_of_an_address_are_all_compared() {
     let d = diff(
         &Side::File(a.clone()),
         &Side::File(b.clone()),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::testdata::{port_alert, temp_store};
+use crate::testdata::{each_store, port_alert};
 
 /// A change to exercise the store's mechanism; the real ones are alert rules
 /// (`alerts::lifecycle`, tested there).
@@ -23,127 +23,129 @@ fn host_alert(ip: &str) -> NewAlert {
 
 #[test]
 fn insert_then_read_back() {
-    let (_dir, mut store) = temp_store();
-    let a = store
-        .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
-        .unwrap();
-    assert_eq!(a.status, AlertStatus::Open);
-    assert_eq!((a.first_snapshot, a.last_snapshot), (1, 1));
-    assert_eq!(a.port, Some(3389));
-    assert_eq!(a.note, None);
-    assert_eq!(store.alert(a.id).unwrap(), a);
-    let h = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
-    assert_eq!((h.protocol.as_deref(), h.port), (None, None));
+    each_store(|store| {
+        let a = store
+            .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
+            .unwrap();
+        assert_eq!(a.status, AlertStatus::Open);
+        assert_eq!((a.first_snapshot, a.last_snapshot), (1, 1));
+        assert_eq!(a.port, Some(3389));
+        assert_eq!(a.note, None);
+        assert_eq!(store.alert(a.id).unwrap(), a);
+        let h = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+        assert_eq!((h.protocol.as_deref(), h.port), (None, None));
+    });
 }
 
 #[test]
 fn unknown_id_is_not_found() {
-    let (_dir, mut store) = temp_store();
-    assert!(matches!(store.alert(7), Err(StoreError::AlertNotFound(7))));
-    assert!(matches!(
-        store.change_alert_status(7, &TO_ACTIONED, None),
-        Err(StoreError::AlertNotFound(7))
-    ));
+    each_store(|store| {
+        assert!(matches!(store.alert(7), Err(StoreError::AlertNotFound(7))));
+        assert!(matches!(
+            store.change_alert_status(7, &TO_ACTIONED, None),
+            Err(StoreError::AlertNotFound(7))
+        ));
+    });
 }
 
 #[test]
 fn filters_by_status_severity_and_cursor() {
-    let (_dir, mut store) = temp_store();
-    let low = store
-        .insert_alert(&port_alert("127.0.0.2", 8080, Severity::Low))
-        .unwrap();
-    let high = store
-        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
-        .unwrap();
-    let crit = store
-        .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
-        .unwrap();
-    store
-        .change_alert_status(high.id, &TO_ACTIONED, Some("ticket 42"))
-        .unwrap();
-    let ids = |f: AlertFilter| -> Vec<i64> {
+    each_store(|store| {
+        let low = store
+            .insert_alert(&port_alert("127.0.0.2", 8080, Severity::Low))
+            .unwrap();
+        let high = store
+            .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+            .unwrap();
+        let crit = store
+            .insert_alert(&port_alert("127.0.0.2", 3389, Severity::Critical))
+            .unwrap();
         store
-            .list_alerts(&f)
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect()
-    };
-    assert_eq!(ids(AlertFilter::default()), vec![crit.id, high.id, low.id]);
-    let open = AlertFilter {
-        status: Some(AlertStatus::Open),
-        ..AlertFilter::default()
-    };
-    assert_eq!(ids(open), vec![crit.id, low.id]);
-    let exact = AlertFilter {
-        severity: Some(Severity::High),
-        ..AlertFilter::default()
-    };
-    assert_eq!(ids(exact), vec![high.id]);
-    let at_least = AlertFilter {
-        min_severity: Some(Severity::High),
-        ..AlertFilter::default()
-    };
-    assert_eq!(ids(at_least), vec![crit.id, high.id]);
-    let page = AlertFilter {
-        limit: Some(1),
-        before_id: Some(crit.id),
-        ..AlertFilter::default()
-    };
-    assert_eq!(ids(page), vec![high.id]);
+            .change_alert_status(high.id, &TO_ACTIONED, Some("ticket 42"))
+            .unwrap();
+        let ids = |f: AlertFilter| -> Vec<i64> {
+            store
+                .list_alerts(&f)
+                .unwrap()
+                .into_iter()
+                .map(|a| a.id)
+                .collect()
+        };
+        assert_eq!(ids(AlertFilter::default()), vec![crit.id, high.id, low.id]);
+        let open = AlertFilter {
+            status: Some(AlertStatus::Open),
+            ..AlertFilter::default()
+        };
+        assert_eq!(ids(open), vec![crit.id, low.id]);
+        let exact = AlertFilter {
+            severity: Some(Severity::High),
+            ..AlertFilter::default()
+        };
+        assert_eq!(ids(exact), vec![high.id]);
+        let at_least = AlertFilter {
+            min_severity: Some(Severity::High),
+            ..AlertFilter::default()
+        };
+        assert_eq!(ids(at_least), vec![crit.id, high.id]);
+        let page = AlertFilter {
+            limit: Some(1),
+            before_id: Some(crit.id),
+            ..AlertFilter::default()
+        };
+        assert_eq!(ids(page), vec![high.id]);
+    });
 }
 
 #[test]
 fn long_notes_are_refused_whole() {
-    let (_dir, mut store) = temp_store();
-    let a = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
-    let long = "x".repeat(MAX_NOTE_CHARS + 1);
-    assert!(matches!(
-        store.change_alert_status(a.id, &TO_ACTIONED, Some(&long)),
-        Err(StoreError::NoteTooLong { .. })
-    ));
-    assert_eq!(store.alert(a.id).unwrap().status, AlertStatus::Open);
-    let fits = "é".repeat(MAX_NOTE_CHARS);
-    assert!(
-        store
-            .change_alert_status(a.id, &TO_ACTIONED, Some(&fits))
-            .is_ok()
-    );
+    each_store(|store| {
+        let a = store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+        let long = "x".repeat(MAX_NOTE_CHARS + 1);
+        assert!(matches!(
+            store.change_alert_status(a.id, &TO_ACTIONED, Some(&long)),
+            Err(StoreError::NoteTooLong { .. })
+        ));
+        assert_eq!(store.alert(a.id).unwrap().status, AlertStatus::Open);
+        let fits = "é".repeat(MAX_NOTE_CHARS);
+        assert!(
+            store
+                .change_alert_status(a.id, &TO_ACTIONED, Some(&fits))
+                .is_ok()
+        );
+    });
 }
 
 #[test]
 fn one_unresolved_alert_per_identity() {
-    let (_dir, mut store) = temp_store();
-    let a = store
-        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
-        .unwrap();
-    assert!(
-        store
+    each_store(|store| {
+        let a = store
             .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
-            .is_err()
-    );
-    // Host alerts have NULL protocol and port; they still collide.
-    store.insert_alert(&host_alert("127.0.0.3")).unwrap();
-    assert!(store.insert_alert(&host_alert("127.0.0.3")).is_err());
-    // Other port, other kind, other address: distinct identities.
-    store
-        .insert_alert(&port_alert("127.0.0.2", 23, Severity::High))
-        .unwrap();
-    let mut opened = port_alert("127.0.0.2", 22, Severity::High);
-    opened.kind = AlertKind::PortOpened;
-    store.insert_alert(&opened).unwrap();
-    // Once resolved, the condition may be raised again as a new alert.
-    store
-        .conn
-        .execute(
-            "UPDATE alerts SET status = 'resolved' WHERE id = ?1",
-            [a.id],
-        )
-        .unwrap();
-    let again = store
-        .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
-        .unwrap();
-    assert_ne!(again.id, a.id);
+            .unwrap();
+        assert!(
+            store
+                .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+                .is_err()
+        );
+        // Host alerts have NULL protocol and port; they still collide.
+        store.insert_alert(&host_alert("127.0.0.3")).unwrap();
+        assert!(store.insert_alert(&host_alert("127.0.0.3")).is_err());
+        // Other port, other kind, other address: distinct identities.
+        store
+            .insert_alert(&port_alert("127.0.0.2", 23, Severity::High))
+            .unwrap();
+        let mut opened = port_alert("127.0.0.2", 22, Severity::High);
+        opened.kind = AlertKind::PortOpened;
+        store.insert_alert(&opened).unwrap();
+        // Once resolved, the condition may be raised again as a new alert.
+        store.test_execute(&format!(
+            "UPDATE alerts SET status = 'resolved' WHERE id = {}",
+            a.id
+        ));
+        let again = store
+            .insert_alert(&port_alert("127.0.0.2", 22, Severity::High))
+            .unwrap();
+        assert_ne!(again.id, a.id);
+    });
 }
 
 #[test]
@@ -152,7 +154,7 @@ fn version_one_database_migrates() {
     let path = dir.path().join("v1.db");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(super::super::schema::MIGRATIONS[0])
+        conn.execute_batch(crate::store::sqlite::schema::MIGRATIONS[0])
             .unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
     }

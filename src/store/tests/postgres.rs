@@ -1,0 +1,171 @@
+//! What only the PostgreSQL backend has: its connection failures, its writer locks, and reads
+//! beside an open write transaction.
+
+use super::*;
+use crate::config::PostgresUrl;
+use crate::testdata::postgres::fresh_database;
+
+/// `host:port` of the test cluster and the name of a fresh database in it.
+fn cluster() -> Option<(String, String)> {
+    let url = fresh_database()?;
+    let db = url
+        .to_string()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Some((url.host(), db))
+}
+
+fn connect_err(url: &str) -> StoreError {
+    let url = PostgresUrl::parse(url).unwrap();
+    Store::connect(&Database::Postgres(url)).err().unwrap()
+}
+
+#[test]
+fn connection_failures_are_one_line_naming_the_host_never_the_password() {
+    let Some((host, db)) = cluster() else { return };
+    // A port where nothing listens: take one and let it go.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cases = [
+        (
+            format!("postgres://postgres:scanner-test@{free}/{db}?connect_timeout=3"),
+            free.to_string(),
+            "connect",
+        ),
+        (
+            format!("postgres://postgres:Wr0ngPa55@{host}/{db}"),
+            host.clone(),
+            "password authentication failed",
+        ),
+        (
+            format!("postgres://postgres:scanner-test@{host}/no_such_db"),
+            host.clone(),
+            "does not exist",
+        ),
+        (
+            format!("postgres://postgres:scanner-test@{host}/{db}?sslmode=require"),
+            host.clone(),
+            "TLS",
+        ),
+    ];
+    for (url, shown_host, says) in cases {
+        let err = connect_err(&url);
+        let text = err.to_string();
+        assert!(
+            matches!(err, StoreError::Unavailable { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(err.is_unavailable());
+        assert!(text.contains(&shown_host), "{text}");
+        assert!(text.contains(says), "{text}");
+        assert!(
+            !text.contains("scanner-test") && !text.contains("Wr0ngPa55"),
+            "{text}"
+        );
+        assert!(!text.contains('\n'), "{text}");
+    }
+}
+
+#[test]
+fn a_run_locks_its_profile_import_and_prune_lock_everything() {
+    let Some(url) = fresh_database() else { return };
+    let default = PgWriterLock::try_acquire(&url, Some("default")).unwrap();
+    assert!(default.is_some());
+    assert!(
+        PgWriterLock::try_acquire(&url, Some("default"))
+            .unwrap()
+            .is_none(),
+        "a second run of one profile is refused"
+    );
+    let quick = PgWriterLock::try_acquire(&url, Some("quick")).unwrap();
+    assert!(quick.is_some(), "another profile runs beside it");
+    assert!(
+        PgWriterLock::try_acquire(&url, None).unwrap().is_none(),
+        "import and prune wait for no run"
+    );
+    drop((default, quick));
+    let all = PgWriterLock::try_acquire(&url, None).unwrap();
+    assert!(all.is_some());
+    assert!(
+        PgWriterLock::try_acquire(&url, Some("default"))
+            .unwrap()
+            .is_none()
+    );
+    drop(all);
+    assert!(
+        PgWriterLock::try_acquire(&url, Some("default"))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn readers_never_see_half_a_snapshot_while_a_run_writes() {
+    let Some(url) = fresh_database() else { return };
+    let db = Database::Postgres(url);
+    let mut writer = Store::connect(&db).unwrap();
+    let first = writer
+        .save_snapshot(&snapshot("default", "2026-11-20T02:00:00Z"))
+        .unwrap();
+    // A write transaction left open half-way: the reader sees the committed state only.
+    writer.test_execute(
+        "BEGIN;
+         INSERT INTO snapshots (started_at, finished_at, profile, nmap_args, nmap_version,
+                                status, hosts_up, open_ports, targets_total, targets_failed)
+         VALUES ('2026-11-21T02:00:00.000000000Z', '2026-11-21T02:00:00.000000000Z',
+                 'default', '', '', 'complete', 0, 0, 0, 0);",
+    );
+    let reader = Store::connect_read_only(&db).unwrap();
+    assert_eq!(reader.latest_snapshot_id(None).unwrap(), Some(first));
+    assert_eq!(reader.load_snapshot(first).unwrap().hosts.len(), 2);
+    writer.test_execute("ROLLBACK");
+}
+
+#[test]
+fn two_alert_syncs_never_interleave() {
+    let Some(url) = fresh_database() else { return };
+    let db = Database::Postgres(url);
+    let mut store = Store::connect(&db).unwrap();
+    let snap = store
+        .save_snapshot(&snapshot("default", "2026-11-20T02:00:00Z"))
+        .unwrap();
+    // Two runs raising the same alert at once: the second's decision sees the first's alert,
+    // so exactly one row is raised and the unique index is never hit.
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::connect(&db).unwrap();
+                store
+                    .sync_alerts(snap, |unresolved| {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        AlertChanges {
+                            raise: if unresolved.is_empty() {
+                                vec![NewAlert {
+                                    snapshot: snap,
+                                    ..crate::testdata::port_alert(
+                                        "192.0.2.1",
+                                        22,
+                                        crate::model::Severity::High,
+                                    )
+                                }]
+                            } else {
+                                vec![]
+                            },
+                            ..AlertChanges::default()
+                        }
+                    })
+                    .unwrap()
+                    .raised
+                    .len()
+            })
+        })
+        .collect();
+    let raised: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(raised, 1);
+    assert_eq!(store.list_alerts(&AlertFilter::default()).unwrap().len(), 1);
+}
