@@ -25,6 +25,7 @@ mod ops_docs;
 mod ops_metrics;
 mod parse_cmd;
 mod runner;
+mod store_postgres;
 mod support;
 mod web_api;
 mod web_browser;
