@@ -1,7 +1,9 @@
 //! The operational endpoints monitors poll: `GET /api/health` and `GET /metrics`. Neither
 //! needs a token. Both read cached or atomic values, so they answer at once even when every
-//! scan slot is busy; health also opens the database once (a pooled connection on
-//! PostgreSQL), since a server that cannot read it is not healthy.
+//! scan slot is busy; health also looks at the database (at most once per
+//! `DATABASE_PROBE_TTL`), since a server that cannot read it is not healthy.
+
+use std::time::{Duration, Instant};
 
 use rouille::{Request, Response};
 use serde::Serialize;
@@ -32,16 +34,32 @@ struct DatabaseHealth {
     error: Option<String>,
 }
 
+/// How long one look at the database answers health checks: a load balancer polling every
+/// second does not cost a connection each time.
+const DATABASE_PROBE_TTL: Duration = Duration::from_secs(2);
+
 fn database_health(state: &State) -> DatabaseHealth {
-    let backend = state.database.backend();
-    let (state, error) = match open_store(&state.database) {
-        Ok(Some(_)) => ("ok", None),
-        Ok(None) => ("missing", None),
-        Err(e) => ("unavailable", Some(e.message)),
+    let mut cached = state
+        .database_probe
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let (db_state, error) = match &*cached {
+        Some((at, db_state, error)) if at.elapsed() < DATABASE_PROBE_TTL => {
+            (*db_state, error.clone())
+        }
+        _ => {
+            let (db_state, error) = match open_store(&state.database) {
+                Ok(Some(_)) => ("ok", None),
+                Ok(None) => ("missing", None),
+                Err(e) => ("unavailable", Some(e.message)),
+            };
+            *cached = Some((Instant::now(), db_state, error.clone()));
+            (db_state, error)
+        }
     };
     DatabaseHealth {
-        backend,
-        state,
+        backend: state.database.backend(),
+        state: db_state,
         error,
     }
 }

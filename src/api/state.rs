@@ -31,8 +31,13 @@ pub struct State {
     /// The database `daily_scan` writes: a SQLite file opened per request (read-only for
     /// reads), or a PostgreSQL pool.
     pub(super) database: super::respond::Db,
+    /// The last look at the database for `/api/health`: when, its state, the error.
+    pub(super) database_probe: std::sync::Mutex<DatabaseProbe>,
     pub(super) delta_config: crate::delta::DeltaConfig,
 }
+
+/// When `/api/health` last looked at the database, what it found, and why not `ok`.
+pub(super) type DatabaseProbe = Option<(Instant, &'static str, Option<String>)>;
 
 /// Why the server could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +79,7 @@ impl State {
             in_flight: Arc::new(AtomicUsize::new(0)),
             database: super::respond::Db::of(&config.database())
                 .map_err(|e| ServeError::Start(e.to_string()))?,
+            database_probe: std::sync::Mutex::new(None),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             rules,
         })
