@@ -78,10 +78,7 @@ fn main() {
         }],
         ..DeltaConfig::default()
     };
-    let rules = AlertRules {
-        cert_expiry_days: 30,
-        now: jiff::Timestamp::now(),
-    };
+    let rules = AlertRules::at(jiff::Timestamp::now());
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("scans.db")).unwrap();
     let mut previous: Option<Snapshot> = None;

@@ -45,6 +45,7 @@ fn snapshot(shift: u32) -> Snapshot {
                             ..Service::default()
                         },
                         scripts: vec![],
+                        tls: None,
                     })
                     .collect(),
                 ..Host::default()

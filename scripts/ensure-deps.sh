@@ -43,6 +43,13 @@ ensure_cargo() {
   command -v cargo >/dev/null 2>&1 || { PATH="/usr/lib/rust-web/bin:$PATH"; export PATH; }
 }
 
+# The TLS watch tests make their certificates and serve them with the openssl CLI (`s_server`).
+ensure_openssl() {
+  command -v openssl >/dev/null 2>&1 && return 0
+  echo "==> openssl not found: installing it with apt (the TLS watch tests need it)" >&2
+  apt_install openssl
+}
+
 # The deploy/ unit test runs `systemd-analyze verify` (Debian's `systemd` package).
 ensure_systemd_analyze() {
   command -v systemd-analyze >/dev/null 2>&1 && return 0
@@ -60,4 +67,15 @@ ensure_postgres() {
   fi
   echo "==> PostgreSQL server not found: installing postgresql with apt (the PostgreSQL store tests need it)" >&2
   apt_install postgresql
+}
+
+# The email tests start Debian's aiosmtpd (`/usr/bin/python3 -m aiosmtpd`) on loopback, with a
+# certificate made by `openssl` for STARTTLS. The system python is used: a python from elsewhere
+# on PATH (pyenv, a venv) does not see Debian's python3-aiosmtpd.
+ensure_aiosmtpd() {
+  if /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "==> aiosmtpd or openssl not found: installing python3-aiosmtpd and openssl with apt (the email tests need them)" >&2
+  apt_install python3-aiosmtpd openssl
 }

@@ -5,13 +5,17 @@
 //! Two families of kinds:
 //! - **State** kinds hold whenever the run sees the state, and raise whenever they hold:
 //!   `unexpected_port` (open outside `[[expect]]`; its port's severity, at least high),
-//!   `expected_port_missing` (an expected port not open on an up host; medium) and
-//!   `cert_expiring` (ssl-cert's "Not valid after" within the threshold; medium, high once
-//!   expired).
+//!   `expected_port_missing` (an expected port not open on an up host; medium), and on ports
+//!   the TLS pass examined: `cert_expiring` (within `[alerts] cert_expiry_days`; medium, high
+//!   within 7 days), `cert_expired` (high), `weak_tls` (TLS 1.0/1.1 or SSL offered, or a
+//!   cipher grade below `[tls] min_grade`; medium) and `self_signed` (only with
+//!   `[alerts] self_signed`; low). A port the pass did not examine is left alone.
 //! - **Change** kinds raise only when the delta reports the change, and then hold while its
 //!   result lasts: `port_opened` (while open; not for unexpected ports, which are
 //!   `unexpected_port` instead), `new_host` (while up), `host_gone` (while down),
-//!   `service_changed` (while the port is open).
+//!   `service_changed` (while the port is open), `cert_changed` (the certificate's SHA-256
+//!   differs from the one the port showed last time; info, medium when the issuer changed;
+//!   while the port is open).
 //!
 //! Only addresses covered by a completed target of the run are judged; everything else is
 //! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
@@ -20,7 +24,7 @@ mod cert;
 pub mod lifecycle;
 pub mod sync;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use jiff::Timestamp;
@@ -29,9 +33,9 @@ use crate::delta::coverage::Coverage;
 use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
 use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView};
-use crate::model::{AlertKind, Port, Severity};
+use crate::model::{AlertKind, Grade, Port, Severity};
 use crate::snapshot::Snapshot;
-pub use cert::{CertExpiry, not_valid_after};
+pub use cert::{CertExpiry, SeenCert, URGENT_DAYS, days_left, not_valid_after, utc_time};
 
 /// What makes two alerts the same: (kind, ip, protocol, port).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,12 +56,32 @@ pub struct Condition {
 }
 
 /// Settings of the evaluation beyond the delta's.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AlertRules {
     /// `[alerts] cert_expiry_days`.
     pub cert_expiry_days: u32,
     /// "Now" for certificate expiry.
     pub now: Timestamp,
+    /// `[tls] min_grade`.
+    pub min_grade: Grade,
+    /// `[alerts] self_signed`.
+    pub self_signed: bool,
+    /// The certificate each port showed last time it was examined, by (ip, protocol, port),
+    /// for `cert_changed`.
+    pub previous_certs: HashMap<(String, String, u16), SeenCert>,
+}
+
+impl AlertRules {
+    /// The defaults of `[alerts]` and `[tls]` at `now`, with no certificate history.
+    pub fn at(now: Timestamp) -> AlertRules {
+        AlertRules {
+            cert_expiry_days: 30,
+            now,
+            min_grade: Grade::C,
+            self_signed: false,
+            previous_certs: HashMap::new(),
+        }
+    }
 }
 
 /// A port without allocation: address, number, protocol (tcp, udp, sctp, other).
@@ -94,6 +118,8 @@ pub struct Evaluation {
     holding: HashSet<AlertKey>,
     /// Open ports whose certificate the run examined (ssl-cert output seen).
     cert_examined: HashSet<PortId>,
+    /// Open ports whose protocols the run examined (ssl-enum-ciphers output seen).
+    ciphers_examined: HashSet<PortId>,
 }
 
 impl Evaluation {
@@ -120,12 +146,20 @@ impl Evaluation {
         match key.kind {
             AlertKind::NewHost => holds(self.up.contains(&ip)),
             AlertKind::HostGone => holds(!self.up.contains(&ip)),
-            AlertKind::PortOpened | AlertKind::ServiceChanged => holds(open),
+            AlertKind::PortOpened | AlertKind::ServiceChanged | AlertKind::CertChanged => {
+                holds(open)
+            }
             AlertKind::UnexpectedPort => holds(self.holding.contains(key)),
             AlertKind::ExpectedPortMissing if !self.up.contains(&ip) => Judgement::Unknown,
             AlertKind::ExpectedPortMissing => holds(self.holding.contains(key)),
-            AlertKind::CertExpiring => match port {
-                Some(p) if open && !self.cert_examined.contains(&p) => Judgement::Unknown,
+            AlertKind::CertExpiring | AlertKind::CertExpired | AlertKind::SelfSigned => {
+                match port {
+                    Some(p) if open && !self.cert_examined.contains(&p) => Judgement::Unknown,
+                    _ => holds(self.holding.contains(key)),
+                }
+            }
+            AlertKind::WeakTls => match port {
+                Some(p) if open && !self.ciphers_examined.contains(&p) => Judgement::Unknown,
                 _ => holds(self.holding.contains(key)),
             },
         }
@@ -180,7 +214,9 @@ pub fn evaluate(
         open: HashSet::new(),
         holding: HashSet::new(),
         cert_examined: HashSet::new(),
+        ciphers_examined: HashSet::new(),
     };
+    let mut changes = Vec::new();
     let mut ips: Vec<IpAddr> = ix.hosts.keys().copied().collect();
     ips.sort_unstable();
     let mut state = Vec::new();
@@ -206,11 +242,19 @@ pub fn evaluate(
                     ),
                 });
             }
-            if let Some(script) = p.scripts.iter().find(|s| s.id == "ssl-cert") {
+            let cert_examined = cert::cert_examined(p);
+            if cert_examined {
                 eval.cert_examined.insert(port_id(ip, &proto, p.portid));
-                if let Some(c) = cert::condition(&ip_text, p, &script.output, rules) {
-                    state.push(c);
-                }
+            }
+            if cert::ciphers_examined(p) {
+                eval.ciphers_examined.insert(port_id(ip, &proto, p.portid));
+            }
+            if cert_examined || p.tls.is_some() {
+                state.extend(cert::conditions(&ip_text, p, rules));
+                let seen = rules
+                    .previous_certs
+                    .get(&(ip_text.clone(), proto.clone(), p.portid));
+                changes.extend(cert::change(&ip_text, p, seen));
             }
         }
         if let Some(expected) = &expected {
@@ -238,6 +282,7 @@ pub fn evaluate(
     eval.holding = state.iter().map(|c| c.key.clone()).collect();
     eval.raise.extend(state);
     eval.raise.extend(change_conditions(delta));
+    eval.raise.extend(changes);
     eval.raise.sort_by_cached_key(|c| {
         let k = &c.key;
         (

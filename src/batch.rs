@@ -1,7 +1,7 @@
 //! One `daily_scan` run: targets file → plan → nmap runs on a pool of our own → one snapshot,
 //! saved in one transaction → delta against the previous snapshot of the same profile →
-//! alerts raised/resolved (`alerts`, `Store::sync_alerts`) → new alerts to the webhooks
-//! (`notify`) → `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
+//! alerts raised/resolved and their notifications written to the outbox in one transaction
+//! (`alerts`, `notify::enqueue`, `Store::sync_alerts_and_enqueue`) → outbox flushed (`notify`) → `<output_dir>/<UTC stamp>/{scan.json, delta.json, delta.csv, report.html}`.
 //!
 //! Failure semantics: a chunk (one nmap process) that fails or times out marks every target
 //! with an address in it failed or timed out; its addresses are then not covered, so the delta
@@ -14,6 +14,7 @@ pub mod lock;
 pub mod metrics;
 pub mod plan;
 pub mod progress;
+pub mod tls;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use crate::delta::{Delta, DeltaConfig};
 use crate::history::{self, TimelineRow};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
-use crate::notify::{self, Backoff, RunSummary, WebhookResult};
+use crate::notify::{self, Backoff, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
@@ -85,6 +86,8 @@ pub struct Prepared {
     pub parallel: usize,
     pub chunk_size: usize,
     pub plan: Plan,
+    /// `[tls] enabled` (after `--tls`/`--no-tls`): the TLS pass follows the port scan.
+    pub tls: bool,
 }
 
 /// Reads and checks everything a run needs (targets file, profile, ports, tuning), resolves
@@ -126,6 +129,7 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
         parallel: config.batch.parallel,
         chunk_size: config.batch.chunk_size,
         plan,
+        tls: config.tls.enabled,
     })
 }
 
@@ -288,7 +292,7 @@ pub struct RunOptions {
     /// Keep only the latest N snapshots of each profile after the run.
     pub keep: Option<usize>,
     pub delta: DeltaConfig,
-    /// Spacing of webhook retries.
+    /// Spacing of notification retries.
     pub backoff: Backoff,
 }
 
@@ -304,8 +308,10 @@ pub struct RunOutput {
     pub pruned: usize,
     /// Alerts raised, refreshed and resolved by this run.
     pub alerts: AlertSync,
-    /// One per `[[webhook]]`.
+    /// One per notification the run's flush sent (this run's and earlier pending ones).
     pub webhooks: Vec<WebhookResult>,
+    /// How the TLS pass went.
+    pub tls: tls::TlsPass,
 }
 
 impl RunOutput {
@@ -335,6 +341,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     // Opened before scanning: a bad database fails the run before hours of nmap.
     let (mut store, _lock) = open_for_writing(config, Some(&p.profile_label))?;
     let mut snapshot = scan(p, opts.show_progress)?;
+    let tls = tls::pass(config, &mut snapshot);
     let id = store.save_snapshot(&snapshot)?;
     snapshot.id = Some(id);
     info!(
@@ -347,11 +354,16 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     let rules = AlertRules {
         cert_expiry_days: config.alerts.cert_expiry_days,
         now: Timestamp::now(),
+        min_grade: config.tls.min_grade,
+        self_signed: config.alerts.self_signed,
+        previous_certs: tls::previous_certs(store.latest_port_tls(Some(id))?),
     };
     let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
-    let alerts = store.sync_alerts(id, |unresolved| {
-        alerts::sync::plan(unresolved, id, &snapshot.profile, &evaluation)
-    })?;
+    let alerts = store.sync_alerts_and_enqueue(
+        id,
+        |unresolved| alerts::sync::plan(unresolved, id, &snapshot.profile, &evaluation),
+        |sync| notify::enqueue(config, &snapshot, &delta, &opts.delta, sync),
+    )?;
     if !alerts.raised.is_empty() || !alerts.resolved.is_empty() {
         info!(
             "alerts: {} raised, {} resolved, {} seen again",
@@ -360,29 +372,11 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
             alerts.refreshed
         );
     }
-    // Sent as soon as the alerts are committed: a report that cannot be written later must
-    // not cost the notification (the next run would see a repeat, not a new alert).
-    let webhooks = if config.webhook.is_empty() || alerts.raised.is_empty() {
-        Vec::new()
-    } else {
-        let summary = RunSummary::of(&snapshot, &delta, &alerts);
-        let env = |key: &str| std::env::var(key).ok();
-        notify::notify_all(
-            &config.webhook,
-            &summary,
-            &alerts.raised,
-            &env,
-            opts.backoff,
-            &mut |attempt| {
-                if let Err(e) = store.record_delivery(&attempt) {
-                    warn!(
-                        "webhook {}: cannot record the delivery: {e}",
-                        attempt.webhook
-                    );
-                }
-            },
-        )
-    };
+    // Sent as soon as the alerts and their notifications are committed: a report that cannot
+    // be written later must not hold them up. The flush also retries earlier runs' pending
+    // notifications.
+    let env = |key: &str| std::env::var(key).ok();
+    let webhooks = notify::flush(&mut store, config, &env, opts.backoff);
     let timeline = history::timeline(
         &store,
         history::CHART_POINTS,
@@ -406,6 +400,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         pruned,
         alerts,
         webhooks,
+        tls,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod history;
 pub mod import;
 pub mod migrate_store;
+pub mod notify;
 pub mod parse;
 pub mod prune;
 pub mod report;
@@ -41,6 +42,8 @@ pub enum Outcome {
     DiffFoundChanges,
     /// `--fail-on`: the run raised a new alert at least that severe.
     FailOnReached,
+    /// `notify test` or `notify retry`: a destination did not take its message.
+    NotDelivered,
 }
 
 /// Every way a command can fail.

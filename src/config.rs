@@ -11,12 +11,16 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 mod alerting;
 mod database;
+mod notify;
+mod tls;
 use crate::logging::LogLevel;
 use crate::model::Severity;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
 pub use alerting::{AlertsConfig, ExpectConfig, ExpectedPorts, WebhookConfig, WebhookFormat};
 pub use database::{Database, PostgresUrl, TlsVerify};
+pub use notify::{EmailConfig, EmailTls, NotifyConfig, parse_age};
+pub use tls::TlsConfig;
 
 /// The file looked for in the working directory when neither `--config` nor `SCANNER_CONFIG`
 /// names one.
@@ -76,8 +80,16 @@ pub struct Config {
     pub expect: Vec<ExpectConfig>,
     /// `[alerts]`.
     pub alerts: AlertsConfig,
+    /// `[tls]`: the TLS pass and what counts as weak.
+    pub tls: TlsConfig,
     /// `[[webhook]]`: where new alerts are sent after each run.
     pub webhook: Vec<WebhookConfig>,
+    /// `[[email]]`: mailboxes told about each run that raised or resolved alerts.
+    pub email: Vec<EmailConfig>,
+    /// `[notify]`: how long undelivered notifications are retried.
+    pub notify: NotifyConfig,
+    /// The dashboard's address as people reach it (links in mails and payloads).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,7 +146,11 @@ impl Default for Config {
             port_severity: BTreeMap::new(),
             expect: Vec::new(),
             alerts: AlertsConfig::default(),
+            tls: TlsConfig::default(),
             webhook: Vec::new(),
+            email: Vec::new(),
+            notify: NotifyConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -211,6 +227,8 @@ pub struct CliOverrides {
     pub profile: Option<String>,
     pub ports: Option<String>,
     pub parallel: Option<usize>,
+    /// `--tls` (true) / `--no-tls` (false): `[tls] enabled` for this run.
+    pub tls: Option<bool>,
 }
 
 impl Config {
@@ -325,6 +343,9 @@ impl Config {
         }
         if let Some(v) = cli.parallel {
             self.batch.parallel = v;
+        }
+        if let Some(v) = cli.tls {
+            self.tls.enabled = v;
         }
         Ok(())
     }
@@ -461,7 +482,13 @@ impl Config {
         }
         alerting::validate_expect(&self.expect)?;
         alerting::validate_alerts(&self.alerts)?;
+        tls::validate_tls(&self.tls)?;
         alerting::validate_webhooks(&self.webhook)?;
+        let mut names = (0..self.webhook.len())
+            .map(|i| self.webhook[i].label(i))
+            .collect();
+        notify::validate_emails(&self.email, &mut names)?;
+        notify::validate_notify(&self.notify, self.public_url.as_deref())?;
         Ok(())
     }
 

@@ -325,6 +325,7 @@ fn trim(h: Host) -> Host {
                 ..Service::default()
             },
             scripts: Vec::new(),
+            tls: None,
         })
         .collect();
     // The parser's buffer grew while reading; keep only what is used.

@@ -11,11 +11,13 @@
 
 mod alert;
 mod severity;
+mod tls;
 
 use serde::{Deserialize, Serialize};
 
 pub use alert::{AlertAction, AlertKind, AlertStatus, UnknownAlertKind, UnknownAlertStatus};
 pub use severity::{Severity, UnknownSeverity};
+pub use tls::{CertInfo, Grade, TlsInfo, UnknownGrade};
 
 /// One parsed nmap run (one `<nmaprun>` document).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -156,6 +158,9 @@ pub struct Port {
     pub reason: String,
     pub service: Service,
     pub scripts: Vec<Script>,
+    /// Certificate and protocol facts from the TLS pass (`ssl-cert`, `ssl-enum-ciphers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
 }
 
 impl Port {

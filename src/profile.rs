@@ -8,6 +8,7 @@
 
 mod ports;
 mod privilege;
+pub mod tls;
 mod tuning;
 
 use std::fmt;

@@ -2,6 +2,7 @@
 //! self-contained HTML page, terminal text and tables, and ndiff-style diff text.
 
 pub mod alerts;
+pub mod certificates;
 pub mod csv;
 pub mod deliveries;
 pub mod delta_csv;

@@ -62,6 +62,7 @@ pub(crate) fn service_port(
             ..Service::default()
         },
         scripts: vec![],
+        tls: None,
     }
 }
 

@@ -9,6 +9,7 @@ use security_scanner::commands::diff::DiffCommand;
 use security_scanner::commands::history::HistoryCommand;
 use security_scanner::commands::import::ImportCommand;
 use security_scanner::commands::migrate_store::MigrateStoreCommand;
+use security_scanner::commands::notify::NotifyCommand;
 use security_scanner::commands::parse::{self, ParseCommand};
 use security_scanner::commands::prune::PruneCommand;
 use security_scanner::commands::report::ReportCommand;
@@ -18,7 +19,8 @@ use security_scanner::config::CliOverrides;
 use security_scanner::diff::Side;
 use security_scanner::model::{AlertStatus, Severity};
 
-const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different), \
+const EXIT_CODES: &str = "Exit codes: 0 done (diff: same), 1 every target failed (diff: different; \
+notify: a destination did not take its message), \
 2 usage, configuration or runtime error, 3 --fail-on: the run raised a new alert at least that severe.";
 
 #[derive(Debug, Parser)]
@@ -78,6 +80,13 @@ pub struct RunArgs {
     /// Print the plan (targets, nmap runs, exact command lines) and scan nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run the TLS pass (certificates, protocol versions) after the port scan
+    /// [config: tls.enabled, default on].
+    #[arg(long, overrides_with = "no_tls")]
+    pub tls: bool,
+    /// Skip the TLS pass this run.
+    #[arg(long, overrides_with = "tls")]
+    pub no_tls: bool,
     /// After the run, keep only the latest N snapshots of each profile (then VACUUM).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,
@@ -93,7 +102,7 @@ impl Cli {
         if self.command.is_some() && self.run.used() {
             return Err(CommandError::Usage(
                 "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, \
-                 --keep, --metrics-file) go without a sub-command"
+                 --keep, --metrics-file, --tls, --no-tls) go without a sub-command"
                     .into(),
             ));
         }
@@ -109,6 +118,11 @@ impl Cli {
             profile: self.run.profile.clone(),
             ports: self.run.ports.clone(),
             parallel: self.run.parallel,
+            tls: match (self.run.tls, self.run.no_tls) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             ..CliOverrides::default()
         }
     }
@@ -144,6 +158,8 @@ impl RunArgs {
             || self.dry_run
             || self.keep.is_some()
             || self.metrics_file.is_some()
+            || self.tls
+            || self.no_tls
     }
 }
 
@@ -164,6 +180,8 @@ pub enum Command {
     MigrateStore(MigrateStoreArgs),
     /// List alerts (newest first), or act on one: ack, ignore, unignore; deliveries.
     Alerts(AlertsArgs),
+    /// Notifications: send a test message, or retry the pending ones now.
+    Notify(NotifyArgs),
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
     Parse(ParseArgs),
 }
@@ -235,6 +253,31 @@ pub struct AlertsArgs {
     limit: usize,
     #[arg(long, value_enum, default_value_t = TableFormat::Text)]
     format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    action: NotifyAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyAction {
+    /// Send a clearly marked test message to the webhook or email named NAME (all when none
+    /// is given) and print each outcome (exit 1 when one failed).
+    Test { name: Option<String> },
+    /// Send the pending notifications now (earlier runs' failed ones), expiring those older
+    /// than notify.max_age (exit 1 when one still failed).
+    Retry,
+}
+
+impl From<NotifyArgs> for NotifyCommand {
+    fn from(a: NotifyArgs) -> Self {
+        match a.action {
+            NotifyAction::Test { name } => NotifyCommand::Test { name },
+            NotifyAction::Retry => NotifyCommand::Retry,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
             commands::migrate_store::migrate_store(&config, &args.into(), out)
         }
         Some(Command::Alerts(args)) => commands::alerts::alerts(&config, &args.into(), out),
+        Some(Command::Notify(args)) => commands::notify::notify(&config, &args.into(), out),
         Some(Command::Diff(args)) => {
             let command = args.into();
             let comparison = commands::diff::compare(&config, &command)?;
@@ -60,7 +61,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
 fn finish(result: Result<Outcome, CommandError>) -> ! {
     let code = match result {
         Ok(Outcome::Done) => 0,
-        Ok(Outcome::AllTargetsFailed | Outcome::DiffFoundChanges) => 1,
+        Ok(Outcome::AllTargetsFailed | Outcome::DiffFoundChanges | Outcome::NotDelivered) => 1,
         Ok(Outcome::FailOnReached) => 3,
         Err(e) => {
             eprintln!("daily_scan: {e}");

@@ -30,10 +30,7 @@ fn snap(targets: Vec<TargetRecord>, hosts: Vec<Host>) -> Snapshot {
 }
 
 fn rules() -> AlertRules {
-    AlertRules {
-        cert_expiry_days: 30,
-        now: "2026-11-20T02:00:00Z".parse().unwrap(),
-    }
+    AlertRules::at("2026-11-20T02:00:00Z".parse().unwrap())
 }
 
 /// 192.0.2.0/29 expects 22/tcp and 443/tcp.
@@ -283,13 +280,13 @@ fn certificates_expiring_or_expired() {
         )],
     );
     let e = eval_pair(None, &s, &DeltaConfig::default());
-    use AlertKind::CertExpiring;
+    use AlertKind::{CertExpired, CertExpiring};
     let ip = "192.0.2.1".to_string();
     assert_eq!(
         brief(&e),
         [
             (CertExpiring, ip.clone(), Some(443), Severity::Medium),
-            (CertExpiring, ip.clone(), Some(8443), Severity::High),
+            (CertExpired, ip.clone(), Some(8443), Severity::High),
         ]
     );
     assert!(
@@ -307,4 +304,8 @@ fn certificates_expiring_or_expired() {
     assert_eq!(judge(9443), Judgement::Gone, "renewed");
     assert_eq!(judge(11443), Judgement::Unknown, "not examined this run");
     assert_eq!(judge(12443), Judgement::Gone, "port no longer open");
+    let expired = e.judge(&key(CertExpired, "192.0.2.1", Some(8443)));
+    assert_eq!(expired, Judgement::Holds);
 }
+
+mod tls;

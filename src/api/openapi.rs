@@ -3,6 +3,7 @@
 //! paths and schemas of each part (`openapi/scan.rs`, `ops.rs`, `read.rs`); the parts never
 //! import it. The router's unit tests check that the document lists exactly its routes.
 
+mod notify;
 mod ops;
 mod read;
 mod responses;
@@ -102,6 +103,7 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
         (scan::paths(), scan::schemas(api_profiles)),
         (ops::paths(), ops::schemas()),
         (read::paths(), read::schemas()),
+        (notify::paths(), notify::schemas()),
     ];
     for (paths, schemas) in parts {
         extend(&mut doc["paths"], paths);

@@ -7,7 +7,9 @@
 //! as `daily_scan report` does, so both always agree.
 
 pub mod alerts;
+pub mod certificates;
 pub mod dashboard;
+pub mod deliveries;
 pub mod delta;
 pub mod query;
 pub mod snapshots;

@@ -6,7 +6,7 @@ use rouille::{Request, Response};
 
 use super::auth::Scope;
 use super::error::{ApiError, Kind};
-use super::read::{alerts, dashboard, delta, snapshots, trends};
+use super::read::{alerts, certificates, dashboard, deliveries, delta, snapshots, trends};
 use super::state::State;
 use super::{openapi, ops, scan};
 
@@ -121,6 +121,13 @@ pub const ROUTES: &[Route] = &[
         handler: alerts::list,
     },
     Route {
+        method: "GET",
+        path: "/api/certificates",
+        access: Access::Read,
+        rate_limited: true,
+        handler: certificates::list,
+    },
+    Route {
         method: "POST",
         path: "/api/alerts/{id}/ack",
         access: Access::Write,
@@ -133,6 +140,27 @@ pub const ROUTES: &[Route] = &[
         access: Access::Write,
         rate_limited: true,
         handler: alerts::ignore,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/{id}/unignore",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::unignore,
+    },
+    Route {
+        method: "POST",
+        path: "/api/alerts/ack",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::ack_many,
+    },
+    Route {
+        method: "GET",
+        path: "/api/deliveries",
+        access: Access::Read,
+        rate_limited: true,
+        handler: deliveries::list,
     },
 ];
 

@@ -34,6 +34,10 @@ pub struct State {
     /// The last look at the database for `/api/health`: when, its state, the error.
     pub(super) database_probe: std::sync::Mutex<DatabaseProbe>,
     pub(super) delta_config: crate::delta::DeltaConfig,
+    /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
+    pub(super) cert_expiry_days: u32,
+    /// `[tls] min_grade`: below it a port is weak.
+    pub(super) min_grade: crate::model::Grade,
 }
 
 /// When `/api/health` last looked at the database, what it found, and why not `ok`.
@@ -81,6 +85,8 @@ impl State {
                 .map_err(|e| ServeError::Start(e.to_string()))?,
             database_probe: std::sync::Mutex::new(None),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
+            cert_expiry_days: config.alerts.cert_expiry_days,
+            min_grade: config.tls.min_grade,
             rules,
         })
     }

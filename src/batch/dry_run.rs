@@ -57,6 +57,14 @@ impl Prepared {
                 shell_words(&argv)
             );
         }
+        if self.tls {
+            let _ = writeln!(
+                out,
+                "\nThen the TLS pass: one nmap run with --script +ssl-cert,+ssl-enum-ciphers over \
+                 the open TCP ports that speak TLS (tunnel ssl, a TLS service name, or [tls] \
+                 ports); --no-tls skips it."
+            );
+        }
         out
     }
 }

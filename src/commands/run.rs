@@ -62,6 +62,9 @@ pub fn run(
                 out,
                 crate::report::alerts::run_lines(&run.alerts, &run.webhooks).as_bytes(),
             )?;
+            if let Some(line) = run.tls.line() {
+                emit(out, format!("{line}\n").as_bytes())?;
+            }
             let retention = if run.pruned > 0 {
                 format!(" (retention deleted {} old snapshots)", run.pruned)
             } else {

@@ -79,12 +79,16 @@ pub struct AlertsConfig {
     /// A TLS certificate (from nmap's `ssl-cert` script) that expires within this many days is
     /// a `cert_expiring` alert (medium; high once expired).
     pub cert_expiry_days: u32,
+    /// Raise `self_signed` for a self-signed certificate (info). Off: loopback and lab
+    /// services are often self-signed on purpose.
+    pub self_signed: bool,
 }
 
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
             cert_expiry_days: 30,
+            self_signed: false,
         }
     }
 }

@@ -68,7 +68,12 @@ pub struct PostgresUrl {
 
 impl PostgresUrl {
     pub fn parse(url: &str) -> Result<PostgresUrl, String> {
-        let (rest, root_cert) = take_param(url, "sslrootcert");
+        // The scheme is case-insensitive; the client reads only lower case.
+        let lowered = match url.split_once("://") {
+            Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+            None => url.to_string(),
+        };
+        let (rest, root_cert) = take_param(&lowered, "sslrootcert");
         let (mut rest, mode) = take_param(&rest, "sslmode");
         let verify = match mode.as_deref() {
             Some("verify-full") => TlsVerify::Full,

@@ -353,3 +353,104 @@ fn typed_values_are_parsed_once_from_every_source() {
         "{err}"
     );
 }
+
+#[test]
+fn email_notify_and_public_url_parse_with_defaults() {
+    let c = Config::from_toml(
+        r#"
+public_url = "https://scanner.example.org"
+
+[notify]
+max_age = "12h"
+
+[[email]]
+name = "secops"
+smtp_host = "smtp.example.org"
+username = "scanner"
+password_env = "SMTP_PASSWORD"
+ca_file = "/etc/ssl/extra-ca.pem"
+from = "daily_scan <scanner@example.org>"
+to = ["secops@example.org", "Night Shift <oncall@example.org>"]
+min_severity = "high"
+"#,
+    )
+    .unwrap();
+    c.validate().unwrap();
+    let e = &c.email[0];
+    assert_eq!(
+        (e.smtp_port, e.tls, e.timeout),
+        (587, EmailTls::Starttls, 30)
+    );
+    assert_eq!(e.endpoint(), "smtp://smtp.example.org:587");
+    assert_eq!(c.notify.max_age_secs(), 12 * 3600);
+    assert_eq!(Config::default().notify.max_age_secs(), 3 * 86_400);
+    assert_eq!(parse_age("90s"), Some(90));
+    assert_eq!(parse_age("30m"), Some(1800));
+    for bad in ["", "3", "d", "0d", "-1d", "3w", "1.5h"] {
+        assert_eq!(parse_age(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn bad_emails_and_notify_settings_are_named() {
+    let email = |extra: &str| {
+        format!(
+            "[[email]]\nsmtp_host = \"127.0.0.1\"\nfrom = \"a@example.org\"\nto = [\"b@example.org\"]\n{extra}"
+        )
+    };
+    let cases = [
+        (
+            email("tls = \"none\"\nsmtp_host = \"smtp.example.org\"").replacen(
+                "smtp_host = \"127.0.0.1\"\n",
+                "",
+                1,
+            ),
+            "email[0].tls",
+        ),
+        (email("username = \"u\""), "email[0].password_env"),
+        (
+            email("username = \"u\"\npassword_env = \"BAD-NAME\""),
+            "email[0].password_env",
+        ),
+        (
+            email("").replace("a@example.org", "not an address"),
+            "email[0].from",
+        ),
+        (
+            email("").replace("[\"b@example.org\"]", "[]"),
+            "email[0].to",
+        ),
+        (
+            email("").replace("b@example.org", "b@example.org\\r\\nBcc: x@example.org"),
+            "email[0].to",
+        ),
+        (email("smtp_port = 0"), "email[0].smtp_port"),
+        (
+            email("").replace("127.0.0.1", "smtp.example.org; rm"),
+            "email[0].smtp_host",
+        ),
+        (email("timeout = 0"), "email[0].timeout"),
+        (
+            format!(
+                "[[webhook]]\nname = \"ops\"\nurl = \"http://127.0.0.1/\"\n{}",
+                email("name = \"ops\"")
+            ),
+            "email[0].name",
+        ),
+        ("[notify]\nmax_age = \"forever\"".into(), "notify.max_age"),
+        ("[notify]\nmax_age = \"400d\"".into(), "notify.max_age"),
+        ("public_url = \"ftp://x\"".into(), "public_url"),
+        (
+            "public_url = \"https://x/\\\"><script>\"".into(),
+            "public_url",
+        ),
+    ];
+    for (toml, key) in cases {
+        let c = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{toml}: {e}"));
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains(key), "{toml}\n=> {err}");
+    }
+    // `none` is fine for a loopback relay.
+    let c = Config::from_toml(&email("tls = \"none\"")).unwrap();
+    c.validate().unwrap();
+}

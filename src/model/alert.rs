@@ -19,10 +19,14 @@ pub enum AlertKind {
     HostGone,
     ServiceChanged,
     CertExpiring,
+    CertExpired,
+    CertChanged,
+    WeakTls,
+    SelfSigned,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; 11] = [
         AlertKind::PortOpened,
         AlertKind::UnexpectedPort,
         AlertKind::ExpectedPortMissing,
@@ -30,6 +34,10 @@ impl AlertKind {
         AlertKind::HostGone,
         AlertKind::ServiceChanged,
         AlertKind::CertExpiring,
+        AlertKind::CertExpired,
+        AlertKind::CertChanged,
+        AlertKind::WeakTls,
+        AlertKind::SelfSigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +49,10 @@ impl AlertKind {
             AlertKind::HostGone => "host_gone",
             AlertKind::ServiceChanged => "service_changed",
             AlertKind::CertExpiring => "cert_expiring",
+            AlertKind::CertExpired => "cert_expired",
+            AlertKind::CertChanged => "cert_changed",
+            AlertKind::WeakTls => "weak_tls",
+            AlertKind::SelfSigned => "self_signed",
         }
     }
 }
@@ -135,7 +147,7 @@ text_enum!(
     UnknownAlertKind,
     "alert kind",
     "port_opened, unexpected_port, expected_port_missing, new_host, host_gone, \
-     service_changed or cert_expiring"
+     service_changed, cert_expiring, cert_expired, cert_changed, weak_tls or self_signed"
 );
 text_enum!(
     AlertStatus,

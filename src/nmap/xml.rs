@@ -2,7 +2,7 @@
 //!
 //! No DOM is built: hosts are handed to the caller one at a time as each `</host>` closes, so
 //! memory stays flat however many hosts a file holds. Subtrees the model does not keep (script
-//! `<table>`/`<elem>`, `<times>`, `<trace>`, OS fingerprints, ...) are walked without reading
+//! `<table>`/`<elem>` other than `ssl-cert`'s and `ssl-enum-ciphers`', `<times>`, `<trace>`, OS fingerprints, ...) are walked without reading
 //! their attributes.
 //!
 //! Hostile input:
@@ -27,7 +27,9 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use crate::model::{Host, Port, ScanResult};
 
 mod elements;
+mod tls;
 use elements::truncate;
+use tls::{Collector, TlsScript};
 
 /// Deepest element nesting accepted. nmap writes about 8 levels (NSE tables add a few).
 pub const MAX_DEPTH: usize = 256;
@@ -106,6 +108,10 @@ enum Tag {
     Os,
     HostScript,
     Runstats,
+    /// A port's `ssl-cert` or `ssl-enum-ciphers` script, and its tables and elements.
+    TlsScript,
+    TlsTable,
+    TlsElem,
     /// Kept element with nothing kept below it, or an element the model ignores.
     Skip,
 }
@@ -119,6 +125,8 @@ struct Parser<R, F> {
     result: ScanResult,
     host: Host,
     port: Port,
+    /// The TLS facts of the current port, from its script tables.
+    tls: Collector,
     seen_root: bool,
     root_closed: bool,
     seen_runstats: bool,
@@ -137,6 +145,7 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
             result: ScanResult::default(),
             host: Host::default(),
             port: Port::default(),
+            tls: Collector::default(),
             seen_root: false,
             root_closed: false,
             seen_runstats: false,
@@ -253,6 +262,7 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
             (Tag::Host, "ports") => Tag::Ports,
             (Tag::Ports, "port") => {
                 self.port = Port::default();
+                self.tls = Collector::default();
                 self.port_attrs(e)?;
                 Tag::Port
             }
@@ -274,8 +284,23 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
             }
             (Tag::Port, "script") => {
                 let script = self.script(e)?;
+                let tls = TlsScript::of(&script.id);
                 self.port.scripts.push(script);
-                Tag::Skip
+                match tls {
+                    Some(kind) => {
+                        self.tls.start_script(kind);
+                        Tag::TlsScript
+                    }
+                    None => Tag::Skip,
+                }
+            }
+            (Tag::TlsScript | Tag::TlsTable, "table") => {
+                self.tls.open_table(self.key(e)?);
+                Tag::TlsTable
+            }
+            (Tag::TlsScript | Tag::TlsTable, "elem") => {
+                self.tls.open_elem(self.key(e)?);
+                Tag::TlsElem
             }
             (Tag::Host, "os") => Tag::Os,
             (Tag::Os, "osmatch") => {
@@ -296,7 +321,8 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
     fn close(&mut self, tag: Tag) {
         match tag {
             Tag::Port => {
-                let port = std::mem::take(&mut self.port);
+                let mut port = std::mem::take(&mut self.port);
+                port.tls = std::mem::take(&mut self.tls).finish();
                 self.host.ports.push(port);
             }
             Tag::Host => (self.on_host)(std::mem::take(&mut self.host)),
@@ -308,6 +334,9 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
                     }
                 }
             }
+            Tag::TlsScript => self.tls.end_script(),
+            Tag::TlsTable => self.tls.close_table(),
+            Tag::TlsElem => self.tls.close_elem(),
             // Only ever the bottom of the stack: the document is over.
             Tag::Run => self.root_closed = true,
             _ => {}
@@ -321,6 +350,7 @@ impl<R: BufRead, F: FnMut(Host)> Parser<R, F> {
                     cpe.push_str(t);
                 }
             }
+            Some(Tag::TlsElem) => self.tls.text(t),
             None if !t.trim_ascii().is_empty() => {
                 return Err(self.malformed("text outside the root element".to_owned()));
             }

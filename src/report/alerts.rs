@@ -100,10 +100,14 @@ pub fn csv<W: io::Write>(out: &mut W, list: &[Alert]) -> io::Result<()> {
     Ok(())
 }
 
-/// One webhook's result as a run's summary shows it. `notify::WebhookResult` implements it:
+/// One destination's result (a webhook or an email) as a run's summary shows it. `notify::WebhookResult` implements it:
 /// notify sits above report, so report names only what it prints.
 pub trait WebhookLine {
-    /// The webhook's label.
+    /// `webhook` or `email`.
+    fn channel(&self) -> &str {
+        "webhook"
+    }
+    /// The destination's label.
     fn webhook(&self) -> &str;
     /// Alerts in what was sent.
     fn alerts(&self) -> usize;
@@ -141,11 +145,14 @@ pub fn run_lines<W: WebhookLine>(sync: &AlertSync, webhooks: &[W]) -> String {
         let what = match w.outcome() {
             None => continue,
             Some(DeliveryOutcome::Delivered) => "delivered",
-            Some(_) => "FAILED (see daily_scan alerts deliveries)",
+            Some(_) => {
+                "FAILED (kept pending for the next run or `daily_scan notify retry`; see daily_scan alerts deliveries)"
+            }
         };
         let _ = writeln!(
             out,
-            "  webhook {}: {} alerts {what}",
+            "  {} {}: {} alerts {what}",
+            w.channel(),
             clean(w.webhook()),
             w.alerts()
         );

@@ -390,11 +390,13 @@ pub fn open_ports_table(snapshot: &Snapshot) -> String {
 
 mod alerts_view;
 mod cards;
+mod certificates_view;
 mod chart;
 pub mod dashboard;
 mod headline;
 mod report;
 mod timeline;
+pub use certificates_view::certificates_table;
 pub use chart::history_chart;
 pub use report::{heading, run_report};
 pub use timeline::timeline_table;

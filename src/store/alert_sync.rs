@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 use super::alerts::{Alert, NewAlert};
+use super::outbox::NewOutbox;
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError};
 use crate::model::AlertStatus;
@@ -54,6 +55,18 @@ impl Store {
         &mut self,
         snapshot_id: i64,
         decide: impl FnOnce(&[UnresolvedAlert]) -> AlertChanges,
+    ) -> Result<AlertSync, StoreError> {
+        self.sync_alerts_and_enqueue(snapshot_id, decide, |_| Vec::new())
+    }
+
+    /// [`Store::sync_alerts`], and in the same transaction the notifications `enqueue` makes
+    /// of what changed (see [`super::outbox`]): a run's alerts and what it owes the
+    /// destinations are committed together.
+    pub fn sync_alerts_and_enqueue(
+        &mut self,
+        snapshot_id: i64,
+        decide: impl FnOnce(&[UnresolvedAlert]) -> AlertChanges,
+        enqueue: impl FnOnce(&AlertSync) -> Vec<NewOutbox>,
     ) -> Result<AlertSync, StoreError> {
         let name = self.name().to_string();
         let corrupt = |detail| StoreError::Corrupt {
@@ -138,12 +151,17 @@ impl Store {
                 note: None,
             })
             .collect();
-        tx.commit()?;
-        Ok(AlertSync {
+        let sync = AlertSync {
             raised,
             refreshed: seen_again,
             resolved,
-        })
+        };
+        let outbox = enqueue(&sync);
+        if !outbox.is_empty() {
+            tx.enqueue(&outbox, &now)?;
+        }
+        tx.commit()?;
+        Ok(sync)
     }
 }
 

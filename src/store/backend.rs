@@ -4,7 +4,9 @@
 
 use super::StoreError;
 use super::alerts::{AlertQuery, RawAlert};
-use super::deliveries::{DeliveryAttempt, RawDelivery};
+use super::certificates::RawPortTls;
+use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use super::outbox::{NewOutbox, OutboxRows, RawOutbox};
 use super::rows::{Detail, HeadRow, SnapshotRows};
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
@@ -58,8 +60,30 @@ pub(super) trait Backend: Send {
     fn alert_sync(&mut self) -> Result<Box<dyn AlertTx + '_>, StoreError>;
 
     fn record_delivery(&mut self, d: &DeliveryAttempt) -> Result<i64, StoreError>;
-    /// The latest `limit` deliveries, newest first.
-    fn list_deliveries(&self, limit: i64) -> Result<Vec<RawDelivery>, StoreError>;
+    /// The deliveries `filter` keeps, newest first.
+    fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<RawDelivery>, StoreError>;
+
+    /// Outbox rows, oldest first.
+    fn outbox(&self, which: OutboxRows) -> Result<Vec<RawOutbox>, StoreError>;
+    /// Marks pending rows created before `cutoff` expired and returns them (as they were),
+    /// in one transaction.
+    fn expire_outbox(&mut self, cutoff: &str) -> Result<Vec<RawOutbox>, StoreError>;
+    /// Adds `attempts` to a pending row; `delivered` makes it delivered at `now`.
+    fn finish_outbox(
+        &mut self,
+        id: i64,
+        attempts: i64,
+        delivered: bool,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Takes (`true`, waiting for it) or releases the lock outbox senders hold.
+    fn lock_outbox(&mut self, take: bool) -> Result<(), StoreError>;
+
+    /// Per (ip, protocol, port) examined by a TLS pass in a snapshot with an id below
+    /// `before`: the row of the latest such snapshot, ordered by ip, protocol, port.
+    fn latest_port_tls(&self, before: i64) -> Result<Vec<RawPortTls>, StoreError>;
 
     /// Copies: every row of `table` (one of [`COPIED_TABLES`]) as JSON objects keyed by
     /// column, in id order: what `migrate-store` moves between backends.
@@ -86,6 +110,7 @@ pub(super) const COPIED_TABLES: &[&str] = &[
     "hosts",
     "ports",
     "alerts",
+    "outbox",
     "deliveries",
 ];
 
@@ -98,5 +123,7 @@ pub(super) trait AlertTx {
     fn resolve(&mut self, ids: &[i64], now: &str) -> Result<(), StoreError>;
     /// Inserts `new` as open alerts in order; returns their ids in the same order.
     fn raise(&mut self, new: &[NewAlert], now: &str) -> Result<Vec<i64>, StoreError>;
+    /// Writes `items` to the outbox as pending, created at `now`.
+    fn enqueue(&mut self, items: &[NewOutbox], now: &str) -> Result<(), StoreError>;
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -76,6 +76,19 @@ pub struct DeliveryAttempt {
     pub outcome: DeliveryOutcome,
     /// Why it failed (never holding the URL or the token).
     pub error: Option<String>,
+    /// The outbox row this attempt was for (`None` for a test send).
+    pub outbox_id: Option<i64>,
+}
+
+/// Which deliveries [`Store::query_deliveries`] returns: newest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    /// Only this webhook's or email's name.
+    pub destination: Option<String>,
+    pub outcome: Option<DeliveryOutcome>,
+    pub limit: usize,
+    /// Only attempts with a smaller id (the previous page's last id).
+    pub before_id: Option<i64>,
 }
 
 /// A recorded attempt.
@@ -94,9 +107,16 @@ impl Store {
 
     /// The latest `limit` attempts, newest first.
     pub fn list_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query_deliveries(&DeliveryFilter {
+            limit,
+            ..DeliveryFilter::default()
+        })
+    }
+
+    /// The attempts `filter` keeps, newest first.
+    pub fn query_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
         self.db
-            .list_deliveries(limit)?
+            .list_deliveries(filter)?
             .into_iter()
             .map(|r| {
                 let id = r.id;
@@ -120,6 +140,7 @@ impl Store {
                         },
                         outcome: r.outcome.parse().map_err(|_| bad("outcome", &r.outcome))?,
                         error: r.error,
+                        outbox_id: r.outbox_id,
                     },
                 })
             })
@@ -141,6 +162,7 @@ pub(super) struct RawDelivery {
     pub status_code: Option<i64>,
     pub outcome: String,
     pub error: Option<String>,
+    pub outbox_id: Option<i64>,
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ mod alerts;
 mod connect;
 mod copy;
 mod lock;
+mod outbox;
 mod pool;
-mod schema;
+pub(in crate::store) mod schema;
 mod snapshots;
 
 use std::cell::RefCell;
@@ -19,7 +20,9 @@ use postgres::error::SqlState;
 
 use super::alerts::{AlertQuery, RawAlert};
 use super::backend::{AlertTx, Backend};
-use super::deliveries::{DeliveryAttempt, RawDelivery};
+use super::certificates::RawPortTls;
+use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use super::outbox::{OutboxRows, RawOutbox};
 use super::rows::{Detail, HeadRow, SnapshotRows};
 use super::{NewAlert, StoreError};
 use crate::config::PostgresUrl;
@@ -272,8 +275,43 @@ impl Backend for Postgres {
         self.with(|c| alerts::record_delivery(c, d))
     }
 
-    fn list_deliveries(&self, limit: i64) -> Result<Vec<RawDelivery>, StoreError> {
-        self.with(|c| alerts::list_deliveries(c, limit))
+    fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<RawDelivery>, StoreError> {
+        self.with(|c| alerts::list_deliveries(c, filter))
+    }
+
+    fn outbox(&self, which: OutboxRows) -> Result<Vec<RawOutbox>, StoreError> {
+        self.with(|c| outbox::rows(c, which))
+    }
+
+    fn expire_outbox(&mut self, cutoff: &str) -> Result<Vec<RawOutbox>, StoreError> {
+        self.with(|c| outbox::expire(c, cutoff))
+    }
+
+    fn finish_outbox(
+        &mut self,
+        id: i64,
+        attempts: i64,
+        delivered: bool,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        self.with(|c| outbox::finish(c, id, attempts, delivered, error, now))
+    }
+
+    fn lock_outbox(&mut self, take: bool) -> Result<(), StoreError> {
+        let sql = if take {
+            "SELECT pg_advisory_lock($1, $2)"
+        } else {
+            "SELECT pg_advisory_unlock($1, $2)"
+        };
+        self.with(|c| {
+            c.query_one(sql, &[&schema::LOCK_CLASS, &schema::LOCK_OUTBOX])
+                .map(drop)
+        })
+    }
+
+    fn latest_port_tls(&self, before: i64) -> Result<Vec<RawPortTls>, StoreError> {
+        self.with(|c| outbox::latest_port_tls(c, before))
     }
 
     fn export_rows(&self, table: &str) -> Result<Vec<serde_json::Value>, StoreError> {

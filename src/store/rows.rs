@@ -212,6 +212,8 @@ pub(super) struct PortRow {
     /// JSON array of strings.
     pub cpe: String,
     pub scripts: Option<String>,
+    /// JSON `TlsInfo` from the TLS pass; NULL when the port was not examined.
+    pub tls: Option<String>,
 }
 
 impl PortRow {
@@ -232,6 +234,8 @@ impl PortRow {
             conf: i64::from(sv.conf),
             cpe: json_array(&sv.cpe),
             scripts: json_list(&p.scripts),
+            // Serialising plain strings and numbers cannot fail.
+            tls: p.tls.as_ref().and_then(|t| serde_json::to_string(t).ok()),
         }
     }
 
@@ -264,6 +268,11 @@ impl PortRow {
                 ..base.service
             },
             scripts: from_json(self.scripts.as_deref(), "port scripts")?,
+            tls: self
+                .tls
+                .as_deref()
+                .map(|t| from_json(Some(t), "port TLS facts"))
+                .transpose()?,
             ..base
         })
     }

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod copy;
+mod outbox;
 pub(in crate::store) mod schema;
 mod snapshots;
 
@@ -13,12 +14,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::StoreError;
 use super::backend::{AlertTx, Backend};
+use super::certificates::RawPortTls;
+use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use super::outbox::{OutboxRows, RawOutbox};
 use super::{BUSY_TIMEOUT, alerts::AlertQuery, alerts::RawAlert};
 use super::{
     NewAlert,
     rows::{Detail, HeadRow, SnapshotRows},
 };
-use super::{deliveries::DeliveryAttempt, deliveries::RawDelivery};
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
 use schema::Migration;
@@ -183,8 +186,36 @@ impl Backend for Sqlite {
         alerts::record_delivery(&self.conn, d).map_err(|e| self.sql(e))
     }
 
-    fn list_deliveries(&self, limit: i64) -> Result<Vec<RawDelivery>, StoreError> {
-        alerts::list_deliveries(&self.conn, limit).map_err(|e| self.sql(e))
+    fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<RawDelivery>, StoreError> {
+        alerts::list_deliveries(&self.conn, filter).map_err(|e| self.sql(e))
+    }
+
+    fn outbox(&self, which: OutboxRows) -> Result<Vec<RawOutbox>, StoreError> {
+        outbox::rows(&self.conn, which).map_err(|e| self.sql(e))
+    }
+
+    fn expire_outbox(&mut self, cutoff: &str) -> Result<Vec<RawOutbox>, StoreError> {
+        outbox::expire(&mut self.conn, cutoff).map_err(|e| sql_error(&self.name, e))
+    }
+
+    fn finish_outbox(
+        &mut self,
+        id: i64,
+        attempts: i64,
+        delivered: bool,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        outbox::finish(&self.conn, id, attempts, delivered, error, now).map_err(|e| self.sql(e))
+    }
+
+    fn lock_outbox(&mut self, _take: bool) -> Result<(), StoreError> {
+        // Senders already hold the writer lock file.
+        Ok(())
+    }
+
+    fn latest_port_tls(&self, before: i64) -> Result<Vec<RawPortTls>, StoreError> {
+        outbox::latest_port_tls(&self.conn, before).map_err(|e| self.sql(e))
     }
 
     fn export_rows(&self, table: &str) -> Result<Vec<serde_json::Value>, StoreError> {

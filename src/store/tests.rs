@@ -29,6 +29,7 @@ fn port(portid: u16, state: &str) -> Port {
             cpe: vec!["cpe:/a:openbsd:openssh:9.2p1".into()],
         },
         scripts: vec![],
+        tls: None,
     }
 }
 
@@ -478,12 +479,29 @@ fn migrate_store_copies_everything_and_counts_match() {
             status_code: Some(500),
             outcome: DeliveryOutcome::Retrying,
             error: Some("HTTP 500".into()),
+            outbox_id: None,
         })
+        .unwrap();
+    source
+        .sync_alerts_and_enqueue(
+            b,
+            |_| AlertChanges::default(),
+            |_| {
+                vec![NewOutbox {
+                    snapshot_id: b,
+                    destination: "slack".into(),
+                    channel: "webhook".into(),
+                    format: "slack".into(),
+                    alerts: 1,
+                    body: "{}".into(),
+                }]
+            },
+        )
         .unwrap();
     let db = Database::Postgres(url);
     let mut target = Store::connect(&db).unwrap();
     let copied = source.copy_into(&mut target).unwrap();
-    assert_eq!(copied.len(), 6);
+    assert_eq!(copied.len(), 7);
     assert!(
         copied.iter().all(|c| c.source == c.target && c.source > 0),
         "{copied:?}"
@@ -499,6 +517,10 @@ fn migrate_store_copies_everything_and_counts_match() {
         target.list_deliveries(10).unwrap(),
         source.list_deliveries(10).unwrap()
     );
+    assert_eq!(
+        target.list_outbox(10).unwrap(),
+        source.list_outbox(10).unwrap()
+    );
     // New rows get ids past the copied ones.
     let c = target
         .save_snapshot(&snapshot("default", "2026-11-22T02:00:00Z"))
@@ -510,3 +532,4 @@ fn migrate_store_copies_everything_and_counts_match() {
 }
 
 mod postgres;
+mod tls;

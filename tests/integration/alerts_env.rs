@@ -52,7 +52,12 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start(script: &[Answer]) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Receiver::start_on(0, script)
+    }
+
+    /// [`Receiver::start`] on a given port of 127.0.0.1 (0: any).
+    pub fn start_on(port: u16, script: &[Answer]) -> Receiver {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);

@@ -96,7 +96,7 @@ fn a_hanging_receiver_is_abandoned_and_the_run_still_succeeds() {
 }
 
 /// Every file under `dir` (reports, database, WAL), as bytes.
-fn files(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+pub fn files(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
@@ -107,7 +107,7 @@ fn files(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
+pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 

@@ -147,8 +147,12 @@ fn openapi_document_parses_and_matches_the_routes() {
         ("get", "/api/delta"),
         ("get", "/api/stats/trends"),
         ("get", "/api/alerts"),
+        ("get", "/api/certificates"),
         ("post", "/api/alerts/{id}/ack"),
         ("post", "/api/alerts/{id}/ignore"),
+        ("post", "/api/alerts/{id}/unignore"),
+        ("post", "/api/alerts/ack"),
+        ("get", "/api/deliveries"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = Vec::new();

@@ -99,6 +99,13 @@ fn dry_run_prints_the_plan_and_scans_nothing() {
         "{}",
         runs[3]
     );
+    assert!(text.contains("Then the TLS pass"), "{text}");
+    let no_tls = install.run(&["-f", "targets.txt", "--dry-run", "--no-tls"]);
+    assert!(
+        !stdout(&no_tls).contains("TLS pass"),
+        "{}",
+        describe(&no_tls)
+    );
     assert!(!install.path("out").exists(), "a dry run writes nothing");
 }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, themed modules.
 
+mod alerts_email;
 mod alerts_env;
 mod alerts_lifecycle;
 mod alerts_webhook;
@@ -25,7 +26,10 @@ mod ops_docs;
 mod ops_metrics;
 mod parse_cmd;
 mod runner;
+mod smtp_env;
 mod store_postgres;
 mod support;
+mod tls_env;
+mod tls_watch;
 mod web_api;
 mod web_browser;

@@ -11,11 +11,12 @@ use security_scanner::config::{CliOverrides, Config};
 use security_scanner::model::{AlertKind, Severity};
 use security_scanner::store::{NewAlert, Store};
 
+use crate::alerts_env::{Answer, Receiver, webhook};
 use crate::batch_env::{Install, Service, describe};
 use crate::support::fixture;
 use crate::support::server::Server;
 
-const DOCS: [&str; 2] = ["README.md", "docs/OPERATIONS.md"];
+const DOCS: [&str; 3] = ["README.md", "docs/OPERATIONS.md", "docs/NOTIFICATIONS.md"];
 
 fn read(relative: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)).unwrap()
@@ -121,7 +122,13 @@ fn allowed_codes(command: &str) -> &'static [i32] {
 #[test]
 fn every_documented_command_runs_or_is_accounted_for() {
     let svc = Service::start(Ipv4Addr::new(127, 0, 47, 1), 0, None);
-    let install = Install::new(&svc.port().to_string(), "", "");
+    // The `notify test secops` and `notify retry` examples send to this receiver.
+    let hook = Receiver::start(&[Answer::Status(200)]);
+    let install = Install::new(
+        &svc.port().to_string(),
+        "",
+        &webhook(&hook.url, "name = \"secops\""),
+    );
     install.targets(&["127.0.47.1"]);
     let dir = install.dir.path();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_daily_scan"), dir.join("daily_scan")).unwrap();

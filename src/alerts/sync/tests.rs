@@ -64,10 +64,7 @@ impl Runs {
         s.id = Some(id);
         let prev = self.previous.take().filter(|p| p.profile == profile);
         let d = delta::compare(prev.as_ref(), &s, &delta_config());
-        let rules = AlertRules {
-            cert_expiry_days: 30,
-            now: at,
-        };
+        let rules = AlertRules::at(at);
         let e = evaluate(&s, &d, &delta_config(), &rules);
         let out = self
             .store

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::responses::{err, retry_err};
 use crate::api::read::trends::MAX_DAYS;
 use crate::api::respond::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::model::{AlertKind, Grade};
 use crate::store::MAX_NOTE_CHARS;
 
 /// The paths of the read routes.
@@ -168,14 +169,58 @@ pub(super) fn paths() -> Value {
             "429": retry_err("Rate limit reached.")
           }
         }},
+        "/api/certificates": {"get": {
+          "summary": "TLS certificates that are expired, expiring soon or weak (latest seen per port).",
+          "security": read_security,
+          "parameters": [
+            q("expiring_within", "Days: a certificate with at most this many left is expiring (default [alerts] cert_expiry_days).", json!({"type": "integer", "minimum": 0, "maximum": 3650})),
+            q("all", "true: every examined TLS port, not only flagged ones.", json!({"type": "string", "enum": ["true", "false"]})),
+            format()
+          ],
+          "responses": {
+            "200": {"description": "Flagged certificates, fewest days left first.",
+              "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "expiring_within": {"type": "integer"}, "min_grade": {"type": "string"},
+                "count": {"type": "integer"}, "total": {"type": "integer"},
+                "certificates": {"type": "array", "items": {"$ref": "#/components/schemas/Certificate"}}}}},
+                "text/csv": {}}},
+            "400": err("Bad expiring_within, all or format, or an unknown parameter."),
+            "401": err("Token required or invalid."),
+            "429": retry_err("Rate limit reached."),
+            "503": retry_err("Database busy.")
+          }
+        }},
         "/api/alerts/{id}/ack": {"post": alert_action("Acknowledge an open alert (open -> actioned).")},
-        "/api/alerts/{id}/ignore": {"post": alert_action("Ignore an open or actioned alert (-> ignored; it does not fire again).")}
+        "/api/alerts/{id}/ignore": {"post": alert_action("Ignore an open or actioned alert (-> ignored; it does not fire again).")},
+        "/api/alerts/{id}/unignore": {"post": alert_action("Un-ignore an alert (ignored -> open).")}
     })
 }
 
 /// The schemas those paths refer to.
 pub(super) fn schemas() -> Value {
+    let kinds: Vec<&str> = AlertKind::ALL.iter().map(|k| k.as_str()).collect();
+    let grades: Vec<&str> = Grade::ALL.iter().map(|g| g.as_str()).collect();
     json!({
+          "Certificate": {
+            "type": "object",
+            "description": "The latest TLS facts one port showed (the TLS pass: nmap ssl-cert and ssl-enum-ciphers).",
+            "properties": {
+              "ip": {"type": "string"}, "protocol": {"type": "string"}, "port": {"type": "integer"},
+              "snapshot_id": {"type": "integer"},
+              "seen_at": {"type": "string", "format": "date-time"},
+              "subject_cn": {"type": "string"}, "issuer": {"type": "string"},
+              "sans": {"type": "array", "items": {"type": "string"}},
+              "not_before": {"type": "string"}, "not_after": {"type": "string"},
+              "days_left": {"type": "integer", "nullable": true, "description": "Negative once expired."},
+              "self_signed": {"type": "boolean"},
+              "key_type": {"type": "string"}, "key_bits": {"type": "integer", "nullable": true},
+              "signature_algorithm": {"type": "string"},
+              "sha256": {"type": "string", "description": "SHA-256 of the DER certificate, hex."},
+              "tls_versions": {"type": "array", "items": {"type": "string"}},
+              "least_grade": {"type": "string", "nullable": true, "enum": grades},
+              "expired": {"type": "boolean"}, "expiring": {"type": "boolean"}, "weak": {"type": "boolean"}
+            }
+          },
           "SnapshotSummary": {
             "type": "object",
             "required": ["id", "started_at", "finished_at", "profile", "status", "hosts_up",
@@ -223,8 +268,7 @@ pub(super) fn schemas() -> Value {
               "first_snapshot", "last_snapshot", "created_at", "updated_at", "note"],
             "properties": {
               "id": {"type": "integer"},
-              "kind": {"type": "string", "enum": ["port_opened", "unexpected_port",
-                "expected_port_missing", "new_host", "host_gone", "service_changed", "cert_expiring"]},
+              "kind": {"type": "string", "enum": kinds},
               "severity": {"type": "string", "enum": ["info", "low", "medium", "high", "critical"]},
               "ip": {"type": "string"},
               "protocol": {"type": "string", "nullable": true},

@@ -1,4 +1,5 @@
-//! `GET /api/alerts` and the operator's actions on an alert (`ack`, `ignore`).
+//! `GET /api/alerts` and the operator's actions on alerts (`ack`, `ignore`, `unignore`, and
+//! `ack` of a list of ids at once).
 //!
 //! Actions open the database read-write for one statement; the store checks and changes the
 //! status in that one statement, so two operators acting at once cannot both succeed.
@@ -77,6 +78,116 @@ pub fn ignore(state: &State, request: &Request) -> Result<Response, ApiError> {
     act(state, request, |store, id, note| {
         store.change_alert_status(id, &lifecycle::IGNORE, note)
     })
+}
+
+/// `POST /api/alerts/{id}/unignore`: ignored → open. Optional body `{"note": "..."}`.
+pub fn unignore(state: &State, request: &Request) -> Result<Response, ApiError> {
+    act(state, request, |store, id, note| {
+        store.change_alert_status(id, &lifecycle::UNIGNORE, note)
+    })
+}
+
+/// Most ids one bulk request may name.
+pub const MAX_BULK_IDS: usize = 1000;
+
+/// One id a bulk action could not apply, and why.
+#[derive(Serialize)]
+struct BulkFailure {
+    id: i64,
+    error: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct BulkResult {
+    /// The alerts as they are now, for the ids that changed.
+    changed: Vec<Alert>,
+    failed: Vec<BulkFailure>,
+}
+
+/// `POST /api/alerts/ack` with `{"ids": [1, 2], "note": "..."}`: each open alert → actioned.
+/// Each id is its own change (one that cannot be acknowledged does not hold up the others);
+/// the answer lists what changed and what did not, and why.
+pub fn ack_many(state: &State, request: &Request) -> Result<Response, ApiError> {
+    Query::parse(request, &[])?;
+    let (ids, note) = bulk_body(request)?;
+    let mut result = BulkResult {
+        changed: Vec::new(),
+        failed: Vec::new(),
+    };
+    let mut store = open_store_for_writing(&state.database)?;
+    for id in ids {
+        let outcome = match store.as_mut() {
+            Some(store) => store.change_alert_status(id, &lifecycle::ACK, note.as_deref()),
+            None => Err(StoreError::AlertNotFound(id)),
+        };
+        match outcome {
+            Ok(alert) => result.changed.push(alert),
+            Err(e @ (StoreError::AlertNotFound(_) | StoreError::AlertTransition { .. })) => {
+                let error = if matches!(e, StoreError::AlertNotFound(_)) {
+                    "not_found"
+                } else {
+                    "invalid_transition"
+                };
+                result.failed.push(BulkFailure {
+                    id,
+                    error,
+                    message: e.to_string(),
+                });
+            }
+            Err(e) => return Err(ApiError::from_store(&e)),
+        }
+    }
+    Ok(ok_json(&result))
+}
+
+/// `{"ids": [..], "note": ".."}`: 1 to [`MAX_BULK_IDS`] positive ids (repeats dropped), an
+/// optional note, nothing else.
+fn bulk_body(request: &Request) -> Result<(Vec<i64>, Option<String>), ApiError> {
+    let value = body::read_json(request)?;
+    let Some(object) = value.as_object() else {
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "the body must be a JSON object such as {\"ids\": [1, 2], \"note\": \"patched\"}",
+        ));
+    };
+    if let Some(unknown) = object.keys().find(|k| *k != "note" && *k != "ids") {
+        let shown: String = unknown.chars().take(40).collect();
+        return Err(ApiError::bad_request(
+            "unknown_field",
+            format!("unknown field {shown:?}; the body may only have \"ids\" and \"note\""),
+        )
+        .with_field(shown));
+    }
+    let bad_ids = || {
+        ApiError::bad_request(
+            "invalid_type",
+            format!("ids must be a list of 1 to {MAX_BULK_IDS} positive alert ids"),
+        )
+        .with_field("ids")
+    };
+    let list = object
+        .get("ids")
+        .and_then(|v| v.as_array())
+        .filter(|l| !l.is_empty() && l.len() <= MAX_BULK_IDS)
+        .ok_or_else(bad_ids)?;
+    let mut ids = Vec::with_capacity(list.len());
+    for v in list {
+        let id = v.as_i64().filter(|id| *id > 0).ok_or_else(bad_ids)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let note = match object.get("note") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(
+                ApiError::bad_request("invalid_type", "note must be a string").with_field("note"),
+            );
+        }
+    };
+    Ok((ids, note))
 }
 
 fn act(

@@ -11,6 +11,7 @@ use crate::api::state::State;
 use crate::delta::DeltaStatus;
 use crate::history::{self, CHART_POINTS, timeline};
 use crate::model::AlertStatus;
+use crate::report::certificates::{self, CertPolicy, CertificateRow};
 use crate::report::html::dashboard;
 use crate::store::{AlertFilter, Store, StoreError};
 
@@ -51,6 +52,7 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             timeline: &[],
             alerts: &[],
             open_alerts: 0,
+            certificates: &[],
             filter: &filter,
         }),
     };
@@ -86,11 +88,20 @@ fn render(
     let open_alerts = alerts.len();
     alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.id.cmp(&a.id)));
     alerts.truncate(MAX_ALERT_ROWS);
+    let policy = CertPolicy {
+        now: jiff::Timestamp::now(),
+        expiring_within: state.cert_expiry_days,
+        min_grade: state.min_grade,
+    };
+    let mut certificates = certificates::of_ports(&store.latest_port_tls(None)?, &policy);
+    certificates.retain(CertificateRow::flagged);
+    certificates::sort_by_urgency(&mut certificates);
     Ok(dashboard::render(&dashboard::Dashboard {
         states: &states,
         timeline: &history,
         alerts: &alerts,
         open_alerts,
+        certificates: &certificates,
         filter,
     }))
 }

@@ -119,11 +119,22 @@ impl Reply {
 }
 
 pub(crate) fn call(state: &State, method: &str, url: &str, headers: &[(&str, &str)]) -> Reply {
+    call_with_body(state, method, url, headers, &[])
+}
+
+/// [`call`] with a request body.
+pub(crate) fn call_with_body(
+    state: &State,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let headers = headers
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let request = Request::fake_http(method, url, headers, vec![]);
+    let request = Request::fake_http(method, url, headers, body.to_vec());
     let mut response = handle(state, &request);
     let (mut reader, _) =
         std::mem::replace(&mut response.data, ResponseBody::empty()).into_reader_and_size();

@@ -156,6 +156,19 @@ impl<R: BufRead, F: FnMut(crate::model::Host)> Parser<R, F> {
         Ok(script)
     }
 
+    /// A script `<table>` or `<elem>`'s `key` (empty when it has none).
+    pub(super) fn key(&self, e: &BytesStart) -> Result<String, XmlError> {
+        let pos = self.pos;
+        let mut key = String::new();
+        for_each_attr(e, pos, |name, a| {
+            if name == "key" {
+                key = value(a, pos)?;
+            }
+            Ok(())
+        })?;
+        Ok(key)
+    }
+
     pub(super) fn extraports(&mut self, e: &BytesStart) -> Result<(), XmlError> {
         let pos = self.pos;
         let mut extra = ExtraPorts::default();

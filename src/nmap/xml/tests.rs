@@ -402,3 +402,4 @@ fn libnmap_two_hosts_filtered_port_and_os_class_file() {
 
 mod hostile;
 mod loopback;
+mod tls;

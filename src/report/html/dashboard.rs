@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::*;
+use crate::report::certificates::CertificateRow;
 use crate::store::Alert;
 
 use super::alerts_view::{alerts_card, alerts_table};
@@ -27,6 +28,8 @@ pub struct Dashboard<'a> {
     pub alerts: &'a [Alert],
     /// How many alerts are open in all.
     pub open_alerts: usize,
+    /// TLS ports that are expired, expiring or weak, most urgent first.
+    pub certificates: &'a [CertificateRow],
     pub filter: &'a CardFilter,
 }
 
@@ -91,6 +94,17 @@ pub fn render(d: &Dashboard<'_>) -> String {
         d.open_alerts
     );
     body.push_str(&alerts_table(d.alerts, d.open_alerts));
+
+    let _ = writeln!(
+        body,
+        "<h2 id=\"certificates\">Certificates <span class=\"meta\">(expired, expiring soon or \
+         weak: {})</span></h2>",
+        d.certificates.len()
+    );
+    body.push_str(&certificates_table(
+        d.certificates,
+        "No TLS certificate needs attention.",
+    ));
 
     let compared = match latest.delta.from.as_ref().and_then(|f| f.snapshot) {
         Some(id) => format!("snapshot #{} vs #{id}", opt_id(latest.snapshot.id)),

@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 
 use super::*;
+use crate::model::Grade;
+use crate::report::certificates::{self, CertPolicy, CertificateRow};
 
 /// Title line and what the run was.
 pub fn heading(snapshot: &Snapshot, delta: &Delta) -> String {
@@ -39,6 +41,18 @@ pub fn heading(snapshot: &Snapshot, delta: &Delta) -> String {
 }
 
 /// The whole `report.html` of a snapshot and its delta; `timeline` feeds the history chart.
+/// The snapshot's TLS ports, judged at the end of the run with the default thresholds
+/// (`[alerts] cert_expiry_days` 30, `[tls] min_grade` C): a report reads the same whenever it
+/// is opened.
+fn tls_rows(snapshot: &Snapshot) -> Vec<CertificateRow> {
+    let policy = CertPolicy {
+        now: snapshot.finished_at,
+        expiring_within: 30,
+        min_grade: Grade::C,
+    };
+    certificates::of_snapshot(snapshot, &policy)
+}
+
 pub fn run_report(snapshot: &Snapshot, delta: &Delta, timeline: &[TimelineRow]) -> String {
     let mut body = heading(snapshot, delta);
     body.push_str("<div class=\"cards\">\n");
@@ -64,6 +78,14 @@ pub fn run_report(snapshot: &Snapshot, delta: &Delta, timeline: &[TimelineRow]) 
     }
     body.push_str("<h2>Open ports now</h2>\n");
     body.push_str(&open_ports_table(snapshot));
+    let certs = tls_rows(snapshot);
+    if !certs.is_empty() {
+        body.push_str(
+            "<h2 id=\"certificates\">TLS certificates <span class=\"meta\">(days left at the \
+             end of the run; grade and versions from ssl-enum-ciphers)</span></h2>\n",
+        );
+        body.push_str(&certificates_table(&certs, ""));
+    }
     let _ = writeln!(
         body,
         "<footer>daily_scan {} &middot; nmap {} &middot; <span class=\"mono\">{}</span></footer>",

@@ -7,7 +7,8 @@ use super::schema::{LOCK_ALERTS, LOCK_CLASS};
 use crate::model::AlertStatus;
 use crate::store::alerts::{AlertQuery, RawAlert};
 use crate::store::backend::AlertTx;
-use crate::store::deliveries::{DeliveryAttempt, RawDelivery};
+use crate::store::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use crate::store::outbox::NewOutbox;
 use crate::store::rows::time_text;
 use crate::store::{NewAlert, StoreError};
 
@@ -202,6 +203,10 @@ impl AlertTx for SyncTx<'_> {
         raise(&mut self.tx, new, now).map_err(|e| self.names.error(e))
     }
 
+    fn enqueue(&mut self, items: &[NewOutbox], now: &str) -> Result<(), StoreError> {
+        super::outbox::insert_all(&mut self.tx, items, now).map_err(|e| self.names.error(e))
+    }
+
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let names = self.names;
         self.tx.commit().map_err(|e| names.error(e))
@@ -215,8 +220,8 @@ pub(super) fn record_delivery(
     Ok(client
         .query_one(
             "INSERT INTO deliveries (snapshot_id, webhook, endpoint, format, alerts, attempt,
-                                     attempted_at, status_code, outcome, error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                     attempted_at, status_code, outcome, error, outbox_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             &[
                 &d.snapshot_id,
                 &d.webhook,
@@ -228,6 +233,7 @@ pub(super) fn record_delivery(
                 &d.status_code.map(i64::from),
                 &d.outcome.as_str(),
                 &d.error,
+                &d.outbox_id,
             ],
         )?
         .get(0))
@@ -235,14 +241,23 @@ pub(super) fn record_delivery(
 
 pub(super) fn list_deliveries(
     client: &mut Client,
-    limit: i64,
+    filter: &DeliveryFilter,
 ) -> Result<Vec<RawDelivery>, postgres::Error> {
+    let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     client
         .query(
             "SELECT id, snapshot_id, webhook, endpoint, format, alerts, attempt,
-                    attempted_at, status_code, outcome, error
-               FROM deliveries ORDER BY id DESC LIMIT $1",
-            &[&limit],
+                    attempted_at, status_code, outcome, error, outbox_id
+               FROM deliveries
+              WHERE ($2::bigint IS NULL OR id < $2) AND ($3::text IS NULL OR webhook = $3)
+                AND ($4::text IS NULL OR outcome = $4)
+              ORDER BY id DESC LIMIT $1",
+            &[
+                &limit,
+                &filter.before_id,
+                &filter.destination,
+                &filter.outcome.map(|o| o.as_str()),
+            ],
         )?
         .iter()
         .map(|r| {
@@ -258,6 +273,7 @@ pub(super) fn list_deliveries(
                 status_code: r.try_get(8)?,
                 outcome: r.try_get(9)?,
                 error: r.try_get(10)?,
+                outbox_id: r.try_get(11)?,
             })
         })
         .collect()

@@ -110,7 +110,7 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
     let sink = tx.copy_in(
         "COPY ports (snapshot_id, host_position, position, ip, protocol, port, state, reason,
                      service, product, version, extrainfo, ostype, tunnel, method, conf, cpe,
-                     scripts)
+                     scripts, tls)
          FROM STDIN (FORMAT binary)",
     )?;
     let types = [
@@ -132,12 +132,13 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
         T::INT8,
         T::TEXT,
         T::TEXT,
+        T::TEXT,
     ];
     let mut w = BinaryCopyInWriter::new(sink, &types);
     for ((host_position, host), ip) in s.hosts.iter().enumerate().zip(&ips) {
         for (position, port) in host.ports.iter().enumerate() {
             let p = PortRow::of(port);
-            let row: [&(dyn ToSql + Sync); 18] = [
+            let row: [&(dyn ToSql + Sync); 19] = [
                 &id,
                 &count(host_position),
                 &count(position),
@@ -156,6 +157,7 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
                 &p.conf,
                 &p.cpe,
                 &p.scripts,
+                &p.tls,
             ];
             w.write(&row)?;
         }
@@ -258,7 +260,7 @@ pub(super) fn load(
     })?;
     let ports_sql = if full {
         "SELECT host_position, protocol, port, state, service, product, version, reason,
-                extrainfo, ostype, tunnel, method, conf, cpe, scripts
+                extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
            FROM ports WHERE snapshot_id = $1 ORDER BY host_position, position"
     } else {
         "SELECT host_position, protocol, port, state, service, product, version
@@ -284,6 +286,7 @@ pub(super) fn load(
                 conf: r.try_get(12)?,
                 cpe: r.try_get(13)?,
                 scripts: r.try_get(14)?,
+                tls: r.try_get(15)?,
                 ..lean
             }
         } else {

@@ -6,7 +6,8 @@ use super::sql_error;
 use crate::model::AlertStatus;
 use crate::store::alerts::{AlertQuery, RawAlert};
 use crate::store::backend::AlertTx;
-use crate::store::deliveries::{DeliveryAttempt, RawDelivery};
+use crate::store::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use crate::store::outbox::NewOutbox;
 use crate::store::{NewAlert, StoreError};
 
 /// The columns of [`RawAlert`], in its order.
@@ -158,6 +159,10 @@ impl AlertTx for SyncTx<'_> {
             .collect()
     }
 
+    fn enqueue(&mut self, items: &[NewOutbox], now: &str) -> Result<(), StoreError> {
+        super::outbox::insert_all(&self.tx, items, now).map_err(|e| self.sql(e))
+    }
+
     fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let name = self.name;
         self.tx.commit().map_err(|e| sql_error(name, e))
@@ -167,8 +172,8 @@ impl AlertTx for SyncTx<'_> {
 pub(super) fn record_delivery(conn: &Connection, d: &DeliveryAttempt) -> rusqlite::Result<i64> {
     conn.execute(
         "INSERT INTO deliveries (snapshot_id, webhook, endpoint, format, alerts, attempt,
-                                 attempted_at, status_code, outcome, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                 attempted_at, status_code, outcome, error, outbox_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             d.snapshot_id,
             d.webhook,
@@ -179,32 +184,49 @@ pub(super) fn record_delivery(conn: &Connection, d: &DeliveryAttempt) -> rusqlit
             crate::store::rows::time_text(d.attempted_at),
             d.status_code,
             d.outcome.as_str(),
-            d.error
+            d.error,
+            d.outbox_id
         ],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
-pub(super) fn list_deliveries(conn: &Connection, limit: i64) -> rusqlite::Result<Vec<RawDelivery>> {
+pub(super) fn list_deliveries(
+    conn: &Connection,
+    filter: &DeliveryFilter,
+) -> rusqlite::Result<Vec<RawDelivery>> {
+    let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
     conn.prepare_cached(
         "SELECT id, snapshot_id, webhook, endpoint, format, alerts, attempt,
-                attempted_at, status_code, outcome, error
-           FROM deliveries ORDER BY id DESC LIMIT ?1",
+                attempted_at, status_code, outcome, error, outbox_id
+           FROM deliveries
+          WHERE (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR webhook = ?3)
+            AND (?4 IS NULL OR outcome = ?4)
+          ORDER BY id DESC LIMIT ?1",
     )?
-    .query_map([limit], |r| {
-        Ok(RawDelivery {
-            id: r.get(0)?,
-            snapshot_id: r.get(1)?,
-            webhook: r.get(2)?,
-            endpoint: r.get(3)?,
-            format: r.get(4)?,
-            alerts: r.get(5)?,
-            attempt: r.get(6)?,
-            attempted_at: r.get(7)?,
-            status_code: r.get(8)?,
-            outcome: r.get(9)?,
-            error: r.get(10)?,
-        })
-    })?
+    .query_map(
+        params![
+            limit,
+            filter.before_id,
+            filter.destination,
+            filter.outcome.map(|o| o.as_str())
+        ],
+        |r| {
+            Ok(RawDelivery {
+                id: r.get(0)?,
+                snapshot_id: r.get(1)?,
+                webhook: r.get(2)?,
+                endpoint: r.get(3)?,
+                format: r.get(4)?,
+                alerts: r.get(5)?,
+                attempt: r.get(6)?,
+                attempted_at: r.get(7)?,
+                status_code: r.get(8)?,
+                outcome: r.get(9)?,
+                error: r.get(10)?,
+                outbox_id: r.get(11)?,
+            })
+        },
+    )?
     .collect()
 }

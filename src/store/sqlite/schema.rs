@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -148,6 +148,38 @@ CREATE TABLE deliveries (
     error        TEXT
 );
 CREATE INDEX deliveries_snapshot ON deliveries (snapshot_id, id);
+"#;
+
+/// The outbox: each notification a run makes, written with the run's alerts and sent after
+/// the commit; pending ones are retried by later runs until delivered or expired. The body
+/// holds no secret (URLs, tokens and passwords are read from the configuration when sending).
+/// Deliveries gain the outbox row they were an attempt at (NULL for test sends and rows
+/// written before this version).
+const V4: &str = r#"
+CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY,
+    snapshot_id  INTEGER NOT NULL,
+    destination  TEXT    NOT NULL,
+    channel      TEXT    NOT NULL CHECK (channel IN ('webhook', 'email')),
+    format       TEXT    NOT NULL,
+    alerts       INTEGER NOT NULL,
+    body         TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('pending', 'delivered', 'expired')),
+    attempts     INTEGER NOT NULL,
+    last_error   TEXT,
+    delivered_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox (status, id);
+ALTER TABLE deliveries ADD COLUMN outbox_id INTEGER;
+"#;
+
+/// A port's TLS facts from the TLS pass (certificate, versions, grade): JSON `TlsInfo`, NULL
+/// when the port was not examined. The partial index serves "the latest certificate seen on
+/// each port before snapshot N" (`cert_changed`) and the certificates listing.
+const V5: &str = r#"
+ALTER TABLE ports ADD COLUMN tls TEXT;
+CREATE INDEX ports_tls ON ports (ip, protocol, port, snapshot_id) WHERE tls IS NOT NULL;
 "#;
 
 /// The schema version recorded in the database.

@@ -52,9 +52,9 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64>
         let mut insert_port = tx.prepare_cached(
             "INSERT INTO ports (snapshot_id, host_position, position, ip, protocol, port, state,
                                 reason, service, product, version, extrainfo, ostype, tunnel,
-                                method, conf, cpe, scripts)
+                                method, conf, cpe, scripts, tls)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)",
+                     ?17, ?18, ?19)",
         )?;
         for (host_position, host) in s.hosts.iter().enumerate() {
             let h = HostRow::of(host);
@@ -94,6 +94,7 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64>
                     p.conf,
                     p.cpe,
                     p.scripts,
+                    p.tls,
                 ])?;
             }
         }
@@ -188,7 +189,7 @@ pub(super) fn load(
     let ports = if full {
         conn.prepare_cached(
             "SELECT host_position, protocol, port, state, service, product, version, reason,
-                    extrainfo, ostype, tunnel, method, conf, cpe, scripts
+                    extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
                FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
         )?
     } else {
@@ -217,6 +218,7 @@ pub(super) fn load(
                 conf: r.get(12)?,
                 cpe: r.get(13)?,
                 scripts: r.get(14)?,
+                tls: r.get(15)?,
                 ..lean
             }
         } else {

@@ -169,3 +169,77 @@ fn two_alert_syncs_never_interleave() {
     assert_eq!(raised, 1);
     assert_eq!(store.list_alerts(&AlertFilter::default()).unwrap().len(), 1);
 }
+
+#[test]
+fn a_version_1_database_migrates_with_its_rows_intact() {
+    let Some(url) = fresh_database() else { return };
+    let db = Database::Postgres(url.clone());
+    {
+        let mut admin = ::postgres::Client::connect(
+            &format!(
+                "host=127.0.0.1 port={} user=postgres password=scanner-test dbname={}",
+                url.host().rsplit(':').next().unwrap(),
+                url.to_string().rsplit('/').next().unwrap()
+            ),
+            ::postgres::NoTls,
+        )
+        .unwrap();
+        admin
+            .batch_execute(crate::store::postgres::schema::MIGRATIONS[0])
+            .unwrap();
+        admin
+            .batch_execute(
+                "CREATE TABLE schema_version (version BIGINT NOT NULL);
+                 INSERT INTO schema_version VALUES (1);
+                 INSERT INTO snapshots (started_at, finished_at, profile, nmap_args,
+                   nmap_version, status, hosts_up, open_ports, targets_total, targets_failed)
+                   VALUES ('2026-11-20T02:00:00.000000000Z', '2026-11-20T02:01:00.000000000Z',
+                   'default', '', '7.93', 'complete', 1, 1, 0, 0);
+                 INSERT INTO hosts (snapshot_id, position, ip, state, reason, addresses)
+                   VALUES (1, 0, '192.0.2.1', 'up', '', '[]');
+                 INSERT INTO ports VALUES (1, 0, 0, '192.0.2.1', 'tcp', 443, 'open', '',
+                   'https', '', '', '', '', 'ssl', '', 0, '[]', NULL);",
+            )
+            .unwrap();
+    }
+    let err = Store::connect_read_only(&db).err().unwrap();
+    assert!(matches!(err, StoreError::TooOld { found: 1, .. }), "{err}");
+    let mut store = Store::connect(&db).unwrap();
+    assert_eq!(
+        store.test_query("SELECT version FROM schema_version"),
+        SCHEMA_VERSION_POSTGRES
+    );
+    let s = store.load_snapshot(1).unwrap();
+    assert_eq!(s.hosts[0].ports[0].portid, 443);
+    assert_eq!(s.hosts[0].ports[0].tls, None);
+    // The identity goes on after the rows a release wrote.
+    let next = store
+        .save_snapshot(&snapshot("default", "2026-11-21T02:00:00Z"))
+        .unwrap();
+    assert!(next > 1, "{next}");
+}
+
+#[test]
+fn outbox_senders_take_turns() {
+    let Some(url) = fresh_database() else { return };
+    let db = Database::Postgres(url);
+    let mut first = Store::connect(&db).unwrap();
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&order);
+    first
+        .with_outbox_lock(|_| {
+            let other = std::thread::spawn(move || {
+                let mut second = Store::connect(&db).unwrap();
+                second
+                    .with_outbox_lock(|_| log.lock().unwrap().push("second"))
+                    .unwrap();
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            order.lock().unwrap().push("first");
+            other
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(*order.lock().unwrap(), ["first", "second"]);
+}

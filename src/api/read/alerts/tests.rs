@@ -207,3 +207,146 @@ fn cross_site_posts_are_refused_same_origin_ones_pass() {
     ];
     assert_eq!(call(&s, "POST", &url, &same).json()["status"], "ignored");
 }
+
+/// POST `body` as JSON to `url` with `headers`.
+fn post_json(
+    s: &crate::api::state::State,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> crate::api::read::tests::Reply {
+    let mut all = vec![("Content-Type", "application/json"), ("Content-Length", "")];
+    let length = body.len().to_string();
+    all[1].1 = &length;
+    all.extend_from_slice(headers);
+    crate::api::read::tests::call_with_body(s, "POST", url, &all, body.as_bytes())
+}
+
+#[test]
+fn unignore_reopens_an_ignored_alert_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(dir.path(), &[&[22]], |_| {});
+    let id = raise(dir.path(), "192.0.2.1", 3389, Severity::Critical);
+    let url = format!("/api/alerts/{id}/unignore");
+    let open = call(&s, "POST", &url, &[]);
+    assert_eq!(
+        (open.status, open.code().as_str()),
+        (409, "alert_transition")
+    );
+    assert_eq!(
+        call(&s, "POST", &format!("/api/alerts/{id}/ignore"), &[]).status,
+        200
+    );
+    let r = call(&s, "POST", &url, &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["status"], "open");
+    assert_eq!(
+        call(&s, "POST", "/api/alerts/999/unignore", &[]).status,
+        404
+    );
+}
+
+#[test]
+fn bulk_ack_changes_what_it_can_and_says_why_not_for_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(dir.path(), &[&[22]], |_| {});
+    let a = raise(dir.path(), "192.0.2.1", 3389, Severity::Critical);
+    let b = raise(dir.path(), "192.0.2.1", 22, Severity::High);
+    let c = raise(dir.path(), "192.0.2.2", 8080, Severity::Low);
+    assert_eq!(
+        call(&s, "POST", &format!("/api/alerts/{c}/ignore"), &[]).status,
+        200
+    );
+    let body = format!("{{\"ids\": [{a}, {b}, {a}, {c}, 999], \"note\": \"patched\"}}");
+    let r = post_json(&s, "/api/alerts/ack", &[], &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    let changed: Vec<i64> = v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(changed, [a, b], "repeats dropped");
+    assert!(
+        v["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["note"] == "patched" && x["status"] == "actioned")
+    );
+    let failed: Vec<(i64, String)> = v["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_i64().unwrap(),
+                x["error"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (c, "invalid_transition".to_string()),
+            (999, "not_found".to_string())
+        ]
+    );
+    assert_eq!(ids(&get(&s, "/api/alerts?status=actioned").json()), [b, a]);
+    for bad in [
+        "{}",
+        "{\"ids\": []}",
+        "{\"ids\": [0]}",
+        "{\"ids\": [\"1\"]}",
+        "{\"ids\": 1}",
+        "{\"ids\": [1], \"note\": 5}",
+        "{\"ids\": [1], \"extra\": true}",
+        "[1, 2]",
+    ] {
+        let r = post_json(&s, "/api/alerts/ack", &[], bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+    }
+    let too_many = format!(
+        "{{\"ids\": [{}]}}",
+        (1..=1001)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert_eq!(post_json(&s, "/api/alerts/ack", &[], &too_many).status, 400);
+}
+
+#[test]
+fn bulk_ack_and_unignore_need_a_write_token_and_refuse_cross_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(dir.path(), &[&[22]], |c| {
+        c.api.tokens = vec![WRITER.into()];
+        c.api.read_tokens = vec![READER.into()];
+    });
+    let id = raise(dir.path(), "192.0.2.1", 3389, Severity::Critical);
+    let body = format!("{{\"ids\": [{id}]}}");
+    let reader = format!("Bearer {READER}");
+    let writer = format!("Bearer {WRITER}");
+    let r = post_json(&s, "/api/alerts/ack", &[], &body);
+    assert_eq!(r.status, 401);
+    let r = post_json(&s, "/api/alerts/ack", &[("Authorization", &reader)], &body);
+    assert_eq!((r.status, r.code().as_str()), (403, "insufficient_scope"));
+    let r = call(
+        &s,
+        "POST",
+        &format!("/api/alerts/{id}/unignore"),
+        &[("Authorization", &reader)],
+    );
+    assert_eq!(r.status, 403);
+    let r = post_json(
+        &s,
+        "/api/alerts/ack",
+        &[("Authorization", &writer), ("Sec-Fetch-Site", "cross-site")],
+        &body,
+    );
+    assert_eq!(r.status, 403);
+    let r = post_json(&s, "/api/alerts/ack", &[("Authorization", &writer)], &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let _ = HOSTILE;
+}

@@ -169,6 +169,7 @@ fn page_escapes_scan_text_and_allows_only_its_own_script() {
         ..CardFilter::default()
     };
     let html = render(&Dashboard {
+        certificates: &[],
         states: std::slice::from_ref(&s),
         timeline: &[],
         alerts: &[alert(7, Severity::Critical)],
@@ -209,6 +210,7 @@ fn base64_matches_rfc_4648_vectors() {
 #[test]
 fn an_empty_database_says_how_to_fill_it() {
     let html = render(&Dashboard {
+        certificates: &[],
         states: &[],
         timeline: &[],
         alerts: &[],
@@ -238,6 +240,7 @@ fn overlapping_targets_of_one_entry_count_a_host_once() {
 fn the_headline_says_baseline_stable_or_what_opened() {
     let render_one = |s: ProfileState, open_alerts| {
         render(&Dashboard {
+            certificates: &[],
             states: std::slice::from_ref(&s),
             timeline: &[],
             alerts: &[],
