@@ -251,3 +251,48 @@ fn an_unusable_database_is_one_line_exit_2_and_http_503() {
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(stderr(&out).contains("database"), "{}", describe(&out));
 }
+
+#[test]
+fn two_runs_of_one_profile_on_one_postgres_database_never_interleave() {
+    let Some(url) = fresh_database() else { return };
+    // An nmap that waits 3 s before scanning: the first run holds its profile's lock meanwhile.
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("nmap.log");
+    let nmap = crate::support::server::logging_nmap(bin.path(), &log, 3.0);
+    let top = format!("database = \"{url}\"\nnmap_path = \"{}\"\n", nmap.display());
+    let install = Install::new(PORTS, &top, "profile = \"default\"");
+    install.targets(&["127.0.70.1"]);
+    let mut first = install
+        .command(&["-f", "targets.txt", "--ports", "18722"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while crate::support::server::logged_scans(&log).is_empty() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the first run never scanned"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Same profile and ports: refused at once, naming the profile, writing nothing.
+    let second = install.run(&["-f", "targets.txt", "--ports", "18722"]);
+    assert_eq!(second.status.code(), Some(2), "{}", describe(&second));
+    assert!(
+        stderr(&second).contains("already writing profile default+ports=18722"),
+        "{}",
+        describe(&second)
+    );
+    // Another profile (another port set) runs beside it.
+    let other = install.run(&["-f", "targets.txt", "--ports", "18723"]);
+    assert!(
+        matches!(other.status.code(), Some(0 | 1)),
+        "{}",
+        describe(&other)
+    );
+    assert!(first.wait().unwrap().success());
+    let history = install.run(&["history", "--format", "json"]);
+    let rows = json(&stdout(&history), "history");
+    assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
+}

@@ -275,15 +275,43 @@ fn parse_reply(bytes: &[u8]) -> Option<Reply> {
     let (head, body) = text.split_once("\r\n\r\n")?;
     let mut lines = head.lines();
     let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
     Some(Reply {
         status,
         headers,
-        body: body.to_string(),
+        body: if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        },
     })
+}
+
+/// The payload of a chunked body (a large response is sent chunked); what cannot be parsed is
+/// kept as it is.
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            return body.to_string();
+        };
+        if n == 0 {
+            return out;
+        }
+        let Some(chunk) = tail.get(..n) else {
+            return body.to_string();
+        };
+        out.push_str(chunk);
+        rest = tail.get(n + 2..).unwrap_or("");
+    }
+    out
 }
 
 /// An executable shell script in `dir`.
