@@ -69,6 +69,20 @@ ensure_postgres() {
   apt_install postgresql
 }
 
+# scripts/api-conformance.sh: `promtool check metrics` (Debian's `prometheus` package), curl, and
+# a Python virtualenv for schemathesis (Debian splits `venv` into `python3-venv`).
+ensure_conformance_tools() {
+  command -v promtool >/dev/null 2>&1 || {
+    echo "==> promtool not found: installing prometheus with apt (the metrics format check needs it)" >&2
+    apt_install prometheus
+  }
+  command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || {
+    echo "==> python3 venv not usable: installing python3-venv with apt (schemathesis runs in one)" >&2
+    apt_install python3-venv
+  }
+}
+
 # The email tests start Debian's aiosmtpd (`/usr/bin/python3 -m aiosmtpd`) on loopback, with a
 # certificate made by `openssl` for STARTTLS. The system python is used: a python from elsewhere
 # on PATH (pyenv, a venv) does not see Debian's python3-aiosmtpd.

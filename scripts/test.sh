@@ -10,6 +10,7 @@ ensure_nmap
 ensure_openssl
 ensure_chromium
 ensure_systemd_analyze
+ensure_conformance_tools
 ensure_aiosmtpd
 ensure_postgres
 ensure_cargo
@@ -30,6 +31,10 @@ echo "==> cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked --lib --bins --tests 2>&1 | tee "$log"
+# The OpenAPI document against schemathesis (every operation, --checks all, 0 failures) and
+# the metrics formats against promtool (docs/RELIABILITY.md, section 4).
+echo "==> API conformance (schemathesis, promtool)"
+bash scripts/api-conformance.sh
 # A short seeded fuzz run per target, and every saved crash input replayed (docs/RELIABILITY.md).
 echo "==> fuzz (${FUZZ_SECONDS:-20} s per target)"
 bash fuzz/run.sh ci "${FUZZ_SECONDS:-20}"

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod host;
 mod http;
 pub mod metrics;
 pub mod nmap_status;
@@ -45,6 +46,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(10);
 pub fn serve(config: Config, probe: Box<ProbeFn>) -> Result<(), ServeError> {
     let addr = config.api.bind.clone();
     let drain_limit = config.nmap_timeout() + DRAIN_GRACE;
+    let max_connections = config.api.max_connections;
     let state = Arc::new(State::new(config, probe)?);
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -52,23 +54,29 @@ pub fn serve(config: Config, probe: Box<ProbeFn>) -> Result<(), ServeError> {
             .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
             .map_err(|e| ServeError::Start(format!("cannot install signal handlers: {e}")))?;
     }
-    let server = tiny_http::Server::http(&addr).map_err(|e| ServeError::Bind {
+    let listener = std::net::TcpListener::bind(&addr).map_err(|e| ServeError::Bind {
+        addr: addr.clone(),
+        reason: e.to_string(),
+    })?;
+    let local = listener.local_addr().map_err(|e| ServeError::Bind {
         addr: addr.clone(),
         reason: e.to_string(),
     })?;
     log::info!(
-        "api_server {} listening on http://{}",
+        "api_server {} listening on http://{local}",
         env!("CARGO_PKG_VERSION"),
-        server.server_addr()
     );
-    let served = http::serve_until(&server, &state, &stop);
+    let done = Arc::new(AtomicBool::new(false));
+    http::wake_on_stop(local, Arc::clone(&stop), Arc::clone(&done));
+    let served = http::serve_until(&listener, &state, &stop, max_connections);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
     log::info!(
         "shutting down: no new connections, {} request(s) in flight",
         state.in_flight()
     );
     state.engine.close();
-    // Dropping the server closes the listening socket; accepted requests run on.
-    drop(server);
+    // Dropping the listener closes the listening socket; accepted requests run on.
+    drop(listener);
     let deadline = Instant::now() + drain_limit;
     while state.in_flight() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

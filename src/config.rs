@@ -109,6 +109,11 @@ pub struct ApiConfig {
     /// Bearer tokens that may only read (dashboard, snapshots, deltas, alerts), not scan or
     /// act on alerts.
     pub read_tokens: Vec<String>,
+    /// Open client connections at once (one thread each); the next one gets 503 and is closed.
+    pub max_connections: usize,
+    /// `Host` values (`name:port`) a request may carry; empty means the bind address,
+    /// `localhost`, `127.0.0.1` and `[::1]`, each with the bind port (DNS rebinding guard).
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +170,8 @@ impl Default for ApiConfig {
             rate_limit_per_minute: 60,
             tokens: Vec::new(),
             read_tokens: Vec::new(),
+            max_connections: 256,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -404,6 +411,22 @@ impl Config {
             return Err(ConfigError::invalid(
                 "api.max_concurrent_scans",
                 "must be between 1 and 256",
+            ));
+        }
+        if !(2..=4096).contains(&self.api.max_connections) {
+            return Err(ConfigError::invalid(
+                "api.max_connections",
+                "must be between 2 and 4096",
+            ));
+        }
+        if let Some(bad) = self.api.allowed_hosts.iter().find(|h| {
+            h.is_empty()
+                || h.bytes()
+                    .any(|b| !(b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)))
+        }) {
+            return Err(ConfigError::invalid(
+                "api.allowed_hosts",
+                format!("`{bad}` is not a host[:port] (letters, digits, `-.:[]`)"),
             ));
         }
         if self.api.queue_timeout > 3600 {

@@ -4,9 +4,10 @@
 //! XML files are streamed: each host is trimmed to what a comparison reads (addresses,
 //! hostnames, state, and per port its protocol, number, state, service, product and version)
 //! as soon as the parser hands it over. Scripts, OS guesses, CPEs and reasons are dropped: they
-//! never count as changes. When FROM is a file, TO is loaded first and FROM is streamed
-//! against it: a FROM host identical (for comparison) to its TO counterpart cannot change
-//! anything and is not kept, so two 65,536-host files need memory for about one side. The
+//! never count as changes. When FROM is a file, it is streamed against TO: a FROM host
+//! identical (for comparison) to its TO counterpart cannot change anything and is not kept, so
+//! two 65,536-host files need memory for about one side. TO is loaded first when it is a
+//! snapshot; two files are read at once, on two threads ([`pair`]). The
 //! comparison runs on the hosts that differ; the score is that of the whole TO. (So
 //! [`Diff::from`] holds only the FROM hosts that differ.)
 //!
@@ -103,8 +104,13 @@ pub fn diff(
 ) -> Result<Diff, DiffError> {
     let (mut a, mut b, a_listed, skipped) = match from {
         Side::File(path) => {
-            let b = load(to, db)?;
-            let lean = load_file_against(path, &b)?;
+            let (lean, b) = match to {
+                Side::File(to_path) => pair::load_pair(path, to_path)?,
+                Side::Snapshot(_) => {
+                    let b = load(to, db)?;
+                    (load_file_against(path, &b)?, b)
+                }
+            };
             (lean.snapshot, b, lean.listed, lean.skipped)
         }
         Side::Snapshot(_) => {
@@ -375,6 +381,8 @@ fn cover_files(from: &Side, a: &mut Snapshot, a_listed: &[IpAddr], to: &Side, b:
         (Side::Snapshot(_), Side::Snapshot(_)) => {}
     }
 }
+
+mod pair;
 
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod atomic_file;
 pub mod batch;
 pub mod commands;
 pub mod config;

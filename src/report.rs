@@ -39,11 +39,11 @@ pub fn write_run_files(
     })
 }
 
+/// Each file is replaced whole (temporary name, then rename): a full disk leaves the previous
+/// file or none, never half of one.
 fn write_file(
     path: &Path,
     body: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut w = BufWriter::new(File::create(path)?);
-    body(&mut w)?;
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    crate::atomic_file::write(path, None, body)
 }

@@ -1,18 +1,22 @@
 //! The scan engine owned by `api_server`: runs the nmap work of every request on its own rayon
 //! pool, never more than `max_concurrent_scans` nmap processes at once across all requests.
 //!
-//! One nmap process per target. Measured on this project's 2-core machine (see
-//! `docs/BENCHMARKS.md`, "API"), ten loopback targets finish sooner as ten processes over the
-//! slots than as one nmap over all ten (nmap serialises much of its per-host work, `-sV` in
-//! particular), and one process per target gives per-target isolation for free: a target's
-//! crash, garbage output or timeout is that target's outcome only.
+//! A request's targets are spread over nmap processes by how much each costs ([`group`]): a
+//! target with many ports to probe gets its own process (nmap serialises much of its per-host
+//! work, `-sV` in particular, so parallel processes finish sooner), targets with few ports
+//! share one (a process start-up costs more than probing them), and when the request has more
+//! processes' worth of targets than `max_concurrent_scans`, the targets share the slots'
+//! processes instead of running in waves. The answer is split per host. Isolation is kept: a
+//! process over several targets that fails or times out is followed by one process per target
+//! of it, so a target's crash, garbage output or timeout is that target's outcome only (a
+//! target that makes nmap hang therefore costs `nmap_timeout` twice).
 //!
-//! A request reserves `min(targets that need nmap, max_concurrent_scans)` slots at once (see
-//! [`capacity`]) and runs its targets on exactly that many pool jobs, each taking the next
-//! target until none is left. The pool has `max_concurrent_scans` threads, so reserved slots
-//! always find a free thread and no job ever waits inside the pool.
+//! A request reserves as many slots as it will run processes (see [`capacity`]), each process
+//! on its own pool job. The pool has `max_concurrent_scans` threads, so reserved slots always
+//! find a free thread and no job ever waits inside the pool.
 
 pub mod capacity;
+mod group;
 
 use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -145,17 +149,20 @@ impl ScanEngine {
             .collect();
         let slots: Mutex<Vec<Option<TargetOutcome>>> = Mutex::new(vec![None; targets.len()]);
         if !runnable.is_empty() {
+            let wanted = group::processes_wanted(runnable.len(), group::ports_per_target(args));
             let reservation = self
                 .capacity
-                .acquire(runnable.len(), Instant::now() + self.queue_timeout)?;
-            let next = AtomicUsize::new(0);
+                .acquire(wanted, Instant::now() + self.queue_timeout)?;
+            let groups = group::split(runnable.len(), reservation.slots());
             self.pool.scope(|scope| {
-                for _ in 0..reservation.slots() {
-                    scope.spawn(|_| {
-                        loop {
-                            let n = next.fetch_add(1, Ordering::SeqCst);
-                            let Some(&i) = runnable.get(n) else { break };
-                            let outcome = self.run_guarded(args, &targets[i]);
+                for range in &groups {
+                    let slots = &slots;
+                    let group: Vec<(usize, &PlannedTarget)> = runnable[range.clone()]
+                        .iter()
+                        .map(|&i| (i, &targets[i]))
+                        .collect();
+                    scope.spawn(move |_| {
+                        for (i, outcome) in self.run_group(args, &group) {
                             slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
                         }
                     });
@@ -168,6 +175,92 @@ impl ScanEngine {
             .iter()
             .zip(slots)
             .map(|(t, slot)| slot.unwrap_or_else(|| unscanned(t)))
+            .collect())
+    }
+
+    /// Targets sharing one nmap process (by index in the request). When that process fails or
+    /// times out, each target is scanned again alone, so one target's fault (a crash, a host
+    /// that makes nmap hang) is that target's outcome only.
+    fn run_group(
+        &self,
+        args: &[String],
+        group: &[(usize, &PlannedTarget)],
+    ) -> Vec<(usize, TargetOutcome)> {
+        if let [(i, target)] = group {
+            return vec![(*i, self.run_guarded(args, target))];
+        }
+        let together = catch_unwind(AssertUnwindSafe(|| self.run_together(args, group)));
+        match together {
+            Ok(Ok(outcomes)) => outcomes,
+            Ok(Err(reason)) => {
+                log::warn!(
+                    "nmap over {} targets together {reason}; scanning each alone",
+                    group.len()
+                );
+                group
+                    .iter()
+                    .map(|(i, t)| (*i, self.run_guarded(args, t)))
+                    .collect()
+            }
+            Err(_) => {
+                log::error!("scanning {} targets together panicked", group.len());
+                group
+                    .iter()
+                    .map(|(i, t)| (*i, self.run_guarded(args, t)))
+                    .collect()
+            }
+        }
+    }
+
+    /// One nmap process over every target of `group`, split per host; `Err` (why) when the
+    /// process did not complete.
+    fn run_together(
+        &self,
+        args: &[String],
+        group: &[(usize, &PlannedTarget)],
+    ) -> Result<Vec<(usize, TargetOutcome)>, String> {
+        if self.capacity.is_closed() {
+            return Ok(group
+                .iter()
+                .map(|(i, t)| (*i, self.run_one(args, t)))
+                .collect());
+        }
+        let ips: Vec<IpAddr> = group
+            .iter()
+            .filter_map(|(_, t)| t.address.as_ref().ok().copied())
+            .collect();
+        let invocation = NmapInvocation {
+            program: self.nmap_path.clone(),
+            args: args.to_vec(),
+            targets: ips.iter().map(IpAddr::to_string).collect(),
+            timeout: self.nmap_timeout,
+            max_output_bytes: MAX_OUTPUT_BYTES.saturating_mul(ips.len()),
+        };
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let scan = nmap::scan(&invocation);
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        let result = match scan.outcome {
+            ScanOutcome::Completed(result) => result,
+            ScanOutcome::Failed(reason) => return Err(format!("failed ({reason})")),
+            ScanOutcome::TimedOut => return Err("timed out".to_string()),
+        };
+        Ok(group
+            .iter()
+            .map(|(i, target)| {
+                let outcome = match target.address {
+                    Ok(ip) => TargetOutcome {
+                        target: target.target.clone(),
+                        status: Status::Completed,
+                        ip: Some(ip),
+                        report: Some(host_report(&result, ip, target.hostname.as_deref())),
+                        error: None,
+                        duration: target.spent + scan.duration,
+                        nmap_duration: Some(scan.duration),
+                    },
+                    Err(_) => unscanned(target),
+                };
+                (*i, outcome)
+            })
             .collect())
     }
 

@@ -74,6 +74,11 @@ pub enum StoreError {
         BUSY_TIMEOUT.as_secs()
     )]
     Busy { db: String },
+    #[error(
+        "{db} is not an SQLite database (wrong file, or damaged): point `database` / --db at \
+         the scans.db daily_scan writes, or move this file away"
+    )]
+    NotADatabase { db: String },
     #[error("database {db}: the disk is full; free space on it and run again")]
     Full { db: String },
     #[error(
@@ -136,6 +141,7 @@ impl StoreError {
                 | StoreError::TooNew { .. }
                 | StoreError::TooOld { .. }
                 | StoreError::MissingDirectory { .. }
+                | StoreError::NotADatabase { .. }
         )
     }
 }

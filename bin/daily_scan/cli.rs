@@ -335,6 +335,8 @@ pub enum TableFormat {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ParseFormat {
     Json,
+    /// One JSON object per host and line.
+    Jsonl,
     Csv,
 }
 
@@ -438,8 +440,10 @@ impl From<ParseArgs> for ParseCommand {
             files: a.files,
             format: match a.format {
                 ParseFormat::Json => parse::ParseFormat::Json,
+                ParseFormat::Jsonl => parse::ParseFormat::Jsonl,
                 ParseFormat::Csv => parse::ParseFormat::Csv,
             },
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
 }

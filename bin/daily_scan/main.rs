@@ -64,7 +64,12 @@ fn finish(result: Result<Outcome, CommandError>) -> ! {
         Ok(Outcome::AllTargetsFailed | Outcome::DiffFoundChanges | Outcome::NotDelivered) => 1,
         Ok(Outcome::FailOnReached) => 3,
         Err(e) => {
-            eprintln!("daily_scan: {e}");
+            // Errors may quote scan text (nmap's errormsg, file contents): terminal-safe.
+            let message = e.to_string();
+            eprintln!(
+                "daily_scan: {}",
+                security_scanner::report::text::clean_lines(&message)
+            );
             2
         }
     };

@@ -3,8 +3,8 @@
 //! rouille's `json_input` reads without a limit, so the body is read here: a declared
 //! `Content-Length` over the cap is refused before reading, and the read itself stops one byte
 //! past the cap (a chunked or lying client cannot make the server buffer more).
-//! rouille sets no socket timeouts, so a client that sends slowly holds its thread; that is
-//! left to the deployment's reverse proxy (see the README).
+//! The connection layer (`http.rs`) has already read at most `MAX_BODY_BYTES + 1` bytes, under
+//! a deadline, so nothing here waits on a slow client.
 
 use std::io::Read;
 

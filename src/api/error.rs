@@ -30,6 +30,14 @@ pub enum Kind {
     TooManyRequests,
     Unavailable,
     Internal,
+    /// Edge refusals (connection layer and Host check), see `http/refusal.rs`.
+    RequestTimeout,
+    ExpectationFailed,
+    MisdirectedRequest,
+    UriTooLong,
+    HeaderFieldsTooLarge,
+    NotImplemented,
+    VersionNotSupported,
 }
 
 /// A request that could not be served, with everything the client needs to act on it.
@@ -172,6 +180,12 @@ impl ApiError {
                 )
                 .with_retry_after(Duration::from_secs(5))
             }
+            StoreError::NotADatabase { .. } => Self::new(
+                Kind::Unavailable,
+                "database_unavailable",
+                "the configured database file is not an SQLite database; see the server log",
+            )
+            .with_retry_after(Duration::from_secs(30)),
             StoreError::TooOld { .. } | StoreError::TooNew { .. } => Self::new(
                 Kind::Unavailable,
                 "database_unavailable",
@@ -263,6 +277,13 @@ impl ApiError {
             Kind::TooManyRequests => 429,
             Kind::Unavailable => 503,
             Kind::Internal => 500,
+            Kind::RequestTimeout => 408,
+            Kind::ExpectationFailed => 417,
+            Kind::MisdirectedRequest => 421,
+            Kind::UriTooLong => 414,
+            Kind::HeaderFieldsTooLarge => 431,
+            Kind::NotImplemented => 501,
+            Kind::VersionNotSupported => 505,
         }
     }
 

@@ -23,7 +23,12 @@ fn handle_with(
 ) -> Response {
     let started = Instant::now();
     let id = state.ids.next_id();
-    let outcome = catch_unwind(AssertUnwindSafe(|| dispatch(state, request)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        match state.hosts.check(request.header("Host")) {
+            Ok(()) => dispatch(state, request),
+            Err(e) => (routes::UNMATCHED, Err(e)),
+        }
+    }));
     let (route, result) = outcome.unwrap_or_else(|_| {
         log::error!("{id}: handler panicked");
         (routes::UNMATCHED, Err(ApiError::internal()))

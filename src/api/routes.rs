@@ -188,7 +188,7 @@ pub fn dispatch(state: &State, request: &Request) -> (&'static str, Result<Respo
         return (UNMATCHED, Err(ApiError::not_found()));
     };
     let method = request.method();
-    // HEAD is served by the GET handler; tiny_http drops the body.
+    // HEAD is served by the GET handler; the connection layer sends no body.
     let method_ok = method == route.method || (method == "HEAD" && route.method == "GET");
     if !method_ok {
         let allow = if route.method == "GET" {

@@ -34,6 +34,8 @@ pub struct State {
     /// The last look at the database for `/api/health`: when, its state, the error.
     pub(super) database_probe: std::sync::Mutex<DatabaseProbe>,
     pub(super) delta_config: crate::delta::DeltaConfig,
+    /// `Host` values answered (DNS-rebinding guard, checked before routing).
+    pub(super) hosts: super::host::AllowedHosts,
     /// `[alerts] cert_expiry_days`: the default of `expiring_within`.
     pub(super) cert_expiry_days: u32,
     /// `[tls] min_grade`: below it a port is weak.
@@ -85,6 +87,7 @@ impl State {
                 .map_err(|e| ServeError::Start(e.to_string()))?,
             database_probe: std::sync::Mutex::new(None),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
+            hosts: super::host::AllowedHosts::from_config(&config.api),
             cert_expiry_days: config.alerts.cert_expiry_days,
             min_grade: config.tls.min_grade,
             rules,

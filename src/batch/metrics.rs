@@ -8,10 +8,10 @@
 //! `time() - daily_scan_last_run_timestamp_seconds`.
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
+
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 
 use crate::delta::{ChangeKind, Delta, DeltaConfig};
 use crate::model::Severity;
@@ -187,37 +187,12 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
     m.text
 }
 
-/// Replaces `path` with `text` atomically: written and synced to a temporary file in the same
-/// directory (not ending in `.prom`, so the collector skips it), then renamed over `path`.
-/// The file is mode 0644: node_exporter runs as another user.
+/// Replaces `path` with `text` atomically (see [`crate::atomic_file`]: new-only temporary file
+/// under a random name, never following a symlink, not ending in `.prom` so the collector
+/// skips it, then renamed over `path`). The file is mode 0644: node_exporter runs as another
+/// user.
 pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the metrics path names no file",
-        )
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut file = File::create(&tmp)?;
-        // Readable by the collector's user whatever the umask (the systemd units set 0027).
-        file.set_permissions(fs::Permissions::from_mode(0o644))?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
+    crate::atomic_file::write(path, Some(0o644), |w| w.write_all(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -256,23 +256,16 @@ fn repeated_reports_of_an_address_are_all_compared() {
              <service name=\"x\"/></port>"
         )
     };
-    let doc = |hosts: &str| {
-        format!(
-            "<?xml version=\"1.0\"?>\n<nmaprun scanner=\"nmap\" args=\"nmap\" start=\"1\" \
-             version=\"7.93\">\n{hosts}<runstats><finished time=\"2\" exit=\"success\"/>\
-             <hosts up=\"1\" down=\"0\" total=\"1\"/></runstats></nmaprun>\n"
-        )
-    };
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.xml"), dir.path().join("b.xml"));
     // FROM reports the address twice: once as TO does, once with 443 open too.
     let same = host(&port(22, "open"));
     std::fs::write(
         &a,
-        doc(&(same.clone() + &host(&(port(22, "open") + &port(443, "open"))))),
+        nmap_doc(&(same.clone() + &host(&(port(22, "open") + &port(443, "open"))))),
     )
     .unwrap();
-    std::fs::write(&b, doc(&same)).unwrap();
+    std::fs::write(&b, nmap_doc(&same)).unwrap();
     let d = diff(
         &Side::File(a.clone()),
         &Side::File(b.clone()),
@@ -283,4 +276,48 @@ fn repeated_reports_of_an_address_are_all_compared() {
     assert_eq!(summary(&d), ["port_closed 192.0.2.5 443/tcp"]);
     assert_eq!(d.from.hosts.len(), 2, "both reports kept");
     assert_lean_equals_full(&a, &b);
+}
+
+#[test]
+fn repeated_reports_on_the_later_side_are_all_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = |n: u16| {
+        format!(
+            "<host><status state=\"up\" reason=\"user-set\"/>\
+             <address addr=\"192.0.2.5\" addrtype=\"ipv4\"/><ports>\
+             <port protocol=\"tcp\" portid=\"{n}\"><state state=\"open\" reason=\"x\"/>\
+             <service name=\"x\"/></port></ports></host>\n"
+        )
+    };
+    // TO repeats the address, its first report equal to FROM's only one; other addresses in
+    // between so that the two readers interleave.
+    let filler: String = (1..=600)
+        .map(|i| host(22).replace("192.0.2.5", &format!("198.51.{}.{}", i / 250, i % 250)))
+        .collect();
+    let (a, b) = (dir.path().join("a.xml"), dir.path().join("b.xml"));
+    std::fs::write(&a, nmap_doc(&(host(22) + &filler))).unwrap();
+    std::fs::write(&b, nmap_doc(&(host(22) + &filler + &host(443)))).unwrap();
+    assert_lean_equals_full(&a, &b);
+    assert_lean_equals_full(&b, &a);
+    let d = files_at(&a, &b);
+    assert_eq!(summary(&d), ["port_opened 192.0.2.5 443/tcp"]);
+}
+
+fn files_at(a: &Path, b: &Path) -> Diff {
+    diff(
+        &Side::File(a.to_path_buf()),
+        &Side::File(b.to_path_buf()),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
+        &DeltaConfig::default(),
+    )
+    .unwrap()
+}
+
+/// A complete nmap document around `hosts`.
+fn nmap_doc(hosts: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<nmaprun scanner=\"nmap\" args=\"nmap\" start=\"1\" \
+         version=\"7.93\">\n{hosts}<runstats><finished time=\"2\" exit=\"success\"/>\
+         <hosts up=\"1\" down=\"0\" total=\"1\"/></runstats></nmaprun>\n"
+    )
 }

@@ -327,7 +327,7 @@ pub fn send_test(
                     })
                     .to_string(),
                     WebhookFormat::Slack => json!({
-                        "text": format!("daily_scan: TEST message to webhook {} (no alert was raised)", payload::slack_escape(&label)),
+                        "text": format!("daily_scan: TEST message to webhook {} (no alert was raised)", crate::report::text::slack(&label)),
                     })
                     .to_string(),
                 },

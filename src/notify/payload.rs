@@ -1,6 +1,7 @@
 //! What a destination receives: one JSON document or one Slack message per run (webhooks),
 //! built from [`AlertNotice`]s, the alerts with what a receiver needs to act on them.
 
+use crate::report::text::slack as slack_escape;
 use std::net::IpAddr;
 
 use jiff::Timestamp;
@@ -220,21 +221,6 @@ pub fn slack_color(s: Severity) -> &'static str {
     }
 }
 
-/// Text for Slack's markup: `&`, `<` and `>` escaped, so `<!channel>` or `<url|label>` in a
-/// banner is shown, not acted on.
-pub fn slack_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// `ip port/proto`, or the ip for a host alert.
 pub fn place(a: &Alert) -> String {
     match (&a.protocol, a.port) {
@@ -277,7 +263,7 @@ fn slack_fields(n: &AlertNotice) -> Vec<Value> {
 }
 
 /// A Slack incoming-webhook message: a `text` line and one colored attachment per alert with
-/// `fields`. Every string that came from a scan is escaped ([`slack_escape`]).
+/// `fields`. Every string that came from a scan is escaped ([`slack_escape`], the report floor's Slack escaping).
 pub fn slack(run: &RunSummary, alerts: &[AlertNotice], web_url: Option<&str>) -> Value {
     let by_severity = severity_counts(alerts.iter().map(|n| &n.alert));
     let mut text = format!(

@@ -194,11 +194,11 @@ fn endpoints_keep_only_scheme_host_and_port() {
 #[test]
 fn slack_escape_covers_its_three_characters_only() {
     assert_eq!(
-        payload::slack_escape("<!channel> <https://e.example|Re-login> & \"x\""),
+        crate::report::text::slack("<!channel> <https://e.example|Re-login> & \"x\""),
         "&lt;!channel&gt; &lt;https://e.example|Re-login&gt; &amp; \"x\""
     );
-    assert_eq!(payload::slack_escape("&amp;"), "&amp;amp;");
-    assert_eq!(payload::slack_escape("plain"), "plain");
+    assert_eq!(crate::report::text::slack("&amp;"), "&amp;amp;");
+    assert_eq!(crate::report::text::slack("plain"), "plain");
 }
 
 #[test]

@@ -14,22 +14,61 @@ use crate::snapshot::Snapshot;
 /// Most per-entry scores listed; the lowest are shown first.
 const MAX_ENTRY_SCORES: usize = 20;
 
-/// `s` with control characters (ESC, CR, BEL, ...) written as escapes.
+/// True for characters that must not reach a terminal raw: control characters (ESC, CR, BEL,
+/// C1 ...), bidirectional overrides and isolates (U+202A-202E, U+2066-2069, the marks U+200E/F,
+/// U+061C: they reorder what follows, "Trojan Source"), and invisible zero-width characters
+/// (U+200B-200D, U+2060, U+FEFF: they hide text inside an address or name).
+fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2060}'
+                | '\u{061C}'
+                | '\u{FEFF}'
+        )
+}
+
+/// `s` with every character [`unsafe_for_terminal`] written as a visible escape (`\u{1b}`,
+/// `\n`, `\u{202e}`): scan text (banners, hostnames, nmap's `errormsg`) on its way to a terminal.
 pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    escape_where(s, unsafe_for_terminal)
+}
+
+/// [`clean`] that keeps line breaks: for multi-line messages of our own that embed scan text.
+pub fn clean_lines(s: &str) -> Cow<'_, str> {
+    escape_where(s, |c| c != '\n' && unsafe_for_terminal(c))
+}
+
+fn escape_where(s: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(&unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.extend(c.escape_unicode());
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` safe inside Slack `mrkdwn` text: `&`, `<` and `>` as the entities Slack asks for, so
+/// scan text cannot forge a link (`<https://evil|click>`) or a mention (`<!channel>`).
+pub fn slack(s: &str) -> Cow<'_, str> {
+    if !s.contains(['&', '<', '>']) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
-        s.chars()
-            .flat_map(|c| {
-                let escaped: Vec<char> = if c.is_control() {
-                    c.escape_default().collect()
-                } else {
-                    vec![c]
-                };
-                escaped
-            })
-            .collect(),
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
     )
 }
 
@@ -278,5 +317,31 @@ mod tests {
             )),
             "~ 127.0.0.2  22/tcp  service changed: ssh 8.9 -> ssh 9.2\\u{7}"
         );
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn terminal_text_shows_controls_bidi_and_zero_width_as_escapes() {
+        assert_eq!(clean("ssh\u{1b}[2J\u{7}"), "ssh\\u{1b}[2J\\u{7}");
+        assert_eq!(clean("evil\u{202E}gpj.exe"), "evil\\u{202e}gpj.exe");
+        assert_eq!(clean("a\u{2066}b\u{2069}"), "a\\u{2066}b\\u{2069}");
+        assert_eq!(clean("127.0.0.1\u{200B}"), "127.0.0.1\\u{200b}");
+        assert_eq!(clean("\u{FEFF}x\u{2060}"), "\\u{feff}x\\u{2060}");
+        assert_eq!(clean("a\r\nb"), "a\\r\\nb");
+        assert_eq!(clean_lines("a\nb\u{1b}"), "a\nb\\u{1b}");
+        assert!(matches!(clean("plain OpenSSH 9.2p1 ü"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn slack_markup_is_escaped() {
+        assert_eq!(
+            slack("<!channel> & <https://x|y>"),
+            "&lt;!channel&gt; &amp; &lt;https://x|y&gt;"
+        );
+        assert!(matches!(slack("nginx 1.22"), Cow::Borrowed(_)));
     }
 }

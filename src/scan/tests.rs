@@ -51,12 +51,12 @@ fn args(port: u16) -> Vec<String> {
 #[test]
 fn one_target_failing_does_not_cost_the_others_their_results() {
     let dir = tempfile::tempdir().unwrap();
-    // The last argument is the address: 127.0.0.3 crashes, the others run the real nmap.
+    // Any nmap asked to scan 127.0.0.3 crashes, the others run the real nmap (the three
+    // targets first share one process, which crashes: each is then scanned alone).
     let nmap = script(
         dir.path(),
         "nmap",
-        r#"for last; do :; done
-if [ "$last" = 127.0.0.3 ]; then echo "boom" >&2; exit 3; fi
+        r#"for a; do [ "$a" = 127.0.0.3 ] && { echo "boom" >&2; exit 3; }; done
 exec nmap "$@""#,
     );
     let first = TcpListener::bind("127.0.0.2:0").unwrap();
@@ -152,4 +152,59 @@ fn a_host_missing_from_the_document_is_down_and_keeps_the_given_name() {
     assert_eq!(r.host_state, "down");
     assert_eq!(r.hostname.as_deref(), Some("db.local"));
     assert!(r.open_ports.is_empty());
+}
+
+#[test]
+fn targets_with_few_ports_share_one_process_split_per_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls");
+    let nmap = script(
+        dir.path(),
+        "nmap",
+        &format!("echo \"$*\" >> {}\nexec nmap \"$@\"", log.display()),
+    );
+    let listener = TcpListener::bind("127.0.0.5:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let e = engine(&nmap, 2, 60, 5);
+    let targets: Vec<PlannedTarget> = (5..=9).map(|i| planned(&format!("127.0.0.{i}"))).collect();
+    let out = e.run(&args(port), &targets).unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(calls.lines().count(), 1, "{calls}");
+    for (o, t) in out.iter().zip(&targets) {
+        assert_eq!(
+            (o.target.as_str(), o.status),
+            (t.target.as_str(), Status::Completed)
+        );
+        let report = o.report.as_ref().unwrap();
+        assert_eq!(report.ip, t.target);
+        let open: Vec<u16> = report.open_ports.iter().map(|p| p.port).collect();
+        // -Pn: every address is reported up; only 127.0.0.5 listens.
+        let expected = if t.target == "127.0.0.5" {
+            vec![port]
+        } else {
+            vec![]
+        };
+        assert_eq!(open, expected, "{}", t.target);
+    }
+}
+
+#[test]
+fn a_target_hanging_a_shared_process_times_out_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let nmap = script(
+        dir.path(),
+        "nmap",
+        r#"for a; do [ "$a" = 127.0.0.3 ] && { trap '' TERM; sleep 1000 & wait; }; done
+exec nmap "$@""#,
+    );
+    let listener = TcpListener::bind("127.0.0.2:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let e = engine(&nmap, 1, 2, 5);
+    let targets = [planned("127.0.0.2"), planned("127.0.0.3")];
+    let out = e.run(&args(port), &targets).unwrap();
+    assert_eq!(out[0].status, Status::Completed, "{:?}", out[0]);
+    assert_eq!(out[0].report.as_ref().unwrap().open_ports[0].port, port);
+    assert_eq!(out[1].status, Status::Timeout, "{:?}", out[1]);
+    assert!(out[1].report.is_none());
+    assert_eq!(e.active_scans(), 0);
 }

@@ -248,6 +248,7 @@ pub(super) fn sql_error(name: &str, source: rusqlite::Error) -> StoreError {
     match source.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { db },
         Some(ErrorCode::DiskFull) => StoreError::Full { db },
+        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { db },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { db },
         // A full disk often surfaces as an I/O error (growing the WAL index, for one).
         Some(ErrorCode::SystemIoFailure) => StoreError::Io { db, source },

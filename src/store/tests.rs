@@ -532,4 +532,24 @@ fn migrate_store_copies_everything_and_counts_match() {
 }
 
 mod postgres;
+
+/// Issue 14, row 10: a file that is not SQLite is named as such (CLI exit 2 with this message;
+/// the API's 503 `database_unavailable`), not an internal error.
+#[test]
+fn a_file_that_is_not_sqlite_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scans.db");
+    std::fs::write(&path, "scanner_up 1\n".repeat(200)).unwrap();
+    let read = Store::open_read_only(&path)
+        .err()
+        .expect("opened a text file");
+    assert!(matches!(read, StoreError::NotADatabase { .. }), "{read:?}");
+    assert!(read.to_string().contains("is not an SQLite database"));
+    let write = Store::open(&path).err().expect("opened a text file");
+    assert!(
+        matches!(write, StoreError::NotADatabase { .. }),
+        "{write:?}"
+    );
+}
+
 mod tls;

@@ -137,8 +137,7 @@ fn a_failing_nmap_is_reported_per_target_never_as_no_ports() {
         dir.path(),
         "nmap",
         "case \"$*\" in *--version*) exec /usr/bin/nmap --version ;; esac\n\
-         for last; do :; done\n\
-         [ \"$last\" = 127.0.3.5 ] && { echo 'simulated crash' >&2; exit 2; }\n\
+         for a; do [ \"$a\" = 127.0.3.5 ] && { echo 'simulated crash' >&2; exit 2; }; done\n\
          exec /usr/bin/nmap \"$@\"",
     );
     let good = Ipv4Addr::new(127, 0, 3, 4);

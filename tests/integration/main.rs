@@ -5,6 +5,7 @@ mod alerts_env;
 mod alerts_lifecycle;
 mod alerts_webhook;
 mod api_access;
+mod api_edge;
 mod api_errors;
 mod api_hostile;
 mod api_lifecycle;

@@ -263,3 +263,35 @@ fn an_ambient_cap_net_raw_is_enough_for_the_stealth_profile() {
         .any(|p| p["portid"] == svc.port() && p["state"] == "open");
     assert!(open, "{scan}");
 }
+
+/// The api_server unit's task and descriptor limits leave room for the connection cap of the
+/// shipped config (one thread and two descriptors per connection, plus the scan pool and its
+/// nmap processes): a cap above them would let the kernel, not the server, refuse connections
+/// (issue 14, row 2: an accept thread that died on "failed to spawn thread").
+#[test]
+fn api_server_unit_limits_fit_the_connection_cap() {
+    let unit = parse_unit(&deploy("systemd/api-server.service"));
+    let number = |key: &str| -> u64 {
+        unit["Service"][key][0]
+            .parse()
+            .unwrap_or_else(|_| panic!("{key} is not a number"))
+    };
+    let config: toml::Table =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let api = config["api"].as_table().unwrap();
+    let connections = api["max_connections"].as_integer().unwrap() as u64;
+    let scans = api["max_concurrent_scans"].as_integer().unwrap() as u64;
+    let tasks = number("TasksMax");
+    let files = number("LimitNOFILE");
+    assert!(
+        tasks >= connections + 2 * scans + 64,
+        "TasksMax={tasks} < {connections} connections + 2 x {scans} scans + 64"
+    );
+    assert!(
+        files >= 4 * connections + 1024,
+        "LimitNOFILE={files} < 4 x {connections} connections + 1024"
+    );
+}

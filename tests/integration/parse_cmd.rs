@@ -63,3 +63,38 @@ fn parse_refuses_incomplete_and_missing_files_with_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/scan.xml"));
 }
+
+/// Issue 14, row 8: nmap's `errormsg` (scan text) on the `diff` error path reaches the
+/// terminal with escape sequences, bidi overrides and zero-width characters shown as escapes.
+#[test]
+fn nmap_errormsg_on_the_diff_error_path_is_terminal_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<nmaprun><runstats><finished time=\"1795281619\" elapsed=\"0.02\" exit=\"error\" \
+         errormsg=\"&#x1b;]0;pwned&#x7;&#x1b;[2Jdevice\u{202E}gpj.exe\u{200B}\"/>\
+         <hosts up=\"0\" down=\"0\" total=\"0\"/></runstats></nmaprun>\n",
+    )
+    .unwrap();
+    let good = fixture_arg("loopback/sv_two_hosts.xml");
+    let out = Command::new(env!("CARGO_BIN_EXE_daily_scan"))
+        .args(["diff", bad.to_str().unwrap(), &good])
+        .env("SCANNER_OUTPUT_DIR", dir.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("device"), "{stderr}");
+    for raw in ['\u{1b}', '\u{7}', '\u{202E}', '\u{200B}'] {
+        assert!(
+            !stderr.contains(raw),
+            "{raw:?} reached the terminal: {stderr:?}"
+        );
+    }
+    assert!(
+        stderr.contains("\\u{1b}") && stderr.contains("\\u{202e}"),
+        "{stderr}"
+    );
+}

@@ -13,17 +13,27 @@ pub(super) fn paths() -> Value {
     let write_security = json!([{"bearer": []}, {"basic": []}, {}]);
     let write_description = "Needs a write token (api.tokens) when tokens are configured. Refused (403) when a browser marks the request cross-site.";
     let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
+    // An empty value (`?outcome=`) is taken as "not given", as the server does.
+    let q_empty = |name: &str, description: &str, schema: Value| {
+        let mut p = q(
+            name,
+            &format!("{description} An empty value is the same as leaving it out."),
+            schema,
+        );
+        p["allowEmptyValue"] = json!(true);
+        p
+    };
     json!({
         "/api/deliveries": {"get": {
           "summary": "Notification delivery attempts (webhook and email), newest first, paged with before.",
           "description": "Destinations are named by their configured name and scheme://host:port; URLs, tokens and passwords are never stored.",
           "security": [{"bearer": []}, {"basic": []}, {}],
           "parameters": [
-            q("destination", "Only this [[webhook]] or [[email]] name.", json!({"type": "string", "minLength": 1, "maxLength": 200})),
-            q("outcome", "Only attempts that ended so.", json!({"type": "string", "enum": ["delivered", "retrying", "failed"]})),
-            q("limit", &format!("Rows per page (default {DEFAULT_LIMIT})."), json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})),
-            q("before", "Only attempts with a smaller id (the previous page's next_before).", json!({"type": "integer", "minimum": 1})),
-            q("format", "json (default) or csv.", json!({"type": "string", "enum": ["json", "csv"]}))
+            q_empty("destination", "Only this [[webhook]] or [[email]] name.", json!({"type": "string", "minLength": 1, "maxLength": 200})),
+            q_empty("outcome", "Only attempts that ended so.", json!({"type": "string", "enum": ["delivered", "retrying", "failed"]})),
+            q_empty("limit", &format!("Rows per page (default {DEFAULT_LIMIT})."), json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})),
+            q("before", "Only attempts with a smaller id (the previous page's next_before).", json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX})),
+            q_empty("format", "json (default) or csv.", json!({"type": "string", "enum": ["json", "csv"]}))
           ],
           "responses": {
             "200": {"description": "A page of attempts; a Link header (rel=next) when there are more.",
@@ -44,8 +54,8 @@ pub(super) fn paths() -> Value {
             "type": "object", "additionalProperties": false, "required": ["ids"],
             "properties": {
               "ids": {"type": "array", "minItems": 1, "maxItems": MAX_BULK_IDS,
-                      "items": {"type": "integer", "minimum": 1}},
-              "note": {"type": "string", "maxLength": MAX_NOTE_CHARS}}}}}},
+                      "items": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}},
+              "note": {"type": "string", "nullable": true, "maxLength": MAX_NOTE_CHARS}}}}}},
           "responses": {
             "200": {"description": "What changed and what did not.",
               "content": {"application/json": {"schema": {"type": "object",
@@ -60,6 +70,8 @@ pub(super) fn paths() -> Value {
             "400": err("Bad body: ids missing, empty, too many or not positive integers; note not a string or too long."),
             "401": err("Token required or invalid."),
             "403": err("Read-only token (insufficient_scope) or cross-site request."),
+            "413": err("Body over 64 KiB."),
+            "415": err("Body not sent as application/json."),
             "429": retry_err("Rate limit reached."),
             "503": retry_err("Database busy.")
           }

@@ -13,6 +13,16 @@ use crate::store::MAX_NOTE_CHARS;
 pub(super) fn paths() -> Value {
     let read_security = json!([{"bearer": []}, {"basic": []}, {}]);
     let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
+    // An empty value of an optional choice (`?status=`) is taken as "not given", as the server does.
+    let q_empty = |name: &str, description: &str, schema: Value| {
+        let mut p = q(
+            name,
+            &format!("{description} An empty value is the same as leaving it out."),
+            schema,
+        );
+        p["allowEmptyValue"] = json!(true);
+        p
+    };
     let limit = || {
         q(
             "limit",
@@ -20,9 +30,15 @@ pub(super) fn paths() -> Value {
             json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
         )
     };
-    let before = |d: &str| q("before", d, json!({"type": "integer", "minimum": 1}));
-    let format = || {
+    let before = |d: &str| {
         q(
+            "before",
+            d,
+            json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
+        )
+    };
+    let format = || {
+        q_empty(
             "format",
             "json (default) or csv.",
             json!({"type": "string", "enum": ["json", "csv"]}),
@@ -30,7 +46,7 @@ pub(super) fn paths() -> Value {
     };
     let id_param = |d: &str| {
         json!({"name": "id", "in": "path", "required": true, "description": d,
-               "schema": {"type": "integer", "minimum": 1}})
+               "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}})
     };
     let alert_action = |summary: &str| {
         json!({
@@ -40,7 +56,8 @@ pub(super) fn paths() -> Value {
           "parameters": [id_param("Alert id.")],
           "requestBody": {"required": false, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": false,
-            "properties": {"note": {"type": "string", "maxLength": MAX_NOTE_CHARS}}}}}},
+            "properties": {"note": {"type": "string", "nullable": true, "maxLength": MAX_NOTE_CHARS,
+              "description": "Optional; null is the same as leaving it out."}}}}}},
           "responses": {
             "200": {"description": "The alert in its new state",
               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}},
@@ -60,9 +77,9 @@ pub(super) fn paths() -> Value {
           "description": "With tokens configured, a browser is asked for the token as the password (HTTP Basic, any user name).",
           "security": [{"bearer": []}, {"basic": []}, {}],
           "parameters": [
-            q("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
-            q("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
-            q("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
+            q_empty("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
+            q_empty("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
+            q_empty("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
             q("q", "Case-insensitive part of the entry name.", json!({"type": "string"}))
           ],
           "responses": {
@@ -117,8 +134,8 @@ pub(super) fn paths() -> Value {
           "summary": "The delta between any two snapshots.",
           "security": read_security,
           "parameters": [
-            {"name": "from", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "to", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "from", "in": "query", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}},
+            {"name": "to", "in": "query", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}},
             format()
           ],
           "responses": {
@@ -153,9 +170,9 @@ pub(super) fn paths() -> Value {
           "summary": "Alerts, newest first, paged with before.",
           "security": read_security,
           "parameters": [
-            q("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
-            q("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
-            q("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_empty("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
+            q_empty("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_empty("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
             limit(), before("Only alerts with a smaller id (the previous page's next_before)."), format()
           ],
           "responses": {
@@ -173,8 +190,8 @@ pub(super) fn paths() -> Value {
           "summary": "TLS certificates that are expired, expiring soon or weak (latest seen per port).",
           "security": read_security,
           "parameters": [
-            q("expiring_within", "Days: a certificate with at most this many left is expiring (default [alerts] cert_expiry_days).", json!({"type": "integer", "minimum": 0, "maximum": 3650})),
-            q("all", "true: every examined TLS port, not only flagged ones.", json!({"type": "string", "enum": ["true", "false"]})),
+            q_empty("expiring_within", "Days: a certificate with at most this many left is expiring (default [alerts] cert_expiry_days).", json!({"type": "integer", "minimum": 0, "maximum": 3650})),
+            q_empty("all", "true: every examined TLS port, not only flagged ones.", json!({"type": "string", "enum": ["true", "false"]})),
             format()
           ],
           "responses": {

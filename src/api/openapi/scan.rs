@@ -43,21 +43,33 @@ pub(super) fn paths() -> Value {
     })
 }
 
+/// The shape of one target: a dotted-quad IPv4 address, `::1`, or a hostname with at least one
+/// label starting with a letter (an all-digit name is read as an address; ranges and CIDR are
+/// batch only). The server's grammar (`target::grammar`) is the authority; this pattern is the
+/// part of it a schema can say, so generated valid targets are accepted.
+pub const TARGET_PATTERN: &str = concat!(
+    r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}",
+    r"|::1",
+    r"|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?)$"
+);
+
 /// The schemas those paths refer to; `scan_type` may name only `api_profiles`.
 pub(super) fn schemas(api_profiles: &[&str]) -> Value {
     json!({
           "ScanRequest": {
             "type": "object", "additionalProperties": false,
             "description": "Exactly one of target or targets.",
+            "oneOf": [{"required": ["target"]}, {"required": ["targets"]}],
             "properties": {
-              "target": {"type": "string", "maxLength": MAX_TARGET_LEN,
+              "target": {"type": "string", "minLength": 1, "maxLength": MAX_TARGET_LEN, "pattern": TARGET_PATTERN,
                 "description": "One IPv4/IPv6 address or hostname (no CIDR or ranges)."},
               "targets": {"type": "array", "minItems": 1,
-                "items": {"type": "string", "maxLength": MAX_TARGET_LEN},
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_TARGET_LEN, "pattern": TARGET_PATTERN},
                 "description": format!("1 to {MAX_TARGETS} distinct targets; duplicates are removed, order is kept.")},
               "scan_type": {"type": "string", "enum": api_profiles, "default": "default"},
               "ports": {"type": "string", "maxLength": MAX_PORTS_LEN,
-                "description": "Port selection such as \"22,80,8000-8100\" (T:/U: prefixes allowed), limited by the server's api.max_ports.",
+                "description": "Port selection such as \"22,80,8000-8100\" ; protocol prefixes (T:, U:) are refused (the profile decides TCP or UDP). Limited by the server's api.max_ports.",
                 "example": "22,80,443"}
             }
           },

@@ -162,3 +162,50 @@ fn a_panicking_handler_becomes_a_json_500_with_the_request_id() {
     assert_eq!(body["error"]["request_id"], id.as_str());
     assert!(!text.contains("secret"));
 }
+
+/// Issue 14, row 10: a database file that is not SQLite is 503 `database_unavailable`, not 500.
+#[test]
+fn a_database_that_is_not_sqlite_is_503_database_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scans.db");
+    std::fs::write(&path, "not a database\n".repeat(100)).unwrap();
+    let state = state_with(|c| c.database = Some(path.clone()));
+    for url in ["/api/snapshots", "/api/alerts", "/api/snapshots/1"] {
+        let (status, body, _) = call(&state, &get(url));
+        assert_eq!(status, 503, "{url}: {body}");
+        assert_eq!(body["error"]["code"], "database_unavailable", "{url}");
+    }
+}
+
+/// Issue 14, row 5: the Host check runs before any route (DNS rebinding).
+#[test]
+fn a_foreign_host_is_421_before_routing() {
+    let request = Request::fake_http(
+        "POST",
+        "/api/scan",
+        vec![
+            ("Host".into(), "rebind.example:5000".into()),
+            ("Origin".into(), "http://rebind.example:5000".into()),
+        ],
+        vec![],
+    );
+    let (status, body, _) = call(&state(), &request);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (421, Some("host_not_allowed"))
+    );
+}
+
+/// The OpenAPI document's `allowEmptyValue` on optional choices says what the server does.
+#[test]
+fn empty_optional_choices_are_taken_as_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_with(|c| c.database = Some(dir.path().join("scans.db")));
+    for url in [
+        "/api/alerts?status=&severity=&min_severity=",
+        "/?status=&band=&sort=",
+    ] {
+        let (status, body, _) = call(&state, &get(url));
+        assert_eq!(status, 200, "{url}: {body}");
+    }
+}

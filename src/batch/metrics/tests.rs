@@ -257,3 +257,24 @@ fn write_atomic_into_a_missing_directory_fails_and_leaves_nothing() {
     assert!(write_atomic(&path, "x\n").is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// Issue 14, row 6: a group member planted a symlink at the temporary name the metrics writer
+/// used to predict (`.NAME.tmp.<pid>`) and had it truncate `scans.db`.
+#[test]
+fn the_metrics_file_never_writes_through_a_planted_symlink() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("scans.db");
+    std::fs::write(&victim, "SQLite format 3\0").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let path = dir.path().join("scanner.prom");
+    let planted = dir
+        .path()
+        .join(format!(".scanner.prom.tmp.{}", std::process::id()));
+    symlink(&victim, &planted).unwrap();
+    write_atomic(&path, "scanner_up 1\n").unwrap();
+    assert_eq!(std::fs::read(&victim).unwrap(), b"SQLite format 3\0");
+    let mode = victim.metadata().unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "scanner_up 1\n");
+}

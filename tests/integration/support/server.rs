@@ -110,6 +110,11 @@ impl Server {
         )
     }
 
+    /// True while the server process runs.
+    pub fn child_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -271,8 +276,9 @@ pub fn raw_exchange(addr: SocketAddr, raw: &[u8]) -> std::io::Result<Reply> {
 }
 
 fn parse_reply(bytes: &[u8]) -> Option<Reply> {
-    let text = String::from_utf8_lossy(bytes);
-    let (head, body) = text.split_once("\r\n\r\n")?;
+    let split = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&bytes[..split]);
+    let body = &bytes[split + 4..];
     let mut lines = head.lines();
     let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
     let headers: Vec<(String, String)> = lines
@@ -282,36 +288,32 @@ fn parse_reply(bytes: &[u8]) -> Option<Reply> {
     let chunked = headers.iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
     });
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
     Some(Reply {
         status,
         headers,
-        body: if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        },
+        body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
 
-/// The payload of a chunked body (a large response is sent chunked); what cannot be parsed is
-/// kept as it is.
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            return body.to_string();
-        };
-        if n == 0 {
-            return out;
+/// The body of a `Transfer-Encoding: chunked` reply (the server chunks bodies above 32 KiB).
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let eol = rest.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(&rest[..eol]).ok()?;
+        let size = usize::from_str_radix(line.split(';').next()?.trim(), 16).ok()?;
+        let data = &rest[eol + 2..];
+        if size == 0 {
+            return Some(body);
         }
-        let Some(chunk) = tail.get(..n) else {
-            return body.to_string();
-        };
-        out.push_str(chunk);
-        rest = tail.get(n + 2..).unwrap_or("");
+        body.extend_from_slice(data.get(..size)?);
+        rest = data.get(size..)?.strip_prefix(b"\r\n")?;
     }
-    out
 }
 
 /// An executable shell script in `dir`.
