@@ -57,6 +57,8 @@ fn snapshot(shift: u32) -> Snapshot {
         covers: vec!["2001:db8::/112".parse().unwrap()],
     }];
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: None,
         started_at: jiff::Timestamp::now(),
         finished_at: jiff::Timestamp::now(),

@@ -43,6 +43,15 @@ ensure_cargo() {
   command -v cargo >/dev/null 2>&1 || { PATH="/usr/lib/rust-web/bin:$PATH"; export PATH; }
 }
 
+# The packet-loss test drops SYNs with nftables inside its own network namespace (`unshare -n`,
+# util-linux; `ip`, iproute2).
+ensure_nftables() {
+  command -v nft >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 \
+    && command -v ip >/dev/null 2>&1 && return 0
+  echo "==> nft, unshare or ip not found: installing nftables, util-linux and iproute2 with apt (the packet-loss test needs them)" >&2
+  apt_install nftables util-linux iproute2
+}
+
 # The TLS watch tests make their certificates and serve them with the openssl CLI (`s_server`).
 ensure_openssl() {
   command -v openssl >/dev/null 2>&1 && return 0

@@ -10,6 +10,7 @@ ensure_nmap
 ensure_openssl
 ensure_chromium
 ensure_systemd_analyze
+ensure_nftables
 ensure_conformance_tools
 ensure_aiosmtpd
 ensure_postgres

@@ -34,7 +34,7 @@ use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
 use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView};
 use crate::model::{AlertKind, Grade, Port, Severity};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{PortCoverage, Snapshot};
 pub use cert::{CertExpiry, SeenCert, URGENT_DAYS, days_left, not_valid_after, utc_time};
 
 /// What makes two alerts the same: (kind, ip, protocol, port).
@@ -118,6 +118,8 @@ pub struct Evaluation {
     holding: HashSet<AlertKey>,
     /// Open ports whose certificate the run examined (ssl-cert output seen).
     cert_examined: HashSet<PortId>,
+    /// The ports the run scanned; `None` for snapshots that did not record them.
+    scanned: Option<PortCoverage>,
     /// Open ports whose protocols the run examined (ssl-enum-ciphers output seen).
     ciphers_examined: HashSet<PortId>,
 }
@@ -143,6 +145,12 @@ impl Evaluation {
             .zip(key.port)
             .map(|(proto, port)| port_id(ip, proto, port));
         let open = port.as_ref().is_some_and(|p| self.open.contains(p));
+        // A port this run did not scan (another --ports) says nothing about its alerts.
+        if let (Some(scanned), Some(proto), Some(n)) = (&self.scanned, &key.protocol, key.port)
+            && !scanned.contains(proto, n)
+        {
+            return Judgement::Unknown;
+        }
         match key.kind {
             AlertKind::NewHost => holds(self.up.contains(&ip)),
             AlertKind::HostGone => holds(!self.up.contains(&ip)),
@@ -214,6 +222,7 @@ pub fn evaluate(
         open: HashSet::new(),
         holding: HashSet::new(),
         cert_examined: HashSet::new(),
+        scanned: snapshot.scanned.clone(),
         ciphers_examined: HashSet::new(),
     };
     let mut changes = Vec::new();
@@ -261,6 +270,14 @@ pub fn evaluate(
             let mut seen = HashSet::new();
             for (proto, port) in expected.ports() {
                 let proto = proto.to_ascii_lowercase();
+                // An expected port outside this run's selection is neither missing nor present.
+                if eval
+                    .scanned
+                    .as_ref()
+                    .is_some_and(|s| !s.contains(&proto, port))
+                {
+                    continue;
+                }
                 if eval.open.contains(&port_id(ip, &proto, port))
                     || !seen.insert((proto.clone(), port))
                 {

@@ -8,6 +8,7 @@
 //! lists them as "not compared" instead of reading silence as closed ports. Nothing reaches
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
+pub mod confirm;
 mod dry_run;
 pub mod import;
 pub mod lock;
@@ -33,7 +34,9 @@ use crate::nmap::{self, ScanOutcome};
 use crate::notify::{self, Backoff, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
-use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::snapshot::{
+    PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, runs_version_detection,
+};
 use crate::store::{AlertSync, PgWriterLock, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
 use lock::{HeldLock, LockError, WriterLock};
@@ -264,15 +267,23 @@ pub fn assemble(p: &Prepared, started_at: Timestamp, outcomes: Vec<ScanOutcome>)
         .collect();
     let mut nmap_version = String::new();
     let mut hosts = Vec::new();
+    let version_detection = runs_version_detection(p.nmap_args.iter().map(String::as_str));
+    let mut scanned: Option<PortCoverage> = None;
     for outcome in outcomes {
         if let ScanOutcome::Completed(result) = outcome {
             if nmap_version.is_empty() {
                 nmap_version = result.nmap_version;
             }
+            // What nmap says it probed (its `--top-ports` list included), chunk by chunk.
+            if let Some(c) = PortCoverage::from_scaninfo(&result.scaninfo, version_detection) {
+                scanned.get_or_insert_with(PortCoverage::default).merge(&c);
+            }
             hosts.extend(result.hosts);
         }
     }
     Snapshot {
+        scanned,
+        unconfirmed: Vec::new(),
         id: None,
         started_at,
         finished_at: Timestamp::now(),
@@ -310,6 +321,8 @@ pub struct RunOutput {
     pub alerts: AlertSync,
     /// One per notification the run's flush sent (this run's and earlier pending ones).
     pub webhooks: Vec<WebhookResult>,
+    /// What the confirmation re-check did (all zero with `confirm = false`).
+    pub confirmation: confirm::Confirmation,
     /// How the TLS pass went.
     pub tls: tls::TlsPass,
 }
@@ -341,6 +354,18 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     // Opened before scanning: a bad database fails the run before hours of nmap.
     let (mut store, _lock) = open_for_writing(config, Some(&p.profile_label))?;
     let mut snapshot = scan(p, opts.show_progress)?;
+    let confirmation = if config.batch.confirm {
+        let previous = history::previous_of_unsaved(&store, &snapshot)?;
+        confirm::confirm(
+            p,
+            previous.as_ref(),
+            &mut snapshot,
+            &opts.delta,
+            config.batch.confirm_max,
+        )
+    } else {
+        confirm::Confirmation::default()
+    };
     let tls = tls::pass(config, &mut snapshot);
     let id = store.save_snapshot(&snapshot)?;
     snapshot.id = Some(id);
@@ -400,6 +425,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         pruned,
         alerts,
         webhooks,
+        confirmation,
         tls,
     })
 }

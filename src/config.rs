@@ -128,6 +128,11 @@ pub struct BatchConfig {
     pub max_hosts_per_run: usize,
     /// Snapshots older than this many days are deleted after a run; 0 keeps everything.
     pub retention_days: u32,
+    /// Re-check candidate closures, disappearances and service changes with one targeted nmap
+    /// run before the run commits; what does not hold is not reported.
+    pub confirm: bool,
+    /// At most this many (address, port) pairs re-checked a run; the rest are "not compared".
+    pub confirm_max: usize,
 }
 
 impl Default for Config {
@@ -185,6 +190,8 @@ impl Default for BatchConfig {
             chunk_size: 256,
             max_hosts_per_run: 65536,
             retention_days: 0,
+            confirm: true,
+            confirm_max: 1000,
         }
     }
 }
@@ -468,6 +475,12 @@ impl Config {
             return Err(ConfigError::invalid(
                 "batch.chunk_size",
                 "must be between 1 and 65536",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.batch.confirm_max) {
+            return Err(ConfigError::invalid(
+                "batch.confirm_max",
+                "must be between 1 and 1000000",
             ));
         }
         if !(1..=16_777_216).contains(&self.batch.max_hosts_per_run) {

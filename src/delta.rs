@@ -27,7 +27,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Port, Severity};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{PortCoverage, Snapshot, Unconfirmed};
 use index::Indexed;
 pub use score::{Band, EntryScore, Score};
 pub use severity::DeltaConfig;
@@ -42,11 +42,35 @@ pub struct Delta {
     /// Why nothing was compared (baseline, profile mismatch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Some targets of `to` were not compared (failed, timed out, unresolved, new, or failed
+    /// the previous time): shown as `incomplete: N of M` beside the status. Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Incomplete>,
     /// The score of `to`.
     pub score: Score,
     pub summary: Summary,
     pub changes: Vec<Change>,
     pub not_compared: Vec<NotCompared>,
+    /// Candidate changes the confirmation re-check did not hold (flaps): not in `changes`.
+    #[serde(default)]
+    pub unconfirmed: Vec<Unconfirmed>,
+}
+
+/// `incomplete: N of M targets not compared`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incomplete {
+    pub not_compared: usize,
+    pub targets: usize,
+}
+
+impl Incomplete {
+    /// `incomplete: N of M targets not compared`.
+    pub fn text(self) -> String {
+        format!(
+            "incomplete: {} of {} targets not compared",
+            self.not_compared, self.targets
+        )
+    }
 }
 
 /// One side of a delta.
@@ -80,6 +104,8 @@ pub enum DeltaStatus {
     /// Anything else changed.
     Changes,
     Stable,
+    /// No target completed: nothing was scanned, so nothing is known (exit 1).
+    Failed,
 }
 
 impl DeltaStatus {
@@ -89,6 +115,7 @@ impl DeltaStatus {
             DeltaStatus::Critical => "critical",
             DeltaStatus::Changes => "changes",
             DeltaStatus::Stable => "stable",
+            DeltaStatus::Failed => "failed",
         }
     }
 }
@@ -101,6 +128,9 @@ pub struct Summary {
     pub ports_closed: usize,
     pub services_changed: usize,
     pub not_compared: usize,
+    /// Candidate changes dropped because the re-check did not confirm them.
+    #[serde(default)]
+    pub unconfirmed: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -191,6 +221,10 @@ pub enum NotComparedReason {
     TargetRemoved,
     /// Completed in both, but it stood for different addresses (a hostname re-resolved).
     AddressesChanged,
+    /// Ports one side scanned and the other did not (another `--ports`, another XML file).
+    PortNotScannedInBoth,
+    /// A candidate change past `[batch] confirm_max` that was not re-checked.
+    Unconfirmed,
 }
 
 impl NotComparedReason {
@@ -206,6 +240,8 @@ impl NotComparedReason {
             NotComparedReason::TargetAdded => "target_added",
             NotComparedReason::TargetRemoved => "target_removed",
             NotComparedReason::AddressesChanged => "addresses_changed",
+            NotComparedReason::PortNotScannedInBoth => "port_not_scanned_in_both",
+            NotComparedReason::Unconfirmed => "unconfirmed",
         }
     }
 
@@ -223,14 +259,20 @@ impl NotComparedReason {
             NotComparedReason::TargetAdded => "new target: nothing to compare with yet",
             NotComparedReason::TargetRemoved => "target no longer in the targets file",
             NotComparedReason::AddressesChanged => "the hostname now resolves to other addresses",
+            NotComparedReason::PortNotScannedInBoth => "port not scanned in both",
+            NotComparedReason::Unconfirmed => {
+                "a possible change past confirm_max: not re-checked this run"
+            }
         }
     }
 }
 
 /// Compares `to` with `from` (the caller picks the latest earlier snapshot of the same
-/// profile). `None` makes `to` a baseline: no changes, status stable, score still computed.
-/// Snapshots of different profiles are not compared either (a different port set would make
-/// ports look closed): the delta says so in `note`.
+/// technique). `None` makes `to` a baseline: no changes, status stable, score still computed.
+/// When both sides recorded which ports they scanned, only ports scanned on both are compared
+/// (services only where both ran version detection) and the rest is listed as
+/// `port_not_scanned_in_both`. Older snapshots without that record compare only with the same
+/// profile (a different port set would make ports look closed): the delta says so in `note`.
 pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfig) -> Delta {
     let b = Indexed::new(to);
     let mut delta = Delta {
@@ -242,32 +284,128 @@ pub fn compare(from: Option<&Snapshot>, to: &Snapshot, delta_config: &DeltaConfi
         summary: Summary::default(),
         changes: Vec::new(),
         not_compared: Vec::new(),
+        unconfirmed: Vec::new(),
+        incomplete: None,
     };
     let Some(from) = from else {
         delta.note = Some(format!(
             "baseline: no earlier snapshot of profile {:?} to compare with",
             to.profile
         ));
+        finish_status(&mut delta, to);
         return delta;
     };
-    if from.profile != to.profile {
+    let ports = match (&from.scanned, &to.scanned) {
+        (Some(x), Some(y)) => Some(x.intersect(y)),
+        _ => None,
+    };
+    if ports.is_none() && from.profile != to.profile {
         delta.note = Some(format!(
             "not compared: the earlier snapshot used profile {:?}, this one {:?}; \
              compare snapshots of the same profile",
             from.profile, to.profile
         ));
+        finish_status(&mut delta, to);
         return delta;
     }
     let a = Indexed::new(from);
-    delta.changes = compare::changes(&a, &b, delta_config);
+    delta.changes = compare::changes(&a, &b, ports.as_ref(), delta_config);
     delta.not_compared = compare::not_compared(&a, &b);
-    delta.summary = Summary::of(&delta.changes, &delta.not_compared);
+    if let (Some(x), Some(y)) = (&from.scanned, &to.scanned) {
+        delta.not_compared.extend(ports_not_compared(x, y));
+        if ports.as_ref().is_some_and(PortCoverage::is_empty) {
+            delta.note = Some("no port was scanned in both snapshots: only hosts compared".into());
+        }
+    }
+    apply_unconfirmed(&mut delta, &to.unconfirmed);
+    delta.summary = Summary::of(&delta.changes, &delta.not_compared, delta.unconfirmed.len());
     delta.status = DeltaStatus::of(&delta.changes);
+    finish_status(&mut delta, to);
     delta
 }
 
+/// `failed` when no target of `to` completed; `incomplete` when some targets of `to` were not
+/// compared (listed in `not_compared`, or failed in a baseline).
+fn finish_status(delta: &mut Delta, to: &Snapshot) {
+    let targets = to.targets.len();
+    if targets > 0 && to.targets.iter().all(|t| !t.is_completed()) {
+        delta.status = DeltaStatus::Failed;
+    }
+    let target_level = |r: NotComparedReason| {
+        !matches!(
+            r,
+            NotComparedReason::PortNotScannedInBoth
+                | NotComparedReason::Unconfirmed
+                | NotComparedReason::TargetRemoved
+        )
+    };
+    let listed = delta
+        .not_compared
+        .iter()
+        .filter(|n| target_level(n.reason))
+        .count();
+    let not_compared = if delta.from.is_some() && delta.note.is_none() {
+        listed
+    } else {
+        to.targets_failed()
+    };
+    if not_compared > 0 {
+        delta.incomplete = Some(Incomplete {
+            not_compared: not_compared.min(targets),
+            targets,
+        });
+    }
+}
+
+/// The ports only one side scanned, one entry per side.
+fn ports_not_compared(from: &PortCoverage, to: &PortCoverage) -> Vec<NotCompared> {
+    let mut out = Vec::new();
+    for (only, side) in [(from.minus(to), "earlier"), (to.minus(from), "later")] {
+        if !only.is_empty() {
+            out.push(NotCompared {
+                target: format!("ports {only} (scanned only in the {side} run)"),
+                reason: NotComparedReason::PortNotScannedInBoth,
+            });
+        }
+    }
+    if from.version_detection != to.version_detection && !(from.is_empty() || to.is_empty()) {
+        out.push(NotCompared {
+            target: "services (version detection ran on one side only)".into(),
+            reason: NotComparedReason::PortNotScannedInBoth,
+        });
+    }
+    out
+}
+
+/// Drops the changes the confirmation did not hold (the batch normally recorded the confirmed
+/// state, so there are none) and lists them: re-checked flaps in `unconfirmed`, candidates past
+/// `confirm_max` in `not_compared`.
+fn apply_unconfirmed(delta: &mut Delta, list: &[Unconfirmed]) {
+    let same = |c: &Change, u: &Unconfirmed| {
+        c.kind.as_str() == u.kind
+            && c.ip == u.ip
+            && c.port.as_ref().map(|p| (p.protocol.as_str(), p.port))
+                == u.protocol.as_deref().zip(u.port)
+    };
+    delta.changes.retain(|c| !list.iter().any(|u| same(c, u)));
+    for u in list {
+        if u.checked {
+            delta.unconfirmed.push(u.clone());
+        } else {
+            let port = u.protocol.as_deref().zip(u.port);
+            delta.not_compared.push(NotCompared {
+                target: match port {
+                    Some((proto, port)) => format!("{} {port}/{proto}", u.ip),
+                    None => u.ip.clone(),
+                },
+                reason: NotComparedReason::Unconfirmed,
+            });
+        }
+    }
+}
+
 impl Summary {
-    fn of(changes: &[Change], not_compared: &[NotCompared]) -> Summary {
+    fn of(changes: &[Change], not_compared: &[NotCompared], unconfirmed: usize) -> Summary {
         let count = |kind| changes.iter().filter(|c| c.kind == kind).count();
         Summary {
             new_hosts: count(ChangeKind::NewHost),
@@ -276,6 +414,7 @@ impl Summary {
             ports_closed: count(ChangeKind::PortClosed),
             services_changed: count(ChangeKind::ServiceChanged),
             not_compared: not_compared.len(),
+            unconfirmed,
         }
     }
 }

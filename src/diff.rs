@@ -29,7 +29,12 @@ use crate::config::Database;
 use crate::delta::{self, Delta, DeltaConfig};
 use crate::model::{Host, Port, Service};
 use crate::nmap::xml::{self, XmlError};
-use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus, host_ip, summarise};
+use ipnet::IpNet;
+
+use crate::snapshot::{
+    PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, host_ip,
+    runs_version_detection,
+};
 use crate::store::{Store, StoreError};
 
 /// Profile given to two XML files compared with each other.
@@ -129,6 +134,7 @@ pub fn diff(
     };
     if let (Side::Snapshot(x), Side::Snapshot(y)) = (from, to)
         && a.profile != b.profile
+        && (a.scanned.is_none() || b.scanned.is_none())
     {
         return Err(DiffError::ProfileMismatch {
             from: *x,
@@ -153,6 +159,8 @@ pub fn diff(
             nmap_version: b.nmap_version.clone(),
             status: b.status,
             targets: b.targets.clone(),
+            scanned: b.scanned.clone(),
+            unconfirmed: b.unconfirmed.clone(),
             hosts: b
                 .hosts
                 .iter()
@@ -301,7 +309,10 @@ fn parse_trimmed(path: &Path, mut on_host: impl FnMut(Host)) -> Result<Snapshot,
     }
     let time = |secs: Option<i64>| secs.and_then(|s| Timestamp::from_second(s).ok());
     let started_at = time(result.start).unwrap_or_else(Timestamp::now);
+    let version_detection = runs_version_detection(result.args.split_whitespace());
     Ok(Snapshot {
+        scanned: PortCoverage::from_scaninfo(&result.scaninfo, version_detection),
+        unconfirmed: Vec::new(),
         id: None,
         started_at,
         finished_at: time(result.end).unwrap_or(started_at),
@@ -350,35 +361,36 @@ fn listed(s: &Snapshot) -> impl Iterator<Item = IpAddr> + '_ {
     s.hosts.iter().filter_map(host_ip)
 }
 
-/// Gives each file side its coverage (every address listed on either side; `a_listed` is
-/// every address `a`'s file listed, kept or not) and its profile (the snapshot side's, when
-/// the other side is a snapshot).
+/// Gives each file side its coverage, as `import` does ([`Snapshot::from_scan_result`]): one
+/// completed target per address the file listed, up or down (`a_listed` is every address
+/// `a`'s file listed, kept or not). An address a file does not list was not scanned there:
+/// it is "not compared", never gone or new. A file side also takes the snapshot side's profile
+/// when it recorded no port list (so the comparison is not refused).
 fn cover_files(from: &Side, a: &mut Snapshot, a_listed: &[IpAddr], to: &Side, b: &mut Snapshot) {
-    let union = || summarise(a_listed.iter().copied().chain(listed(b)));
-    let record = |path: &Path, covers| {
-        vec![TargetRecord {
-            entry: path.display().to_string(),
-            target: path.display().to_string(),
-            status: TargetStatus::Completed,
-            error: None,
-            covers,
-        }]
+    let records = |path: &Path, ips: &mut dyn Iterator<Item = IpAddr>| {
+        let mut seen = HashSet::new();
+        ips.filter(|ip| seen.insert(*ip))
+            .map(|ip| TargetRecord {
+                entry: path.display().to_string(),
+                target: ip.to_string(),
+                status: TargetStatus::Completed,
+                error: None,
+                covers: vec![IpNet::from(ip)],
+            })
+            .collect::<Vec<_>>()
     };
-    match (from, to) {
-        (Side::File(pa), Side::File(pb)) => {
-            let covers = union();
-            a.targets = record(pa, covers.clone());
-            b.targets = record(pb, covers);
-        }
-        (Side::File(pa), Side::Snapshot(_)) => {
-            a.targets = record(pa, union());
+    if let Side::File(pa) = from {
+        a.targets = records(pa, &mut a_listed.iter().copied());
+        if a.scanned.is_none() || b.scanned.is_none() {
             a.profile = b.profile.clone();
         }
-        (Side::Snapshot(_), Side::File(pb)) => {
-            b.targets = record(pb, union());
+    }
+    if let Side::File(pb) = to {
+        let ips: Vec<IpAddr> = listed(b).collect();
+        b.targets = records(pb, &mut ips.into_iter());
+        if a.scanned.is_none() || b.scanned.is_none() {
             b.profile = a.profile.clone();
         }
-        (Side::Snapshot(_), Side::Snapshot(_)) => {}
     }
 }
 

@@ -13,14 +13,15 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, technique};
 use crate::store::{SnapshotSummary, Store, StoreError};
 
 /// How many timeline points the report chart and the dashboard draw.
 pub const CHART_POINTS: usize = 30;
 
 /// Snapshot `id` (loaded with the comparison columns only) and its delta against the latest
-/// earlier snapshot of its profile, or a baseline when there is none.
+/// earlier snapshot of its technique (its profile, whatever its `--ports`), or a baseline when
+/// there is none.
 pub fn delta_with_previous(
     store: &Store,
     id: i64,
@@ -41,6 +42,15 @@ pub fn delta_of(
 ) -> Result<Delta, StoreError> {
     let previous = previous_snapshot(store, id, None)?;
     Ok(delta::compare(previous.as_ref(), snapshot, delta_config))
+}
+
+/// The snapshot a run not yet saved will be compared with once it is (the latest stored one of
+/// its technique), loaded for comparison: what its candidate changes are re-checked against.
+pub fn previous_of_unsaved(store: &Store, run: &Snapshot) -> Result<Option<Snapshot>, StoreError> {
+    store
+        .latest_of_technique(technique(&run.profile), run.started_at)?
+        .map(|id| store.load_snapshot_for_comparison(id))
+        .transpose()
 }
 
 /// The delta of stored snapshot `to` against stored snapshot `from` (any two; the delta says
@@ -87,8 +97,9 @@ pub struct TimelineRow {
     pub changes: Summary,
 }
 
-/// Up to `limit` snapshots, newest first; only those of `profile` when given; with `upto`,
-/// only that snapshot and older ones.
+/// Up to `limit` snapshots, newest first; only those of `profile`'s technique when given (a
+/// run with another `--ports` stays on the same line); with `upto`, only that snapshot and
+/// older ones.
 pub fn timeline(
     store: &Store,
     limit: usize,
@@ -101,7 +112,7 @@ pub fn timeline(
     let mut cursor = None;
     if let Some(id) = upto {
         let s = store.snapshot_summary(id)?;
-        if profile.is_none_or(|p| p == s.profile) {
+        if profile.is_none_or(|p| technique(p) == technique(&s.profile)) {
             rows.push(s);
         }
         cursor = Some(id);
@@ -112,7 +123,7 @@ pub fn timeline(
         cursor = Some(last.id);
         rows.extend(
             page.into_iter()
-                .filter(|s| profile.is_none_or(|p| p == s.profile)),
+                .filter(|s| profile.is_none_or(|p| technique(p) == technique(&s.profile))),
         );
     }
     rows.truncate(limit);
@@ -121,7 +132,7 @@ pub fn timeline(
     let mut out = Vec::with_capacity(rows.len());
     for summary in rows.into_iter().rev() {
         let snap = store.load_snapshot_for_comparison(summary.id)?;
-        let cached = last_of_profile.remove(&summary.profile);
+        let cached = last_of_profile.remove(technique(&summary.profile));
         let previous = previous_snapshot(store, summary.id, cached)?;
         let d = delta::compare(previous.as_ref(), &snap, delta_config);
         out.push(TimelineRow {
@@ -132,7 +143,7 @@ pub fn timeline(
             delta_status: d.status,
             changes: d.summary,
         });
-        last_of_profile.insert(summary.profile, snap);
+        last_of_profile.insert(technique(&summary.profile).to_string(), snap);
     }
     out.reverse();
     Ok(out)

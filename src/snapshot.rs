@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Host, ScanResult};
 
+pub mod ports;
+pub use ports::{PortCoverage, runs_version_detection};
+
 /// One run (a `daily_scan` batch, an API request or an imported XML file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -28,6 +31,29 @@ pub struct Snapshot {
     pub targets: Vec<TargetRecord>,
     /// Every host nmap reported, up or down, with its ports as nmap listed them.
     pub hosts: Vec<Host>,
+    /// Which (protocol, port) the completed targets were scanned for, and whether version
+    /// detection ran. `None` for snapshots stored before it was recorded (and scans that
+    /// probed no port): those compare only with snapshots of the same profile, as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned: Option<PortCoverage>,
+    /// Candidate changes the confirmation re-check did not hold, or could not check: they are
+    /// not reported as changes (the snapshot records the confirmed state).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed: Vec<Unconfirmed>,
+}
+
+/// A candidate `port_closed`, `host_gone` or `service_changed` that was not reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unconfirmed {
+    /// The change kind's JSON spelling.
+    pub kind: String,
+    pub ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `false` when it was past `confirm_max` and never re-checked ("not compared").
+    pub checked: bool,
 }
 
 /// How a whole run ended.
@@ -176,6 +202,12 @@ pub fn summarise(addresses: impl IntoIterator<Item = IpAddr>) -> Vec<IpNet> {
     out
 }
 
+/// A profile label without its `+ports=` override: the scan technique. A run is compared with
+/// the latest earlier run of the same technique, over the ports both scanned.
+pub fn technique(profile: &str) -> &str {
+    profile.split_once('+').map_or(profile, |(base, _)| base)
+}
+
 /// A host's address as the delta and the store identify it: parsed (so `::0001` and `::1` are
 /// the same host), with any IPv6 zone (`%eth0`) dropped.
 pub fn host_ip(host: &Host) -> Option<IpAddr> {
@@ -231,7 +263,10 @@ impl Snapshot {
                 covers: vec![IpNet::from(ip)],
             })
             .collect();
+        let version_detection = runs_version_detection(result.args.split_whitespace());
         Snapshot {
+            scanned: PortCoverage::from_scaninfo(&result.scaninfo, version_detection),
+            unconfirmed: Vec::new(),
             id: None,
             started_at,
             finished_at,

@@ -244,12 +244,24 @@ impl Store {
         rows.into_snapshot(id, detail).map_err(|d| self.corrupt(d))
     }
 
-    /// The latest snapshot of the same profile that started before snapshot `id` (the delta's
-    /// `from`). Ordered by start time, then id, so an imported old file sorts where it ran.
+    /// The latest snapshot of the same technique (profile without its `+ports=` override) that
+    /// started before snapshot `id` (the delta's `from`). Ordered by start time, then id, so an
+    /// imported old file sorts where it ran.
     pub fn previous_snapshot_id(&self, id: i64) -> Result<Option<i64>, StoreError> {
         self.db
             .previous_snapshot_id(id)?
             .ok_or(StoreError::NotFound(id))
+    }
+
+    /// The latest stored snapshot of `technique` that started at or before `started_at`: what
+    /// a run not yet saved will be compared with.
+    pub fn latest_of_technique(
+        &self,
+        technique: &str,
+        started_at: Timestamp,
+    ) -> Result<Option<i64>, StoreError> {
+        self.db
+            .latest_of_technique(technique, &time_text(started_at))
     }
 
     /// The most recent snapshot, of `profile` when given.

@@ -101,6 +101,8 @@ pub(crate) fn snapshot(
     hosts: Vec<Host>,
 ) -> Snapshot {
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: None,
         started_at: at,
         finished_at: at,

@@ -13,7 +13,7 @@ use security_scanner::commands::notify::NotifyCommand;
 use security_scanner::commands::parse::{self, ParseCommand};
 use security_scanner::commands::prune::PruneCommand;
 use security_scanner::commands::report::ReportCommand;
-use security_scanner::commands::run::RunCommand;
+use security_scanner::commands::run::{FailOn, RunCommand};
 use security_scanner::commands::{self, CommandError};
 use security_scanner::config::CliOverrides;
 use security_scanner::diff::Side;
@@ -70,9 +70,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Exit 3 when the run raised a new alert at least this severe (critical, high, medium,
-    /// low, info); alerts already open, acknowledged or ignored do not count.
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<Severity>,
+    /// low, info; alerts already open, acknowledged or ignored do not count), or, with
+    /// `incomplete`, when some targets were not compared.
+    #[arg(long, value_name = "SEVERITY|incomplete")]
+    pub fail_on: Option<FailOn>,
     /// Print nothing unless something changed (a change, a new or resolved alert) or failed:
     /// for cron, which mails any output.
     #[arg(short, long)]

@@ -17,6 +17,8 @@ fn port(portid: u16, state: &str, service: &str) -> Port {
 
 fn snap(targets: Vec<TargetRecord>, hosts: Vec<Host>) -> Snapshot {
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: Some(2),
         started_at: "2026-11-20T02:00:00Z".parse().unwrap(),
         finished_at: "2026-11-20T02:05:00Z".parse().unwrap(),

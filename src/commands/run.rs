@@ -9,6 +9,28 @@ use crate::config::Config;
 use crate::delta::DeltaConfig;
 use crate::model::Severity;
 
+/// `--fail-on`: a severity (`critical|high|medium|low|info`) or `incomplete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// A new alert at least this severe.
+    Severity(Severity),
+    /// Some targets were not compared (failed, timed out, unresolved, or new).
+    Incomplete,
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FailOn, String> {
+        if s == "incomplete" {
+            return Ok(FailOn::Incomplete);
+        }
+        s.parse()
+            .map(FailOn::Severity)
+            .map_err(|_| format!("{s:?}: expected critical, high, medium, low, info or incomplete"))
+    }
+}
+
 /// A batch run as asked on the command line (profile, ports and parallelism reach it through
 /// the configuration).
 #[derive(Debug, Clone)]
@@ -16,8 +38,9 @@ pub struct RunCommand {
     pub targets: PathBuf,
     /// What to print when the run ends.
     pub format: ReportFormat,
-    /// End in [`Outcome::FailOnReached`] when the run raised a new alert at least this severe.
-    pub fail_on: Option<Severity>,
+    /// End in [`Outcome::FailOnReached`] when the run raised a new alert at least this severe,
+    /// or (`incomplete`) when some targets were not compared.
+    pub fail_on: Option<FailOn>,
     /// No progress bar, and nothing printed unless the run [changed](batch::RunOutput::changed)
     /// something.
     pub quiet: bool,
@@ -77,9 +100,11 @@ pub fn run(
     if run.all_failed() {
         return Ok(Outcome::AllTargetsFailed);
     }
-    let reached = command
-        .fail_on
-        .is_some_and(|t| run.alerts.raised.iter().any(|a| a.severity >= t));
+    let reached = match command.fail_on {
+        None => false,
+        Some(FailOn::Severity(t)) => run.alerts.raised.iter().any(|a| a.severity >= t),
+        Some(FailOn::Incomplete) => run.delta.incomplete.is_some(),
+    };
     Ok(if reached {
         Outcome::FailOnReached
     } else {

@@ -11,11 +11,19 @@ use super::index::{HostView, Indexed};
 use super::severity::{DeltaConfig, Expected, is_unexpected};
 use super::{Change, ChangeKind, NotCompared, NotComparedReason, PortChange, PortView};
 use crate::model::{Port, Severity};
-use crate::snapshot::TargetStatus;
+use crate::snapshot::{PortCoverage, TargetStatus};
 
 /// Changes ordered by address (numeric, IPv4 first), then protocol, port and kind; a host
 /// change precedes its ports' changes.
-pub(super) fn changes(a: &Indexed<'_>, b: &Indexed<'_>, delta_config: &DeltaConfig) -> Vec<Change> {
+///
+/// `ports`: the ports both sides scanned (and whether both ran version detection); `None`
+/// compares every port and service (older snapshots of one profile, which did not record it).
+pub(super) fn changes(
+    a: &Indexed<'_>,
+    b: &Indexed<'_>,
+    ports: Option<&PortCoverage>,
+    delta_config: &DeltaConfig,
+) -> Vec<Change> {
     let mut ips: Vec<IpAddr> = a.hosts.keys().chain(b.hosts.keys()).copied().collect();
     ips.sort_unstable();
     ips.dedup();
@@ -45,20 +53,34 @@ pub(super) fn changes(a: &Indexed<'_>, b: &Indexed<'_>, delta_config: &DeltaConf
         } else {
             None
         };
-        port_changes(&ip_text, pa, pb, expected.as_ref(), delta_config, &mut out);
+        let ctx = PortContext {
+            ip: &ip_text,
+            expected: expected.as_ref(),
+            ports,
+            delta_config,
+        };
+        port_changes(&ctx, pa, pb, &mut out);
     }
     out
 }
 
-/// Merges two port lists sorted by (protocol, port).
-fn port_changes(
-    ip: &str,
-    before: &[&Port],
-    after: &[&Port],
-    expected: Option<&Expected<'_>>,
-    delta_config: &DeltaConfig,
-    out: &mut Vec<Change>,
-) {
+/// What the changes of one address's ports are judged against.
+struct PortContext<'x> {
+    ip: &'x str,
+    expected: Option<&'x Expected<'x>>,
+    ports: Option<&'x PortCoverage>,
+    delta_config: &'x DeltaConfig,
+}
+
+/// Merges two port lists sorted by (protocol, port); a port outside `ctx.ports` is skipped.
+fn port_changes(ctx: &PortContext<'_>, before: &[&Port], after: &[&Port], out: &mut Vec<Change>) {
+    let PortContext {
+        ip,
+        expected,
+        ports,
+        delta_config,
+    } = *ctx;
+    let services = ports.is_none_or(|c| c.version_detection);
     let (mut i, mut j) = (0, 0);
     loop {
         let (pa, pb) = match (before.get(i), after.get(j)) {
@@ -76,6 +98,9 @@ fn port_changes(
         j += usize::from(pb.is_some());
         let open = |p: Option<&Port>| p.is_some_and(Port::is_open);
         let Some(key) = pb.or(pa) else { break };
+        if ports.is_some_and(|c| !c.contains(&key.protocol, key.portid)) {
+            continue;
+        }
         let change = |kind, severity, unexpected| Change {
             kind,
             severity,
@@ -100,7 +125,7 @@ fn port_changes(
                 out.push(change(ChangeKind::PortOpened, severity, unexpected));
             }
             (true, false) => out.push(change(ChangeKind::PortClosed, Severity::Info, false)),
-            (true, true) if service_differs(pa, pb) => {
+            (true, true) if services && service_differs(pa, pb) => {
                 out.push(change(ChangeKind::ServiceChanged, Severity::Low, false));
             }
             _ => {}

@@ -14,6 +14,8 @@ pub(super) use crate::testdata::{done, host, open, port, target, up};
 
 pub(super) fn snap(profile: &str, targets: Vec<TargetRecord>, hosts: Vec<Host>) -> Snapshot {
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: None,
         started_at: "2026-11-20T02:00:00Z".parse().unwrap(),
         finished_at: "2026-11-20T02:05:00Z".parse().unwrap(),

@@ -1,5 +1,5 @@
 use super::*;
-use crate::delta::{ChangeKind, NotComparedReason};
+use crate::delta::{ChangeKind, NotCompared, NotComparedReason};
 use crate::report::diff_text;
 use crate::testdata::NdiffOracle;
 
@@ -52,56 +52,55 @@ fn sides_are_ids_unless_a_file_has_that_name() {
 }
 
 #[test]
-fn open_port_and_service_changes_between_ndiff_test_scans() {
+fn only_ports_scanned_in_both_files_are_compared() {
+    // simple.xml scanned 22 and 113/tcp without -sV; complex.xml tcp and udp 1-100 with -sV.
+    // Only 22/tcp is in both, and its service is not compared: no change at all.
     let d = files("peer/ndiff/simple.xml", "peer/ndiff/complex.xml");
-    let (name, ip) = NdiffOracle::pair("simple", "complex").host();
-    assert_eq!(
-        summary(&d),
-        [
-            format!("service_changed {ip} 22/tcp"),
-            format!("port_opened {ip} 53/tcp"),
-            format!("port_opened {ip} 80/tcp"),
-            format!("port_opened {ip} 53/udp"),
-        ]
-    );
+    assert!(summary(&d).is_empty(), "{:?}", summary(&d));
     assert_eq!(d.delta.from.as_ref().unwrap().snapshot, None);
     assert!(d.delta.to.file.as_deref().unwrap().ends_with("complex.xml"));
     assert_eq!(d.delta.to.profile, FILE_PROFILE);
-    let out = text(&d);
-    let want = format!(
-        "
- {name} ({ip}):
- PORT   STATE SERVICE VERSION
--22/tcp open  ssh
-+22/tcp open  ssh     OpenSSH 4.3
-+53/tcp open  domain  ISC BIND 9.3.4
-+80/tcp open  http    Apache httpd 2.2.2
-+53/udp open  domain  ISC BIND 9.3.4
-"
+    let not: Vec<(&str, NotComparedReason)> = d
+        .delta
+        .not_compared
+        .iter()
+        .map(|n| (n.target.as_str(), n.reason))
+        .collect();
+    assert_eq!(
+        not,
+        [
+            (
+                "ports tcp:113 (scanned only in the earlier run)",
+                NotComparedReason::PortNotScannedInBoth
+            ),
+            (
+                "ports tcp:1-21,23-100;udp:1-100 (scanned only in the later run)",
+                NotComparedReason::PortNotScannedInBoth
+            ),
+            (
+                "services (version detection ran on one side only)",
+                NotComparedReason::PortNotScannedInBoth
+            ),
+        ]
     );
-    assert!(out.ends_with(&want), "{out}");
-    assert!(out.starts_with("-"), "{out}");
+    // The other way round: nothing closed either.
+    let back = files("peer/ndiff/complex.xml", "peer/ndiff/simple.xml");
+    assert!(summary(&back).is_empty(), "{:?}", summary(&back));
 }
 
 #[test]
-fn a_host_missing_from_the_later_file_is_gone_with_its_ports() {
+fn a_host_missing_from_the_later_file_is_not_compared() {
+    // down.xml lists no host: nmap did not report it, so nothing says it is gone.
     let d = files("peer/ndiff/single.xml", "peer/ndiff/down.xml");
-    let (name, ip) = NdiffOracle::pair("single", "down").host();
+    let (_, ip) = NdiffOracle::pair("single", "down").host();
+    assert!(summary(&d).is_empty(), "{:?}", summary(&d));
     assert_eq!(
-        summary(&d),
-        [
-            format!("host_gone {ip}"),
-            format!("port_closed {ip} 22/tcp"),
-            format!("port_closed {ip} 53/tcp"),
-            format!("port_closed {ip} 80/tcp"),
-        ]
+        d.delta.not_compared,
+        [NotCompared {
+            target: ip,
+            reason: NotComparedReason::TargetRemoved
+        }]
     );
-    let out = text(&d);
-    assert!(
-        out.contains(&format!("\n-{name} ({ip}):\n-Host is up.\n")),
-        "{out}"
-    );
-    assert!(d.delta.not_compared.is_empty());
 }
 
 #[test]
@@ -141,6 +140,8 @@ fn snapshot_against_file_keeps_the_snapshots_coverage() {
     let (_, ip) = NdiffOracle::pair("single", "down").host();
     let mut s = load_file(&fixture("peer/ndiff/single.xml")).unwrap();
     s.profile = "default".into();
+    // Stored before port coverage was recorded: compared on every port, as the same profile.
+    s.scanned = None;
     s.targets = vec![
         TargetRecord {
             entry: "ndiff-host".into(),
@@ -160,13 +161,7 @@ fn snapshot_against_file_keeps_the_snapshots_coverage() {
     let id = store.save_snapshot(&s).unwrap();
     drop(store);
 
-    let d = diff(
-        &Side::Snapshot(id),
-        &file("peer/ndiff/simple.xml"),
-        &db,
-        &DeltaConfig::default(),
-    )
-    .unwrap();
+    let d = diff_with_simple(id, &db);
     assert_eq!(d.delta.to.profile, "default");
     assert_eq!(d.delta.from.as_ref().unwrap().snapshot, Some(id));
     assert_eq!(
@@ -276,6 +271,63 @@ fn repeated_reports_of_an_address_are_all_compared() {
     assert_eq!(summary(&d), ["port_closed 192.0.2.5 443/tcp"]);
     assert_eq!(d.from.hosts.len(), 2, "both reports kept");
     assert_lean_equals_full(&a, &b);
+}
+
+#[test]
+fn snapshot_against_file_compares_the_ports_both_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scans.db");
+    let mut store = Store::open(&db).unwrap();
+    // A stored run of tcp 1-100 (22, 53 and 80 open) against a file of 22 and 113 only.
+    let mut s = load_file(&fixture("peer/ndiff/single.xml")).unwrap();
+    s.profile = "quick".into();
+    let (_, ip) = NdiffOracle::pair("single", "down").host();
+    s.targets = vec![TargetRecord {
+        entry: "ndiff-host".into(),
+        target: ip.clone(),
+        status: TargetStatus::Completed,
+        error: None,
+        covers: vec![format!("{ip}/32").parse().unwrap()],
+    }];
+    assert_eq!(s.scanned.as_ref().unwrap().to_string(), "tcp:1-100");
+    let id = store.save_snapshot(&s).unwrap();
+    drop(store);
+    let d = diff_with_simple(id, &Database::Sqlite(db.clone()));
+    assert!(
+        summary(&d).is_empty(),
+        "53 and 80 were not scanned: {:?}",
+        summary(&d)
+    );
+    assert!(
+        d.delta
+            .not_compared
+            .iter()
+            .any(|n| n.reason == NotComparedReason::PortNotScannedInBoth
+                && n.target.contains("tcp:1-21,23-100"))
+    );
+    // import of the same file agrees with diff: both read coverage from the file.
+    let mut store = Store::open(&db).unwrap();
+    let parsed = crate::nmap::xml::parse_file(&fixture("peer/ndiff/simple.xml")).unwrap();
+    let imported = Snapshot::from_scan_result(&parsed, "simple.xml", "quick", Timestamp::now());
+    let to = store.save_snapshot(&imported).unwrap();
+    let delta = crate::delta::compare(
+        Some(&store.load_snapshot_for_comparison(id).unwrap()),
+        &store.load_snapshot_for_comparison(to).unwrap(),
+        &DeltaConfig::default(),
+    );
+    assert_eq!(delta.changes, d.delta.changes);
+    assert_eq!(delta.summary, d.delta.summary);
+}
+
+/// `diff SNAPSHOT peer/ndiff/simple.xml`.
+fn diff_with_simple(id: i64, db: &Database) -> Diff {
+    diff(
+        &Side::Snapshot(id),
+        &file("peer/ndiff/simple.xml"),
+        db,
+        &DeltaConfig::default(),
+    )
+    .unwrap()
 }
 
 #[test]

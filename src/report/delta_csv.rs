@@ -89,6 +89,8 @@ mod tests {
             summary: Summary::default(),
             changes,
             not_compared: vec![],
+            unconfirmed: vec![],
+            incomplete: None,
         }
     }
 

@@ -208,6 +208,7 @@ pub fn score_card(score: &Score, status: DeltaStatus) -> String {
             DeltaStatus::Critical => "critical change",
             DeltaStatus::Changes => "changes",
             DeltaStatus::Stable => "stable",
+            DeltaStatus::Failed => "failed: no target completed",
         }
     )
 }

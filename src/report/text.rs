@@ -166,11 +166,22 @@ pub fn summary(snapshot: &Snapshot, delta: &Delta) -> String {
         (Some(s), Some(b)) => format!("{s}/100 ({})", b.as_str()),
         _ => "none (no target completed)".to_string(),
     };
+    let incomplete = delta
+        .incomplete
+        .map(|i| format!(" ({})", i.text()))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "Status: {}   Score: {score}",
+        "Status: {}{incomplete}   Score: {score}",
         delta.status.as_str().to_uppercase()
     );
+    if delta.summary.unconfirmed > 0 {
+        let _ = writeln!(
+            out,
+            "Unconfirmed: {} possible changes did not hold when re-checked (not reported)",
+            delta.summary.unconfirmed
+        );
+    }
     out.push('\n');
     changes_by_severity(&mut out, &delta.changes);
     not_compared(&mut out, snapshot, delta);

@@ -20,10 +20,16 @@ pub(super) trait Backend: Send {
     fn save_snapshot(&mut self, s: &Snapshot) -> Result<i64, StoreError>;
     /// Snapshot `id`'s rows (`None` when it does not exist); `detail` says which columns.
     fn load_snapshot(&self, id: i64, detail: Detail) -> Result<Option<SnapshotRows>, StoreError>;
-    /// `None` when `id` does not exist, else the latest snapshot of the same profile that
+    /// `None` when `id` does not exist, else the latest snapshot of the same technique that
     /// started before it, ordered by (started_at, id).
     fn previous_snapshot_id(&self, id: i64) -> Result<Option<Option<i64>>, StoreError>;
     fn latest_snapshot_id(&self, profile: Option<&str>) -> Result<Option<i64>, StoreError>;
+    /// The latest snapshot of `technique` started at or before `started_at` (stored text).
+    fn latest_of_technique(
+        &self,
+        technique: &str,
+        started_at: &str,
+    ) -> Result<Option<i64>, StoreError>;
     /// The latest snapshot of each profile, newest first.
     fn latest_per_profile(&self) -> Result<Vec<i64>, StoreError>;
     /// Up to `limit` snapshot heads, newest first, older than `before` (started_at, id).

@@ -213,6 +213,14 @@ impl Backend for Postgres {
         self.with(|c| snapshots::latest(c, profile))
     }
 
+    fn latest_of_technique(
+        &self,
+        technique: &str,
+        started_at: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.with(|c| snapshots::latest_of_technique(c, technique, started_at))
+    }
+
     fn latest_per_profile(&self) -> Result<Vec<i64>, StoreError> {
         self.with(snapshots::latest_per_profile)
     }

@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::model::{Host, Port, Service};
-use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
+use crate::snapshot::{
+    PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, technique,
+};
 
 /// Fixed-width RFC 3339 (nine fractional digits), so that text order is time order.
 pub(super) fn time_text(t: Timestamp) -> String {
@@ -73,6 +75,14 @@ pub(super) struct HeadRow {
     pub open_ports: i64,
     pub targets_total: i64,
     pub targets_failed: i64,
+    /// The port list the run probed (`tcp:1-1000;udp:53`); NULL for older snapshots.
+    pub scanned_ports: Option<String>,
+    /// Whether the run ran `-sV`; NULL with `scanned_ports`.
+    pub version_detection: Option<bool>,
+    /// JSON list of candidate changes the re-check did not hold; NULL when none.
+    pub unconfirmed: Option<String>,
+    /// The profile without its `+ports=` override (written, never read back: the profile is).
+    pub technique: String,
 }
 
 impl HeadRow {
@@ -88,6 +98,10 @@ impl HeadRow {
             open_ports: count(s.open_ports()),
             targets_total: count(s.targets.len()),
             targets_failed: count(s.targets_failed()),
+            scanned_ports: s.scanned.as_ref().map(ToString::to_string),
+            version_detection: s.scanned.as_ref().map(|c| c.version_detection),
+            unconfirmed: json_list(&s.unconfirmed),
+            technique: technique(&s.profile).to_string(),
         }
     }
 }
@@ -291,6 +305,13 @@ impl SnapshotRows {
     pub fn into_snapshot(self, id: i64, detail: Detail) -> Result<Snapshot, String> {
         let head = self.head;
         let status = &head.status;
+        let scanned = match &head.scanned_ports {
+            None => None,
+            Some(text) => Some(
+                PortCoverage::parse_ports(text, head.version_detection.unwrap_or(false))
+                    .ok_or_else(|| format!("scanned ports {text:?}"))?,
+            ),
+        };
         let mut hosts = self
             .hosts
             .into_iter()
@@ -304,6 +325,8 @@ impl SnapshotRows {
             host.ports.push(p.into_port(detail)?);
         }
         Ok(Snapshot {
+            scanned,
+            unconfirmed: from_json(head.unconfirmed.as_deref(), "unconfirmed changes")?,
             id: Some(id),
             started_at: parse_time(&head.started_at)?,
             finished_at: parse_time(&head.finished_at)?,

@@ -122,6 +122,14 @@ impl Backend for Sqlite {
         snapshots::latest(&self.conn, profile).map_err(|e| self.sql(e))
     }
 
+    fn latest_of_technique(
+        &self,
+        technique: &str,
+        started_at: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        snapshots::latest_of_technique(&self.conn, technique, started_at).map_err(|e| self.sql(e))
+    }
+
     fn latest_per_profile(&self) -> Result<Vec<i64>, StoreError> {
         snapshots::latest_per_profile(&self.conn).map_err(|e| self.sql(e))
     }

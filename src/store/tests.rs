@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::model::{Address, ExtraPorts, Host, Hostname, OsMatch, Port, Script, Service};
-use crate::snapshot::{TargetRecord, TargetStatus};
+use crate::snapshot::{PortCoverage, TargetRecord, TargetStatus, Unconfirmed};
 use crate::testdata::{each_database, each_store};
 
 fn ts(s: &str) -> Timestamp {
@@ -81,6 +81,14 @@ fn snapshot(profile: &str, started: &str) -> Snapshot {
     rich.starttime = Some(1_700_000_000);
     rich.endtime = Some(1_700_000_009);
     Snapshot {
+        scanned: PortCoverage::parse_ports("tcp:22-23", true),
+        unconfirmed: vec![Unconfirmed {
+            kind: "port_closed".into(),
+            ip: "192.0.2.1".into(),
+            protocol: Some("tcp".into()),
+            port: Some(23),
+            checked: true,
+        }],
         id: None,
         started_at: ts(started),
         finished_at: ts(started),
@@ -155,6 +163,8 @@ fn comparison_load_keeps_exactly_what_a_delta_reads() {
         }
         let delta_config = crate::delta::DeltaConfig::default();
         let empty = Snapshot {
+            scanned: None,
+            unconfirmed: Vec::new(),
             hosts: vec![],
             ..full.clone()
         };

@@ -100,6 +100,12 @@ fn parse_cidr(s: &str) -> Result<Target, TargetError> {
             "`{addr}` is not an IP address (a block is written like 127.0.0.0/29)"
         ));
     };
+    if unmap(ip) != ip {
+        return invalid(format!(
+            "`{addr}` is an IPv4-mapped IPv6 address; write the IPv4 block ({}/N) instead",
+            unmap(ip)
+        ));
+    }
     let max = if ip.is_ipv4() { 32 } else { 128 };
     if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return invalid(format!("prefix length must be a number from 0 to {max}"));
@@ -136,6 +142,9 @@ fn parse_range(s: &str) -> Result<Option<Target>, TargetError> {
         }
         return Ok(None);
     };
+    if unmap(start) != start {
+        return invalid("an IPv4-mapped IPv6 range: write the IPv4 range instead".into());
+    }
     if right.is_empty() {
         return invalid("the range has no end".into());
     }
@@ -177,7 +186,7 @@ fn parse_octet(s: &str) -> Option<u8> {
 
 fn parse_ipv6(s: &str) -> Result<Target, TargetError> {
     if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(Target::Ip(ip));
+        return Ok(Target::Ip(unmap(ip)));
     }
     let reason = match s.rsplit_once(':') {
         Some((host, port))
@@ -190,6 +199,15 @@ fn parse_ipv6(s: &str) -> Result<Target, TargetError> {
         _ => format!("`{s}` is not a valid IPv6 address"),
     };
     Err(TargetError::InvalidAddress { reason })
+}
+
+/// An IPv4-mapped IPv6 address (`::ffff:127.0.0.22`) is the IPv4 address it maps: scanned as
+/// such, never handed to nmap as IPv6 (where it reaches nothing and reads as "host down").
+pub fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
 }
 
 /// True for names the C resolver would read as a numeric address (`1.2.3`, `2130706433`,
@@ -251,10 +269,10 @@ mod tests {
         assert_eq!(parse("127.0.0.1"), Ok(Target::Ip(ip("127.0.0.1"))));
         assert_eq!(parse("::1"), Ok(Target::Ip(ip("::1"))));
         assert_eq!(parse("FD00::1"), Ok(Target::Ip(ip("fd00::1"))));
-        assert_eq!(
-            parse("::ffff:127.0.0.1"),
-            Ok(Target::Ip(ip("::ffff:127.0.0.1")))
-        );
+        // IPv4-mapped: the IPv4 address it maps, never IPv6 for nmap.
+        assert_eq!(parse("::ffff:127.0.0.1"), Ok(Target::Ip(ip("127.0.0.1"))));
+        assert!(parse("::ffff:127.0.0.0/120").is_err());
+        assert!(parse("::ffff:127.0.0.1-::ffff:127.0.0.5").is_err());
     }
 
     #[test]

@@ -92,8 +92,10 @@ pub(super) fn lookup(host: &str) -> Result<Vec<IpAddr>, TargetError> {
     };
     let mut addresses: Vec<IpAddr> = Vec::new();
     for socket in (host, 0).to_socket_addrs().map_err(|_| unresolved())? {
-        if !addresses.contains(&socket.ip()) {
-            addresses.push(socket.ip());
+        // A name resolving to ::ffff:a.b.c.d is scanned at a.b.c.d.
+        let ip = super::grammar::unmap(socket.ip());
+        if !addresses.contains(&ip) {
+            addresses.push(ip);
         }
     }
     if addresses.is_empty() {

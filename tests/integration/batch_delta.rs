@@ -85,7 +85,7 @@ fn baseline_then_exactly_the_changes_then_stable() {
     assert_eq!(
         d2["summary"],
         json!({"new_hosts": 0, "gone_hosts": 0, "ports_opened": 1, "ports_closed": 1,
-               "services_changed": 1, "not_compared": 0})
+               "services_changed": 1, "not_compared": 0, "unconfirmed": 0})
     );
     assert_eq!(d2["from"]["snapshot"], 1);
     assert_eq!(d2["not_compared"], json!([]));

@@ -66,7 +66,12 @@ impl Drop for Service {
     /// Stops accepting and closes the listening socket: the port is closed afterwards.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        // Wake the accept loop; retried, as a test may be dropping SYNs to this port.
+        for _ in 0..50 {
+            if TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok() {
+                break;
+            }
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

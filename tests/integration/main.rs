@@ -32,5 +32,7 @@ mod store_postgres;
 mod support;
 mod tls_env;
 mod tls_watch;
+mod truth_coverage;
+mod truth_loss;
 mod web_api;
 mod web_browser;

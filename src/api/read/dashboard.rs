@@ -25,9 +25,10 @@ const MAX_SEARCH_CHARS: usize = 200;
 pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
     let q = Query::parse(request, &["status", "band", "sort", "q"])?;
     let filter = dashboard::CardFilter {
-        status: match q.choice("status", &["critical", "changes", "stable"])? {
+        status: match q.choice("status", &["critical", "changes", "stable", "failed"])? {
             Some("critical") => Some(DeltaStatus::Critical),
             Some("changes") => Some(DeltaStatus::Changes),
+            Some("failed") => Some(DeltaStatus::Failed),
             Some(_) => Some(DeltaStatus::Stable),
             None => None,
         },

@@ -44,6 +44,8 @@ pub(crate) fn snapshot(n: i64, ports: &[u16]) -> Snapshot {
         covers: vec![net.parse().unwrap()],
     };
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: None,
         started_at: Timestamp::from_second(1_790_000_000 + n * 86_400).unwrap(),
         finished_at: Timestamp::from_second(1_790_000_060 + n * 86_400).unwrap(),

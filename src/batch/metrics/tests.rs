@@ -118,6 +118,8 @@ fn target(entry: &str, status: TargetStatus, covers: &str) -> TargetRecord {
 
 fn snapshot(profile: &str, started: i64, targets: Vec<TargetRecord>, hosts: Vec<Host>) -> Snapshot {
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: Some(7),
         started_at: jiff::Timestamp::from_second(started).unwrap(),
         finished_at: jiff::Timestamp::from_millisecond(started * 1000 + 42_500).unwrap(),

@@ -6,15 +6,16 @@ use super::*;
 fn architecture_example() -> Value {
     json!({"from": {"snapshot": 3, "started_at": "2026-11-20T02:00:00Z", "profile": "default"},
      "to":   {"snapshot": 4, "started_at": "2026-11-21T02:00:00Z", "profile": "default"},
-     "status": "critical",
+     "status": "critical", "incomplete": {"not_compared": 1, "targets": 4},
      "score": {"overall": 55, "band": "Monitor",
                "entries": [{"entry": "127.0.0.0/29", "score": 55, "band": "Monitor"}]},
      "summary": {"new_hosts": 1, "gone_hosts": 0, "ports_opened": 2, "ports_closed": 1,
-                 "services_changed": 1, "not_compared": 1},
+                 "services_changed": 1, "not_compared": 1, "unconfirmed": 0},
      "changes": [{"kind": "port_opened", "severity": "critical", "ip": "127.0.0.3",
                   "protocol": "tcp", "port": 3389, "before": null,
                   "after": {"state": "open", "service": "ms-wbt-server", "product": "", "version": ""}}],
-     "not_compared": [{"target": "127.0.0.9", "reason": "timeout"}]})
+     "not_compared": [{"target": "127.0.0.9", "reason": "timeout"}],
+     "unconfirmed": []})
 }
 
 /// The same keys at every level (arrays: compared element by element, up to the shorter).

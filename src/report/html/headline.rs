@@ -22,6 +22,11 @@ pub(super) fn headline(latest: &ProfileState, open_alerts: usize) -> String {
         _ => "no score (no target completed)".to_string(),
     };
     let (class, lead, detail) = match (delta.status, &delta.from) {
+        (DeltaStatus::Failed, _) => (
+            "critical",
+            "Failed".to_string(),
+            "no target completed: nothing is known about this run".to_string(),
+        ),
         (_, None) => (
             "stable",
             "Baseline".to_string(),
@@ -75,13 +80,18 @@ pub(super) fn headline(latest: &ProfileState, open_alerts: usize) -> String {
             )
         }
     };
-    let not_compared = match delta.summary.not_compared {
+    let not_compared = match (delta.incomplete, delta.summary.not_compared) {
+        (Some(i), _) => format!(" &middot; {}", i.text()),
+        (None, 0) => String::new(),
+        (None, n) => format!(" &middot; {n} not compared"),
+    };
+    let unconfirmed = match delta.summary.unconfirmed {
         0 => String::new(),
-        n => format!(" &middot; {n} target{} not compared", plural(n)),
+        n => format!(" &middot; {n} unconfirmed (did not hold when re-checked)"),
     };
     format!(
         "<div class=\"headline headline-{class}\"><b>{lead}</b>: {detail} &middot; {score} \
-         &middot; {alerts}{not_compared}</div>\n"
+         &middot; {alerts}{not_compared}{unconfirmed}</div>\n"
     )
 }
 

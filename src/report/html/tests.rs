@@ -40,6 +40,8 @@ fn host(ip: &str, product: &str) -> Host {
 
 fn snapshot(id: i64, hosts: Vec<Host>) -> Snapshot {
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: Some(id),
         started_at: Timestamp::from_second(1_790_000_000 + id * 86_400).unwrap(),
         finished_at: Timestamp::from_second(1_790_000_010 + id * 86_400).unwrap(),

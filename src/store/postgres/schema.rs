@@ -16,8 +16,9 @@ use postgres::Client;
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
 /// Version 1 is the whole schema of SQLite version 3 (PostgreSQL support started there);
-/// version 2 is SQLite's 4 and 5 (the outbox, ports' TLS facts).
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2];
+/// version 2 is SQLite's 4 and 5 (the outbox, ports' TLS facts); version 3 is SQLite's 6
+/// (per-port coverage).
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this binary writes and reads on PostgreSQL.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -154,6 +155,20 @@ ALTER TABLE deliveries ADD COLUMN outbox_id BIGINT;
 
 ALTER TABLE ports ADD COLUMN tls TEXT;
 CREATE INDEX ports_tls ON ports (ip, protocol, port, snapshot_id) WHERE tls IS NOT NULL;
+"#;
+
+/// SQLite V6: per-port coverage and confirmation. `scanned_ports` is the port list a run probed
+/// (NULL for older snapshots, which then compare only with their own profile),
+/// `version_detection` whether it ran `-sV`, `unconfirmed` the JSON list of candidate changes
+/// the re-check did not hold, `technique` the profile without its `+ports=` override (a run
+/// with other ports is compared with the latest run of the same technique).
+const V3: &str = r#"
+ALTER TABLE snapshots ADD COLUMN scanned_ports TEXT;
+ALTER TABLE snapshots ADD COLUMN version_detection BOOLEAN;
+ALTER TABLE snapshots ADD COLUMN unconfirmed TEXT;
+ALTER TABLE snapshots ADD COLUMN technique TEXT;
+UPDATE snapshots SET technique = split_part(profile, '+', 1);
+CREATE INDEX snapshots_technique_started ON snapshots (technique, started_at, id);
 "#;
 
 /// The schema version recorded in the database (0 when it has none).

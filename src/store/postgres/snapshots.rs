@@ -16,8 +16,9 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
     let id: i64 = tx
         .query_one(
             "INSERT INTO snapshots (started_at, finished_at, profile, nmap_args, nmap_version,
-                                    status, hosts_up, open_ports, targets_total, targets_failed)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                    status, hosts_up, open_ports, targets_total, targets_failed,
+                                    scanned_ports, version_detection, unconfirmed, technique)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
             &[
                 &h.started_at,
                 &h.finished_at,
@@ -29,6 +30,10 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
                 &h.open_ports,
                 &h.targets_total,
                 &h.targets_failed,
+                &h.scanned_ports,
+                &h.version_detection,
+                &h.unconfirmed,
+                &h.technique,
             ],
         )?
         .get(0);
@@ -168,7 +173,8 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
 }
 
 const HEAD: &str = "started_at, finished_at, profile, nmap_args, nmap_version, status, \
-                    hosts_up, open_ports, targets_total, targets_failed";
+                    hosts_up, open_ports, targets_total, targets_failed, scanned_ports, \
+                    version_detection, unconfirmed, technique";
 
 /// Reads [`HEAD`] from column `at` on.
 fn head(r: &Row, at: usize) -> Result<HeadRow, postgres::Error> {
@@ -183,6 +189,11 @@ fn head(r: &Row, at: usize) -> Result<HeadRow, postgres::Error> {
         open_ports: r.try_get(at + 7)?,
         targets_total: r.try_get(at + 8)?,
         targets_failed: r.try_get(at + 9)?,
+        scanned_ports: r.try_get(at + 10)?,
+        version_detection: r.try_get(at + 11)?,
+        unconfirmed: r.try_get(at + 12)?,
+        // NULL only in rows a failed migration could leave; the profile is what is read.
+        technique: r.try_get::<_, Option<String>>(at + 13)?.unwrap_or_default(),
     })
 }
 
@@ -314,7 +325,7 @@ pub(super) fn previous(
     }
     let row = client.query_opt(
         "SELECT p.id FROM snapshots AS s JOIN snapshots AS p
-           ON p.profile = s.profile AND (p.started_at, p.id) < (s.started_at, s.id)
+           ON p.technique = s.technique AND (p.started_at, p.id) < (s.started_at, s.id)
          WHERE s.id = $1
          ORDER BY p.started_at DESC, p.id DESC LIMIT 1",
         &[&id],
@@ -338,6 +349,20 @@ pub(super) fn latest(
         )?,
     };
     Ok(row.map(|r| r.get(0)))
+}
+
+pub(super) fn latest_of_technique(
+    client: &mut Client,
+    technique: &str,
+    started_at: &str,
+) -> Result<Option<i64>, postgres::Error> {
+    Ok(client
+        .query_opt(
+            "SELECT id FROM snapshots WHERE technique = $1 AND started_at <= $2
+              ORDER BY started_at DESC, id DESC LIMIT 1",
+            &[&technique, &started_at],
+        )?
+        .map(|r| r.get(0)))
 }
 
 pub(super) fn latest_per_profile(client: &mut Client) -> Result<Vec<i64>, postgres::Error> {

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -180,6 +180,22 @@ ALTER TABLE deliveries ADD COLUMN outbox_id INTEGER;
 const V5: &str = r#"
 ALTER TABLE ports ADD COLUMN tls TEXT;
 CREATE INDEX ports_tls ON ports (ip, protocol, port, snapshot_id) WHERE tls IS NOT NULL;
+"#;
+
+/// Port-level coverage and confirmation. `scanned_ports` is the port list a run probed
+/// (`tcp:1-1000;udp:53`, NULL for older snapshots, which then compare only with their own
+/// profile), `version_detection` whether it ran `-sV`, `unconfirmed` the JSON list of candidate
+/// changes the re-check did not hold. `technique` is the profile without its `+ports=`
+/// override: a run with other ports is compared with the latest run of the same technique.
+const V6: &str = r#"
+ALTER TABLE snapshots ADD COLUMN scanned_ports TEXT;
+ALTER TABLE snapshots ADD COLUMN version_detection INTEGER;
+ALTER TABLE snapshots ADD COLUMN unconfirmed TEXT;
+ALTER TABLE snapshots ADD COLUMN technique TEXT;
+UPDATE snapshots SET technique = CASE WHEN instr(profile, '+') > 0
+                                      THEN substr(profile, 1, instr(profile, '+') - 1)
+                                      ELSE profile END;
+CREATE INDEX snapshots_technique_started ON snapshots (technique, started_at, id);
 "#;
 
 /// The schema version recorded in the database.

@@ -10,8 +10,9 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64>
     let h = HeadRow::of(s);
     tx.execute(
         "INSERT INTO snapshots (started_at, finished_at, profile, nmap_args, nmap_version, status,
-                                hosts_up, open_ports, targets_total, targets_failed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                hosts_up, open_ports, targets_total, targets_failed,
+                                scanned_ports, version_detection, unconfirmed, technique)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             h.started_at,
             h.finished_at,
@@ -23,6 +24,10 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64>
             h.open_ports,
             h.targets_total,
             h.targets_failed,
+            h.scanned_ports,
+            h.version_detection,
+            h.unconfirmed,
+            h.technique,
         ],
     )?;
     let id = tx.last_insert_rowid();
@@ -104,7 +109,8 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64>
 }
 
 const HEAD: &str = "started_at, finished_at, profile, nmap_args, nmap_version, status, \
-                    hosts_up, open_ports, targets_total, targets_failed";
+                    hosts_up, open_ports, targets_total, targets_failed, scanned_ports, \
+                    version_detection, unconfirmed, technique";
 
 /// Reads [`HEAD`] from column `at` on.
 fn head(r: &Row<'_>, at: usize) -> rusqlite::Result<HeadRow> {
@@ -119,6 +125,11 @@ fn head(r: &Row<'_>, at: usize) -> rusqlite::Result<HeadRow> {
         open_ports: r.get(at + 7)?,
         targets_total: r.get(at + 8)?,
         targets_failed: r.get(at + 9)?,
+        scanned_ports: r.get(at + 10)?,
+        version_detection: r.get(at + 11)?,
+        unconfirmed: r.get(at + 12)?,
+        // NULL only in rows a failed migration could leave; the profile is what is read.
+        technique: r.get::<_, Option<String>>(at + 13)?.unwrap_or_default(),
     })
 }
 
@@ -244,7 +255,7 @@ pub(super) fn previous(conn: &Connection, id: i64) -> rusqlite::Result<Option<Op
     }
     conn.query_row(
         "SELECT p.id FROM snapshots AS s JOIN snapshots AS p
-           ON p.profile = s.profile AND (p.started_at, p.id) < (s.started_at, s.id)
+           ON p.technique = s.technique AND (p.started_at, p.id) < (s.started_at, s.id)
          WHERE s.id = ?1
          ORDER BY p.started_at DESC, p.id DESC LIMIT 1",
         [id],
@@ -269,6 +280,20 @@ pub(super) fn latest(conn: &Connection, profile: Option<&str>) -> rusqlite::Resu
             |r| r.get(0),
         ),
     }
+    .optional()
+}
+
+pub(super) fn latest_of_technique(
+    conn: &Connection,
+    technique: &str,
+    started_at: &str,
+) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM snapshots WHERE technique = ?1 AND started_at <= ?2
+          ORDER BY started_at DESC, id DESC LIMIT 1",
+        params![technique, started_at],
+        |r| r.get(0),
+    )
     .optional()
 }
 

@@ -29,6 +29,8 @@ fn snapshot(id: i64, profile: &str, lan: &[u16], dmz: &[u16]) -> Snapshot {
         covers: vec![net.parse().unwrap()],
     };
     Snapshot {
+        scanned: None,
+        unconfirmed: Vec::new(),
         id: Some(id),
         started_at: Timestamp::from_second(1_790_000_000 + id * 86_400).unwrap(),
         finished_at: Timestamp::from_second(1_790_000_000 + id * 86_400).unwrap(),
