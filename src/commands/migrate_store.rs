@@ -1,7 +1,7 @@
-//! `daily_scan migrate-store --to DATABASE`: copies every snapshot, alert and delivery of the
-//! configured database into another (SQLite to PostgreSQL, or back), then prints and compares
-//! the row counts of both sides. The target must be empty; the copy is one transaction there,
-//! so a failed copy leaves it empty.
+//! `daily_scan migrate-store --to DATABASE`: copies every snapshot, alert, outbox row and
+//! delivery of the configured database into another (SQLite to PostgreSQL, or back), then
+//! prints and compares the row counts of both sides. The target must be empty; the copy is one
+//! transaction there, so a failed copy leaves it empty.
 
 use std::io::Write;
 use std::path::PathBuf;

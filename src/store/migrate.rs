@@ -1,5 +1,6 @@
-//! Moving a store between backends (`daily_scan migrate-store`): every snapshot, alert and
-//! delivery, ids kept, written in one transaction on the target, then counted on both sides.
+//! Moving a store between backends (`daily_scan migrate-store`): every snapshot, alert,
+//! outbox row and delivery, ids kept, written in one transaction on the target, then counted
+//! on both sides.
 
 use super::backend::COPIED_TABLES;
 use super::{Store, StoreError};
