@@ -13,7 +13,8 @@
 # The superuser is `postgres` with the password `scanner-test` over TCP (password checks are
 # part of what the tests prove); the URL printed is
 #   postgres://postgres:scanner-test@127.0.0.1:PORT/postgres
-# Set PG_FAST=1 for test settings (fsync off): never for figures you publish.
+# Set PG_FAST=1 for test settings (fsync off): never for figures you publish. Set PG_SSL_DIR to a
+# directory holding server.crt and server.key to serve TLS (ssl=on) as well.
 set -euo pipefail
 
 PASSWORD=scanner-test
@@ -49,6 +50,12 @@ start() {
   local opts="-c listen_addresses=127.0.0.1 -p $port -k $dir"
   if [ -n "${PG_FAST:-}" ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  if [ -n "${PG_SSL_DIR:-}" ]; then
+    cp "$PG_SSL_DIR/server.crt" "$PG_SSL_DIR/server.key" "$dir/data/"
+    chmod 600 "$dir/data/server.key"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir/data/server.crt" "$dir/data/server.key"
+    opts="$opts -c ssl=on"
   fi
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$opts" start >/dev/null || {
     cat "$dir/server.log" >&2; exit 1; }

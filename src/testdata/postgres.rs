@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::config::PostgresUrl;
 
-struct Cluster {
+pub(crate) struct Cluster {
     /// `postgres://postgres:...@127.0.0.1:PORT/` (a database name follows).
     base: String,
     /// Closing it stops the cluster; kept open for the life of the process.
@@ -22,7 +22,9 @@ struct Cluster {
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 
-fn start() -> Result<Cluster, String> {
+/// Starts a cluster with `env` given to the script (e.g. `PG_SSL_DIR`); it stops when the
+/// returned value is dropped (or the process ends).
+pub(crate) fn start_with(env: &[(&str, &str)]) -> Result<Cluster, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free loopback port: {e}"))?
@@ -35,6 +37,7 @@ fn start() -> Result<Cluster, String> {
         .arg(&dir)
         .arg(port.to_string())
         .env("PG_FAST", "1")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -60,13 +63,29 @@ fn start() -> Result<Cluster, String> {
     })
 }
 
+impl Cluster {
+    /// `host:port` of the cluster.
+    pub(crate) fn host(&self) -> &str {
+        self.base
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+    }
+}
+
+/// Whether a cluster that could not start fails the test (under `CI=true`) rather than skips.
+pub(crate) fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
 /// A fresh, empty database in the test cluster; `None` (with a note) when PostgreSQL is not
 /// available outside CI.
 pub(crate) fn fresh_database() -> Option<PostgresUrl> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let cluster = match CLUSTER.get_or_init(start) {
+    let cluster = match CLUSTER.get_or_init(|| start_with(&[])) {
         Ok(c) => c,
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+        Err(e) if required() => {
             panic!("PostgreSQL tests cannot run under CI=true: {e}")
         }
         Err(e) => {

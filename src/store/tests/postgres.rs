@@ -245,3 +245,119 @@ fn outbox_senders_take_turns() {
         .unwrap();
     assert_eq!(*order.lock().unwrap(), ["first", "second"]);
 }
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, and a second, unrelated CA.
+fn certificates(dir: &std::path::Path) -> Result<(), String> {
+    let openssl = |args: &[&str]| -> Result<(), String> {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .map_err(|e| format!("openssl: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    };
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    for ca in ["ca", "other-ca"] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN=test {ca}"),
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.crt"),
+        ])?;
+    }
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.crt",
+    ])
+}
+
+#[test]
+fn tls_to_the_database_encrypts_and_checks_the_certificate_as_the_url_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = certificates(dir.path()).and_then(|()| {
+        crate::testdata::postgres::start_with(&[("PG_SSL_DIR", dir.path().to_str().unwrap())])
+    });
+    let cluster = match cluster {
+        Ok(c) => c,
+        Err(e) if crate::testdata::postgres::required() => panic!("TLS cluster: {e}"),
+        Err(e) => {
+            eprintln!("note: skipping the TLS test: {e}");
+            return;
+        }
+    };
+    let host = cluster.host();
+    let ca = dir.path().join("ca.crt");
+    let other = dir.path().join("other-ca.crt");
+    let url = |query: &str| {
+        Database::Postgres(
+            PostgresUrl::parse(&format!(
+                "postgres://postgres:scanner-test@{host}/postgres?{query}"
+            ))
+            .unwrap(),
+        )
+    };
+    let ssl_in_use = |db: &Database| {
+        Store::connect(db)
+            .unwrap()
+            .test_query("SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
+    };
+    // require: encrypted, certificate not checked (libpq's rule).
+    assert_eq!(ssl_in_use(&url("sslmode=require")), 1);
+    // verify-full against the right CA: encrypted, chain and name checked.
+    let full = url(&format!("sslmode=verify-full&sslrootcert={}", ca.display()));
+    assert_eq!(ssl_in_use(&full), 1);
+    // verify-full against another CA: refused, one line naming the host.
+    let wrong = url(&format!(
+        "sslmode=verify-full&sslrootcert={}",
+        other.display()
+    ));
+    let err = Store::connect(&wrong).err().unwrap();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(host) && text.contains("certificate"),
+        "{text}"
+    );
+    // verify-full with the public roots only: a private CA is not trusted.
+    assert!(Store::connect(&url("sslmode=verify-full")).is_err());
+    // disable: plain.
+    assert_eq!(ssl_in_use(&url("sslmode=disable")), 0);
+}
