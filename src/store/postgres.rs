@@ -6,6 +6,7 @@
 mod alerts;
 mod connect;
 mod copy;
+mod listing;
 mod lock;
 mod outbox;
 mod pool;
@@ -206,11 +207,11 @@ impl Backend for Postgres {
     }
 
     fn previous_snapshot_id(&self, id: i64) -> Result<Option<Option<i64>>, StoreError> {
-        self.with(|c| snapshots::previous(c, id))
+        self.with(|c| listing::previous(c, id))
     }
 
     fn latest_snapshot_id(&self, profile: Option<&str>) -> Result<Option<i64>, StoreError> {
-        self.with(|c| snapshots::latest(c, profile))
+        self.with(|c| listing::latest(c, profile))
     }
 
     fn latest_of_technique(
@@ -218,11 +219,11 @@ impl Backend for Postgres {
         technique: &str,
         started_at: &str,
     ) -> Result<Option<i64>, StoreError> {
-        self.with(|c| snapshots::latest_of_technique(c, technique, started_at))
+        self.with(|c| listing::latest_of_technique(c, technique, started_at))
     }
 
     fn latest_per_profile(&self) -> Result<Vec<i64>, StoreError> {
-        self.with(snapshots::latest_per_profile)
+        self.with(listing::latest_per_profile)
     }
 
     fn list_snapshots(
@@ -230,19 +231,19 @@ impl Backend for Postgres {
         limit: i64,
         before: Option<(&str, i64)>,
     ) -> Result<Vec<(i64, HeadRow)>, StoreError> {
-        self.with(|c| snapshots::list(c, limit, before))
+        self.with(|c| listing::list(c, limit, before))
     }
 
     fn snapshot_summary(&self, id: i64) -> Result<Option<(i64, HeadRow)>, StoreError> {
-        self.with(|c| snapshots::summary(c, id))
+        self.with(|c| listing::summary(c, id))
     }
 
     fn delete_older_than(&mut self, cutoff: &str) -> Result<usize, StoreError> {
-        self.with(|c| snapshots::delete_older_than(c, cutoff))
+        self.with(|c| listing::delete_older_than(c, cutoff))
     }
 
     fn keep_latest(&mut self, n: i64) -> Result<usize, StoreError> {
-        self.with(|c| snapshots::keep_latest(c, n))
+        self.with(|c| listing::keep_latest(c, n))
     }
 
     fn vacuum(&mut self) -> Result<(), StoreError> {
