@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod diff;
+pub mod export;
 pub mod history;
 pub mod import;
 pub mod migrate_store;
@@ -129,6 +130,17 @@ fn csv_text(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<Vec<u8
 /// database must already be at this binary's schema.
 fn read_store(config: &Config) -> Result<Store, CommandError> {
     Ok(Store::connect_read_only(&config.database())?)
+}
+
+/// The database for reading, or `None` when no run has created it yet (a fresh install has
+/// nothing to list, which is not an error). Only a SQLite file can be missing; a PostgreSQL
+/// database that cannot be read is an error, as [`read_store`] says.
+fn read_store_if_any(config: &Config) -> Result<Option<Store>, CommandError> {
+    match Store::connect_read_only(&config.database()) {
+        Ok(store) => Ok(Some(store)),
+        Err(StoreError::Missing { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A snapshot and its delta in `format`: what `run`, `report` and `diff --format json|csv`

@@ -146,6 +146,13 @@ impl StoreError {
     }
 }
 
+/// A snapshot retention deleted: its id and start time (which name its report folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    pub id: i64,
+    pub started_at: Timestamp,
+}
+
 /// One line of `daily_scan history` / the read API's snapshot list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapshotSummary {
@@ -328,15 +335,28 @@ impl Store {
     }
 
     /// Retention: deletes snapshots that started before `cutoff`, except the latest of each
-    /// profile (the next run's baseline). Returns how many were deleted.
-    pub fn delete_older_than(&mut self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        self.db.delete_older_than(&time_text(cutoff))
+    /// profile (the next run's baseline). Returns the deleted snapshots.
+    pub fn delete_older_than(&mut self, cutoff: Timestamp) -> Result<Vec<Deleted>, StoreError> {
+        let rows = self.db.delete_older_than(&time_text(cutoff))?;
+        self.deleted(rows)
     }
 
     /// Retention: keeps the `n` most recent snapshots of each profile, deletes the rest.
-    /// Returns how many were deleted.
-    pub fn keep_latest(&mut self, n: usize) -> Result<usize, StoreError> {
-        self.db.keep_latest(i64::try_from(n).unwrap_or(i64::MAX))
+    /// Returns the deleted snapshots.
+    pub fn keep_latest(&mut self, n: usize) -> Result<Vec<Deleted>, StoreError> {
+        let rows = self.db.keep_latest(i64::try_from(n).unwrap_or(i64::MAX))?;
+        self.deleted(rows)
+    }
+
+    fn deleted(&self, rows: Vec<(i64, String)>) -> Result<Vec<Deleted>, StoreError> {
+        rows.into_iter()
+            .map(|(id, at)| {
+                Ok(Deleted {
+                    id,
+                    started_at: self.timestamp(&at)?,
+                })
+            })
+            .collect()
     }
 
     /// Returns freed space to the file system (after retention deleted much).

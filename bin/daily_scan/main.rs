@@ -42,6 +42,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
             commands::migrate_store::migrate_store(&config, &args.into(), out)
         }
         Some(Command::Alerts(args)) => commands::alerts::alerts(&config, &args.into(), out),
+        Some(Command::Export(args)) => commands::export::export(&config, &args.into(), out),
         Some(Command::Notify(args)) => commands::notify::notify(&config, &args.into(), out),
         Some(Command::Diff(args)) => {
             let command = args.into();

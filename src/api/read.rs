@@ -7,11 +7,15 @@
 //! as `daily_scan report` does, so both always agree.
 
 pub mod alerts;
+pub mod alerts_page;
 pub mod certificates;
 pub mod dashboard;
 pub mod deliveries;
 pub mod delta;
+pub mod entries;
+pub mod export;
 pub mod query;
+pub mod runs;
 pub mod snapshots;
 pub mod trends;
 

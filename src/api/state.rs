@@ -33,6 +33,8 @@ pub struct State {
     pub(super) database: super::respond::Db,
     /// The last look at the database for `/api/health`: when, its state, the error.
     pub(super) database_probe: std::sync::Mutex<DatabaseProbe>,
+    /// Where `daily_scan` writes each run's report folder (run pages link to its files).
+    pub(super) output_dir: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
     /// `Host` values answered (DNS-rebinding guard, checked before routing).
     pub(super) hosts: super::host::AllowedHosts,
@@ -86,6 +88,7 @@ impl State {
             database: super::respond::Db::of(&config.database())
                 .map_err(|e| ServeError::Start(e.to_string()))?,
             database_probe: std::sync::Mutex::new(None),
+            output_dir: config.output_dir.clone(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             hosts: super::host::AllowedHosts::from_config(&config.api),
             cert_expiry_days: config.alerts.cert_expiry_days,

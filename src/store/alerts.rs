@@ -58,6 +58,16 @@ pub struct AlertFilter {
     pub severity: Option<Severity>,
     /// This severity or a worse one.
     pub min_severity: Option<Severity>,
+    /// Any of these kinds (all kinds when empty).
+    pub kinds: Vec<AlertKind>,
+    /// Addresses inside this network (a single address is a /32 or /128).
+    pub network: Option<ipnet::IpNet>,
+    /// Case-insensitive part of the message, address or note.
+    pub text: Option<String>,
+    /// Raised at or after this time.
+    pub since: Option<Timestamp>,
+    /// Raised before this time.
+    pub until: Option<Timestamp>,
     pub limit: Option<usize>,
     /// Only alerts with a smaller id (a cursor for paging, newest first).
     pub before_id: Option<i64>,
@@ -78,17 +88,34 @@ pub struct StatusChange {
 pub const MAX_NOTE_CHARS: usize = 1000;
 
 /// An [`AlertFilter`] as a backend runs it: the minimum severity spelled out as the
-/// severities it allows (severity order is not text order).
+/// severities it allows (severity order is not text order), the text lower-cased, times as
+/// stored. Everything but a network wider than one address is narrowed in SQL; such a
+/// network is tested by [`Store::list_alerts`] on the rows that come back, so the query then
+/// has no limit.
 pub(super) struct AlertQuery {
     pub status: Option<&'static str>,
     pub severity: Option<&'static str>,
     pub allowed: Option<Vec<&'static str>>,
     pub before_id: Option<i64>,
+    /// Any of these kinds.
+    pub kinds: Option<Vec<&'static str>>,
+    /// A lower-case part of `lower(message || ' ' || ip || ' ' || coalesce(note, ''))`.
+    pub text: Option<String>,
+    /// `created_at` at or after / before these.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Exactly this address (a network of one address; the index on ip serves it).
+    pub exact_ip: Option<String>,
     pub limit: i64,
 }
 
 impl AlertQuery {
     fn of(filter: &AlertFilter) -> AlertQuery {
+        let exact_ip = filter
+            .network
+            .filter(|n| n.prefix_len() == n.max_prefix_len())
+            .map(|n| n.addr().to_string());
+        let wide_network = filter.network.is_some() && exact_ip.is_none();
         AlertQuery {
             status: filter.status.map(AlertStatus::as_str),
             severity: filter.severity.map(Severity::as_str),
@@ -100,9 +127,21 @@ impl AlertQuery {
                     .collect()
             }),
             before_id: filter.before_id,
-            limit: filter
-                .limit
-                .map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX)),
+            kinds: (!filter.kinds.is_empty())
+                .then(|| filter.kinds.iter().map(|k| k.as_str()).collect()),
+            text: filter
+                .text
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_lowercase),
+            since: filter.since.map(time_text),
+            until: filter.until.map(time_text),
+            exact_ip,
+            limit: match filter.limit {
+                Some(l) if !wide_network => i64::try_from(l).unwrap_or(i64::MAX),
+                _ => i64::MAX,
+            },
         }
     }
 }
@@ -127,13 +166,57 @@ pub(super) struct RawAlert {
 }
 
 impl Store {
-    /// Alerts matching `filter`, newest (highest id) first.
+    /// Alerts matching `filter`, newest (highest id) first. Everything but the network is
+    /// narrowed in SQL; addresses are parsed and tested against the network while the rows
+    /// stream, and reading stops at `limit`.
     pub fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
-        self.db
-            .list_alerts(&AlertQuery::of(filter))?
+        let mut out = Vec::new();
+        for raw in self.db.list_alerts(&AlertQuery::of(filter))? {
+            if out.len() >= filter.limit.unwrap_or(usize::MAX) {
+                break;
+            }
+            let alert = raw.into_alert().map_err(|d| self.corrupt(d))?;
+            if let Some(net) = filter.network
+                && !alert
+                    .ip
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| net.contains(&ip))
+            {
+                continue;
+            }
+            out.push(alert);
+        }
+        Ok(out)
+    }
+
+    /// Alerts a run raised (its `first_snapshot`), worst first.
+    pub fn alerts_raised_by(&self, snapshot: i64) -> Result<Vec<Alert>, StoreError> {
+        let rows = self.db.alerts_raised_by(snapshot)?;
+        self.worst_first(rows)
+    }
+
+    /// Resolved alerts last seen by snapshot `last_seen` and resolved at or after `since`:
+    /// what the run after `last_seen` (started at `since`) resolved. The store keeps no
+    /// "resolved by" column; a run resolves what its predecessor still saw, so this is it.
+    pub fn alerts_resolved_after(
+        &self,
+        last_seen: i64,
+        since: Timestamp,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let rows = self
+            .db
+            .alerts_resolved_after(last_seen, &time_text(since))?;
+        self.worst_first(rows)
+    }
+
+    /// `rows` (in id order) as alerts, worst severity first, then by id.
+    fn worst_first(&self, rows: Vec<RawAlert>) -> Result<Vec<Alert>, StoreError> {
+        let mut alerts = rows
             .into_iter()
             .map(|r| r.into_alert().map_err(|d| self.corrupt(d)))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+        Ok(alerts)
     }
 
     /// One alert by id.

@@ -40,14 +40,25 @@ pub(super) trait Backend: Send {
     ) -> Result<Vec<(i64, HeadRow)>, StoreError>;
     fn snapshot_summary(&self, id: i64) -> Result<Option<(i64, HeadRow)>, StoreError>;
     /// Deletes snapshots started before `cutoff` (stored time text) except each profile's
-    /// latest; returns how many.
-    fn delete_older_than(&mut self, cutoff: &str) -> Result<usize, StoreError>;
-    /// Keeps the `n` latest snapshots of each profile; returns how many were deleted.
-    fn keep_latest(&mut self, n: i64) -> Result<usize, StoreError>;
+    /// latest; returns the deleted (id, started_at text).
+    fn delete_older_than(&mut self, cutoff: &str) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Keeps the `n` latest snapshots of each profile; returns the deleted (id, started_at
+    /// text).
+    fn keep_latest(&mut self, n: i64) -> Result<Vec<(i64, String)>, StoreError>;
     /// Gives freed space back after a large delete.
     fn vacuum(&mut self) -> Result<(), StoreError>;
 
+    /// The alerts `query` keeps, newest (highest id) first.
     fn list_alerts(&self, query: &AlertQuery) -> Result<Vec<RawAlert>, StoreError>;
+    /// Alerts whose `first_snapshot` is `snapshot`, by id.
+    fn alerts_raised_by(&self, snapshot: i64) -> Result<Vec<RawAlert>, StoreError>;
+    /// Resolved alerts whose `last_snapshot` is `last_seen`, updated at or after `since`
+    /// (stored time text), by id.
+    fn alerts_resolved_after(
+        &self,
+        last_seen: i64,
+        since: &str,
+    ) -> Result<Vec<RawAlert>, StoreError>;
     fn alert(&self, id: i64) -> Result<Option<RawAlert>, StoreError>;
     /// Inserts `new` as open at `now`; returns its id.
     fn insert_alert(&mut self, new: &NewAlert, now: &str) -> Result<i64, StoreError>;

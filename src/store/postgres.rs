@@ -238,11 +238,11 @@ impl Backend for Postgres {
         self.with(|c| listing::summary(c, id))
     }
 
-    fn delete_older_than(&mut self, cutoff: &str) -> Result<usize, StoreError> {
+    fn delete_older_than(&mut self, cutoff: &str) -> Result<Vec<(i64, String)>, StoreError> {
         self.with(|c| listing::delete_older_than(c, cutoff))
     }
 
-    fn keep_latest(&mut self, n: i64) -> Result<usize, StoreError> {
+    fn keep_latest(&mut self, n: i64) -> Result<Vec<(i64, String)>, StoreError> {
         self.with(|c| listing::keep_latest(c, n))
     }
 
@@ -253,6 +253,18 @@ impl Backend for Postgres {
 
     fn list_alerts(&self, query: &AlertQuery) -> Result<Vec<RawAlert>, StoreError> {
         self.with(|c| alerts::list(c, query))
+    }
+
+    fn alerts_raised_by(&self, snapshot: i64) -> Result<Vec<RawAlert>, StoreError> {
+        self.with(|c| alerts::raised_by(c, snapshot))
+    }
+
+    fn alerts_resolved_after(
+        &self,
+        last_seen: i64,
+        since: &str,
+    ) -> Result<Vec<RawAlert>, StoreError> {
+        self.with(|c| alerts::resolved_after(c, last_seen, since))
     }
 
     fn alert(&self, id: i64) -> Result<Option<RawAlert>, StoreError> {

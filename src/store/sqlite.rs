@@ -146,11 +146,11 @@ impl Backend for Sqlite {
         snapshots::summary(&self.conn, id).map_err(|e| self.sql(e))
     }
 
-    fn delete_older_than(&mut self, cutoff: &str) -> Result<usize, StoreError> {
+    fn delete_older_than(&mut self, cutoff: &str) -> Result<Vec<(i64, String)>, StoreError> {
         snapshots::delete_older_than(&self.conn, cutoff).map_err(|e| self.sql(e))
     }
 
-    fn keep_latest(&mut self, n: i64) -> Result<usize, StoreError> {
+    fn keep_latest(&mut self, n: i64) -> Result<Vec<(i64, String)>, StoreError> {
         snapshots::keep_latest(&self.conn, n).map_err(|e| self.sql(e))
     }
 
@@ -160,6 +160,18 @@ impl Backend for Sqlite {
 
     fn list_alerts(&self, query: &AlertQuery) -> Result<Vec<RawAlert>, StoreError> {
         alerts::list(&self.conn, query).map_err(|e| self.sql(e))
+    }
+
+    fn alerts_raised_by(&self, snapshot: i64) -> Result<Vec<RawAlert>, StoreError> {
+        alerts::raised_by(&self.conn, snapshot).map_err(|e| self.sql(e))
+    }
+
+    fn alerts_resolved_after(
+        &self,
+        last_seen: i64,
+        since: &str,
+    ) -> Result<Vec<RawAlert>, StoreError> {
+        alerts::resolved_after(&self.conn, last_seen, since).map_err(|e| self.sql(e))
     }
 
     fn alert(&self, id: i64) -> Result<Option<RawAlert>, StoreError> {

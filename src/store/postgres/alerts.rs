@@ -39,6 +39,11 @@ pub(super) fn list(client: &mut Client, q: &AlertQuery) -> Result<Vec<RawAlert>,
         .allowed
         .as_ref()
         .map(|a| a.iter().map(|s| s.to_string()).collect());
+    let kinds: Option<Vec<String>> = q
+        .kinds
+        .as_ref()
+        .map(|k| k.iter().map(|s| s.to_string()).collect());
+    // Times compare as text in byte order (COLLATE "C"), as SQLite compares them.
     client
         .query(
             &format!(
@@ -47,9 +52,60 @@ pub(super) fn list(client: &mut Client, q: &AlertQuery) -> Result<Vec<RawAlert>,
                     AND ($2::text IS NULL OR severity = $2)
                     AND ($3::text[] IS NULL OR severity = ANY($3))
                     AND ($4::bigint IS NULL OR id < $4)
+                    AND ($6::text[] IS NULL OR kind = ANY($6))
+                    AND ($7::text IS NULL
+                         OR strpos(lower(message || ' ' || ip || ' ' || coalesce(note, '')), $7) > 0)
+                    AND ($8::text IS NULL OR created_at COLLATE \"C\" >= $8)
+                    AND ($9::text IS NULL OR created_at COLLATE \"C\" < $9)
+                    AND ($10::text IS NULL OR ip = $10)
                   ORDER BY id DESC LIMIT $5"
             ),
-            &[&q.status, &q.severity, &allowed, &q.before_id, &q.limit],
+            &[
+                &q.status,
+                &q.severity,
+                &allowed,
+                &q.before_id,
+                &q.limit,
+                &kinds,
+                &q.text,
+                &q.since,
+                &q.until,
+                &q.exact_ip,
+            ],
+        )?
+        .iter()
+        .map(raw_alert)
+        .collect()
+}
+
+pub(super) fn raised_by(
+    client: &mut Client,
+    snapshot: i64,
+) -> Result<Vec<RawAlert>, postgres::Error> {
+    client
+        .query(
+            &format!("SELECT {COLUMNS} FROM alerts WHERE first_snapshot = $1 ORDER BY id"),
+            &[&snapshot],
+        )?
+        .iter()
+        .map(raw_alert)
+        .collect()
+}
+
+pub(super) fn resolved_after(
+    client: &mut Client,
+    last_seen: i64,
+    since: &str,
+) -> Result<Vec<RawAlert>, postgres::Error> {
+    client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM alerts
+                  WHERE status = 'resolved' AND last_snapshot = $1
+                    AND updated_at COLLATE \"C\" >= $2
+                  ORDER BY id"
+            ),
+            &[&last_seen, &since],
         )?
         .iter()
         .map(raw_alert)

@@ -107,34 +107,38 @@ pub(super) fn summary(
         .transpose()
 }
 
-fn affected(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
+/// Retention's deleted rows: (id, started_at text).
+fn deleted(rows: Vec<postgres::Row>) -> Result<Vec<(i64, String)>, postgres::Error> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 pub(super) fn delete_older_than(
     client: &mut Client,
     cutoff: &str,
-) -> Result<usize, postgres::Error> {
-    client
-        .execute(
-            "DELETE FROM snapshots WHERE started_at < $1 AND id NOT IN (
-                 SELECT DISTINCT ON (profile) id FROM snapshots
-                  ORDER BY profile, started_at DESC, id DESC)",
-            &[&cutoff],
-        )
-        .map(affected)
+) -> Result<Vec<(i64, String)>, postgres::Error> {
+    deleted(client.query(
+        "DELETE FROM snapshots WHERE started_at < $1 AND id NOT IN (
+             SELECT DISTINCT ON (profile) id FROM snapshots
+              ORDER BY profile, started_at DESC, id DESC)
+         RETURNING id, started_at",
+        &[&cutoff],
+    )?)
 }
 
-pub(super) fn keep_latest(client: &mut Client, n: i64) -> Result<usize, postgres::Error> {
-    client
-        .execute(
-            "DELETE FROM snapshots WHERE id IN (
-                 SELECT id FROM (
-                     SELECT id, row_number() OVER (
-                         PARTITION BY profile ORDER BY started_at DESC, id DESC) AS rank
-                       FROM snapshots) AS ranked
-                  WHERE rank > $1)",
-            &[&n],
-        )
-        .map(affected)
+pub(super) fn keep_latest(
+    client: &mut Client,
+    n: i64,
+) -> Result<Vec<(i64, String)>, postgres::Error> {
+    deleted(client.query(
+        "DELETE FROM snapshots WHERE id IN (
+             SELECT id FROM (
+                 SELECT id, row_number() OVER (
+                     PARTITION BY profile ORDER BY started_at DESC, id DESC) AS rank
+                   FROM snapshots) AS ranked
+              WHERE rank > $1)
+         RETURNING id, started_at",
+        &[&n],
+    )?)
 }

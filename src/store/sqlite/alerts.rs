@@ -46,15 +46,61 @@ pub(super) fn list(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<Ra
             AND (?2 IS NULL OR severity = ?2)
             AND (?3 IS NULL OR instr(',' || ?3 || ',', ',' || severity || ',') > 0)
             AND (?4 IS NULL OR id < ?4)
-          ORDER BY id DESC LIMIT ?5"
+            AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || kind || ',') > 0)
+            AND (?6 IS NULL
+                 OR instr(lower(message || ' ' || ip || ' ' || coalesce(note, '')), ?6) > 0)
+            AND (?7 IS NULL OR created_at >= ?7)
+            AND (?8 IS NULL OR created_at < ?8)
+            AND (?9 IS NULL OR ip = ?9)
+          ORDER BY id DESC LIMIT ?10"
     );
     let allowed = q.allowed.as_ref().map(|a| a.join(","));
+    let kinds = q.kinds.as_ref().map(|k| k.join(","));
     conn.prepare_cached(&sql)?
         .query_map(
-            params![q.status, q.severity, allowed, q.before_id, q.limit],
+            params![
+                q.status,
+                q.severity,
+                allowed,
+                q.before_id,
+                kinds,
+                q.text,
+                q.since,
+                q.until,
+                q.exact_ip,
+                q.limit
+            ],
             raw_alert,
         )?
         .collect()
+}
+
+/// Alerts meeting `condition` (on `values`), by id.
+fn alerts_where(
+    conn: &Connection,
+    condition: &str,
+    values: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<RawAlert>> {
+    let sql = format!("SELECT {COLUMNS} FROM alerts WHERE {condition} ORDER BY id");
+    conn.prepare_cached(&sql)?
+        .query_map(values, raw_alert)?
+        .collect()
+}
+
+pub(super) fn raised_by(conn: &Connection, snapshot: i64) -> rusqlite::Result<Vec<RawAlert>> {
+    alerts_where(conn, "first_snapshot = ?1", params![snapshot])
+}
+
+pub(super) fn resolved_after(
+    conn: &Connection,
+    last_seen: i64,
+    since: &str,
+) -> rusqlite::Result<Vec<RawAlert>> {
+    alerts_where(
+        conn,
+        "status = 'resolved' AND last_snapshot = ?1 AND updated_at >= ?2",
+        params![last_seen, since],
+    )
 }
 
 pub(super) fn one(conn: &Connection, id: i64) -> rusqlite::Result<Option<RawAlert>> {

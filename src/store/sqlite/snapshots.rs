@@ -334,24 +334,42 @@ pub(super) fn summary(conn: &Connection, id: i64) -> rusqlite::Result<Option<(i6
     .optional()
 }
 
-pub(super) fn delete_older_than(conn: &Connection, cutoff: &str) -> rusqlite::Result<usize> {
-    conn.execute(
+/// Retention's deleted rows: (id, started_at text).
+fn delete_returning(
+    conn: &Connection,
+    sql: &str,
+    value: impl rusqlite::ToSql,
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare(sql)?;
+    stmt.query_map([value], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+pub(super) fn delete_older_than(
+    conn: &Connection,
+    cutoff: &str,
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    delete_returning(
+        conn,
         "DELETE FROM snapshots WHERE started_at < ?1 AND id NOT IN (
              SELECT (SELECT l.id FROM snapshots AS l WHERE l.profile = p.profile
                       ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
-               FROM (SELECT DISTINCT profile FROM snapshots) AS p)",
-        [cutoff],
+               FROM (SELECT DISTINCT profile FROM snapshots) AS p)
+         RETURNING id, started_at",
+        cutoff,
     )
 }
 
-pub(super) fn keep_latest(conn: &Connection, n: i64) -> rusqlite::Result<usize> {
-    conn.execute(
+pub(super) fn keep_latest(conn: &Connection, n: i64) -> rusqlite::Result<Vec<(i64, String)>> {
+    delete_returning(
+        conn,
         "DELETE FROM snapshots WHERE id IN (
              SELECT id FROM (
                  SELECT id, row_number() OVER (
                      PARTITION BY profile ORDER BY started_at DESC, id DESC) AS rank
                    FROM snapshots)
-              WHERE rank > ?1)",
-        [n],
+              WHERE rank > ?1)
+         RETURNING id, started_at",
+        n,
     )
 }
