@@ -20,7 +20,7 @@ pub fn import(
     command: &ImportCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
-    let (mut store, _lock) = batch::open_for_writing(config)?;
+    let (mut store, _lock) = batch::open_for_writing(config, None)?;
     for file in &command.files {
         let s = import::import_file(&mut store, file, &command.profile)?;
         let line = format!(
