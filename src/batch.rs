@@ -8,6 +8,7 @@
 //! lists them as "not compared" instead of reading silence as closed ports. Nothing reaches
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
+pub mod assemble;
 pub mod confirm;
 pub mod dry_run;
 pub mod import;
@@ -15,6 +16,7 @@ pub mod lock;
 pub mod metrics;
 pub mod plan;
 pub mod progress;
+pub mod shard;
 pub mod tls;
 
 use std::io;
@@ -34,9 +36,7 @@ use crate::nmap::{self, ScanOutcome};
 use crate::notify::{self, Backoff, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
-use crate::snapshot::{
-    PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, runs_version_detection,
-};
+use crate::snapshot::{Snapshot, SnapshotStatus};
 use crate::store::{AlertSync, PgWriterLock, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
 use lock::{HeldLock, LockError, WriterLock};
@@ -71,6 +71,10 @@ pub enum BatchError {
     },
     #[error("cannot start the nmap worker threads: {0}")]
     Pool(#[from] rayon::ThreadPoolBuildError),
+    #[error("{0}")]
+    Shard(#[from] shard::ShardError),
+    #[error("run {0} was finalized by another process meanwhile")]
+    FinalizedElsewhere(String),
 }
 
 /// Everything decided before anything runs: what `--dry-run` prints.
@@ -98,6 +102,15 @@ pub struct Prepared {
 /// Reads and checks everything a run needs (targets file, profile, ports, tuning), resolves
 /// hostnames once and builds the plan. Scans nothing.
 pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchError> {
+    prepare_shards(config, targets_file, 1)
+}
+
+/// [`prepare`] for a run split over `shards` (see [`shard`]).
+pub fn prepare_shards(
+    config: &Config,
+    targets_file: &Path,
+    shards: u32,
+) -> Result<Prepared, BatchError> {
     let file = targets_file.display().to_string();
     let entries = target::parse_targets_file(targets_file)?;
     if entries.is_empty() {
@@ -118,7 +131,7 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
     let policy = config.network_policy();
     let expanded = target::expand(&entries, &policy, config.batch.max_hosts_per_run)
         .map_err(|source| BatchError::Targets { file, source })?;
-    let plan = plan::build(&expanded, config.batch.chunk_size);
+    let plan = plan::build_sharded(&expanded, config.batch.chunk_size, shards);
     let profile_label = match &ports {
         Some(spec) => format!("{}+ports={spec}", profile.name()),
         None => profile.name().to_string(),
@@ -139,7 +152,32 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
     })
 }
 
+/// How the confirmation re-check calls nmap: the run's program, arguments and timeout.
+#[derive(Debug, Clone)]
+pub struct Recheck {
+    pub program: PathBuf,
+    pub nmap_args: Vec<String>,
+    pub timeout: Duration,
+}
+
 impl Prepared {
+    /// What the confirmation re-check reuses of this run.
+    pub fn recheck(&self) -> Recheck {
+        Recheck {
+            program: self.program.clone(),
+            nmap_args: self.nmap_args.clone(),
+            timeout: self.timeout,
+        }
+    }
+
+    /// The profile and nmap arguments the snapshot's head records.
+    pub fn head(&self) -> assemble::RunHead {
+        assemble::RunHead {
+            profile_label: self.profile_label.clone(),
+            nmap_args: self.nmap_args.clone(),
+        }
+    }
+
     pub fn invocation(&self, chunk: &Chunk) -> NmapInvocation {
         NmapInvocation {
             program: self.program.clone(),
@@ -178,125 +216,89 @@ fn output_budget(addresses: u64, ports: u32) -> usize {
 /// assembles the snapshot. Saves nothing.
 pub fn scan(p: &Prepared, show_progress: bool) -> Result<Snapshot, BatchError> {
     let started_at = Timestamp::now();
-    let chunks = &p.plan.chunks;
-    let progress = Progress::new(chunks.len(), p.plan.addresses, show_progress);
+    let outcomes = run_chunks(p, None, show_progress)?;
+    let (states, found) = assemble::harvest(outcomes, &p.nmap_args, p.timeout);
+    let states = assemble::by_chunk(&p.plan, states);
+    Ok(assemble::snapshot(
+        &p.head(),
+        &p.plan,
+        started_at,
+        &states,
+        found,
+    ))
+}
+
+/// Runs the plan's chunks, or only those of `shard`, at most `parallel` at once; returns
+/// each chunk's index with its outcome, in plan order.
+pub fn run_chunks(
+    p: &Prepared,
+    shard: Option<u32>,
+    show_progress: bool,
+) -> Result<Vec<(usize, ScanOutcome)>, BatchError> {
+    let chunks: Vec<(usize, &Chunk)> = p
+        .plan
+        .chunks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| shard.is_none_or(|k| c.shard == k))
+        .collect();
+    let total = p.plan.chunks.len();
+    let addresses = chunks.iter().map(|(_, c)| c.addresses).sum();
+    let progress = Progress::new(chunks.len(), addresses, show_progress);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(p.parallel.clamp(1, chunks.len().max(1)))
         .thread_name(|i| format!("nmap-{i}"))
         .build()?;
     info!(
         "scanning {} with {}, {} at a time (profile {})",
-        report::text::count(p.plan.addresses, "address"),
+        report::text::count(addresses, "address"),
         report::text::count(chunks.len() as u64, "nmap run"),
         p.parallel,
         p.profile_label
     );
-    let outcomes: Vec<ScanOutcome> = progress.run(|| {
+    let outcomes = progress.run(|| {
         pool.install(|| {
             chunks
                 .par_iter()
                 .enumerate()
-                .map(|(i, chunk)| {
+                .map(|(n, &(i, chunk))| {
                     let clock = Instant::now();
                     let scan = nmap::scan(&p.invocation(chunk));
                     let end = match &scan.outcome {
                         ScanOutcome::Completed(_) => ChunkEnd::Completed,
                         ScanOutcome::Failed(reason) => {
-                            warn!("nmap run {} of {} failed: {reason}", i + 1, chunks.len());
+                            warn!("nmap run {} of {total} failed: {reason}", i + 1);
                             ChunkEnd::Failed
                         }
                         ScanOutcome::TimedOut => {
                             warn!(
-                                "nmap run {} of {} timed out after {} s and was stopped",
+                                "nmap run {} of {total} timed out after {} s and was stopped",
                                 i + 1,
-                                chunks.len(),
                                 p.timeout.as_secs()
                             );
                             ChunkEnd::TimedOut
                         }
                     };
-                    progress.chunk_done(i, chunk.addresses, end, clock.elapsed());
-                    scan.outcome
+                    progress.chunk_done(n, chunk.addresses, end, clock.elapsed());
+                    (i, scan.outcome)
                 })
                 .collect()
         })
     });
     progress.finish();
-    Ok(assemble(p, started_at, outcomes))
+    Ok(outcomes)
 }
 
-/// The snapshot of a finished run. Targets whose chunks did not all complete are recorded as
-/// failed or timed out (the first problem in address order), with the reason.
+/// The snapshot of a finished run from each chunk's outcome (indexed like the plan's
+/// chunks): see [`assemble`].
 pub fn assemble(p: &Prepared, started_at: Timestamp, outcomes: Vec<ScanOutcome>) -> Snapshot {
-    let runs = outcomes.len();
-    let targets: Vec<TargetRecord> = p
-        .plan
-        .targets
-        .iter()
-        .map(|t| {
-            let (status, error, covers) = match &t.covers {
-                Err(u) => (u.status, Some(u.error.clone()), Vec::new()),
-                Ok(covers) => {
-                    let problem = t.chunks.iter().find_map(|&i| match outcomes.get(i) {
-                        Some(ScanOutcome::Completed(_)) => None,
-                        Some(ScanOutcome::Failed(reason)) => Some((
-                            TargetStatus::Failed,
-                            format!("nmap run {} of {runs} failed: {reason}", i + 1),
-                        )),
-                        Some(ScanOutcome::TimedOut) => Some((
-                            TargetStatus::Timeout,
-                            format!(
-                                "nmap run {} of {runs} did not finish within {} s and was stopped",
-                                i + 1,
-                                p.timeout.as_secs()
-                            ),
-                        )),
-                        None => Some((TargetStatus::Failed, "nmap was not run".to_string())),
-                    });
-                    match problem {
-                        Some((status, error)) => (status, Some(error), covers.clone()),
-                        None => (TargetStatus::Completed, None, covers.clone()),
-                    }
-                }
-            };
-            TargetRecord {
-                entry: t.entry.clone(),
-                target: t.target.clone(),
-                status,
-                error,
-                covers,
-            }
-        })
-        .collect();
-    let mut nmap_version = String::new();
-    let mut hosts = Vec::new();
-    let version_detection = runs_version_detection(p.nmap_args.iter().map(String::as_str));
-    let mut scanned: Option<PortCoverage> = None;
-    for outcome in outcomes {
-        if let ScanOutcome::Completed(result) = outcome {
-            if nmap_version.is_empty() {
-                nmap_version = result.nmap_version;
-            }
-            // What nmap says it probed (its `--top-ports` list included), chunk by chunk.
-            if let Some(c) = PortCoverage::from_scaninfo(&result.scaninfo, version_detection) {
-                scanned.get_or_insert_with(PortCoverage::default).merge(&c);
-            }
-            hosts.extend(result.hosts);
-        }
-    }
-    Snapshot {
-        scanned,
-        unconfirmed: Vec::new(),
-        id: None,
-        started_at,
-        finished_at: Timestamp::now(),
-        profile: p.profile_label.clone(),
-        nmap_args: p.nmap_args.join(" "),
-        nmap_version,
-        status: SnapshotStatus::from_targets(&targets),
-        targets,
-        hosts,
-    }
+    let (states, found) = assemble::harvest(
+        outcomes.into_iter().enumerate().collect(),
+        &p.nmap_args,
+        p.timeout,
+    );
+    let states = assemble::by_chunk(&p.plan, states);
+    assemble::snapshot(&p.head(), &p.plan, started_at, &states, found)
 }
 
 /// Options of a run beyond the configuration.
@@ -349,18 +351,38 @@ impl RunOutput {
 /// One whole run: lock, scan, save, compare, raise/resolve alerts, send the new ones to the
 /// webhooks (whose failures are only recorded), write the reports, apply retention.
 pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput, BatchError> {
+    create_output_dir(config)?;
+    // Opened before scanning: a bad database fails the run before hours of nmap.
+    let (mut store, _lock) = open_for_writing(config, Some(&p.profile_label))?;
+    let snapshot = scan(p, opts.show_progress)?;
+    commit(config, &mut store, &p.recheck(), snapshot, opts, None)
+}
+
+fn create_output_dir(config: &Config) -> Result<(), BatchError> {
     let out_dir = &config.output_dir;
     std::fs::create_dir_all(out_dir).map_err(|source| BatchError::Output {
         path: out_dir.clone(),
         source,
-    })?;
-    // Opened before scanning: a bad database fails the run before hours of nmap.
-    let (mut store, _lock) = open_for_writing(config, Some(&p.profile_label))?;
-    let mut snapshot = scan(p, opts.show_progress)?;
+    })
+}
+
+/// Everything after the scan, with the writer lock held: confirm the candidate changes, run
+/// the TLS pass, save (as the finalized snapshot of sharded run `finalizes` when given),
+/// compare, raise/resolve alerts, notify, write the reports, apply retention.
+pub fn commit(
+    config: &Config,
+    store: &mut Store,
+    recheck: &Recheck,
+    mut snapshot: Snapshot,
+    opts: &RunOptions,
+    finalizes: Option<&str>,
+) -> Result<RunOutput, BatchError> {
+    create_output_dir(config)?;
+    let out_dir = &config.output_dir;
     let confirmation = if config.batch.confirm {
-        let previous = history::previous_of_unsaved(&store, &snapshot)?;
+        let previous = history::previous_of_unsaved(store, &snapshot)?;
         confirm::confirm(
-            p,
+            recheck,
             previous.as_ref(),
             &mut snapshot,
             &opts.delta,
@@ -370,7 +392,12 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         confirm::Confirmation::default()
     };
     let tls = tls::pass(config, &mut snapshot);
-    let id = store.save_snapshot(&snapshot)?;
+    let id = match finalizes {
+        None => store.save_snapshot(&snapshot)?,
+        Some(run_id) => store
+            .save_finalized(run_id, &snapshot)?
+            .ok_or_else(|| BatchError::FinalizedElsewhere(run_id.to_string()))?,
+    };
     snapshot.id = Some(id);
     info!(
         "saved snapshot {id} ({}): {} up, {}",
@@ -378,11 +405,11 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         report::text::count(snapshot.hosts_up() as u64, "host"),
         report::text::count(snapshot.open_ports() as u64, "open port")
     );
-    let delta = history::delta_of(&store, id, &snapshot, &opts.delta)?;
+    let delta = history::delta_of(store, id, &snapshot, &opts.delta)?;
     let gone_after = config.alerts.gone_after_runs;
     let gone_held = if gone_after > 1 {
         let earlier = history::earlier_runs(
-            &store,
+            store,
             id,
             alerts::gone::runs_needed(gone_after),
             &opts.delta,
@@ -421,9 +448,9 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     // be written later must not hold them up. The flush also retries earlier runs' pending
     // notifications.
     let env = |key: &str| std::env::var(key).ok();
-    let webhooks = notify::flush(&mut store, config, &env, opts.backoff);
+    let webhooks = notify::flush(store, config, &env, opts.backoff);
     let timeline = history::timeline(
-        &store,
+        store,
         history::CHART_POINTS,
         Some(&snapshot.profile),
         Some(id),
@@ -436,7 +463,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
             source,
         }
     })?;
-    let pruned = retention(&mut store, out_dir, config.batch.retention_days, opts.keep)?;
+    let pruned = retention(store, out_dir, config.batch.retention_days, opts.keep)?;
     Ok(RunOutput {
         snapshot,
         delta,

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod diff;
 pub mod export;
+pub mod finalize;
 pub mod history;
 pub mod import;
 pub mod migrate_store;
@@ -17,6 +18,7 @@ pub mod parse;
 pub mod prune;
 pub mod report;
 pub mod run;
+pub mod runs;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -215,6 +215,9 @@ pub enum NotComparedReason {
     PreviousFailed,
     PreviousTimeout,
     PreviousUnresolved,
+    /// The shard of a sharded run that held the target never finished (now / before).
+    ShardMissing,
+    PreviousShardMissing,
     /// Only the later snapshot has the target.
     TargetAdded,
     /// Only the earlier snapshot has the target.
@@ -237,6 +240,8 @@ impl NotComparedReason {
             NotComparedReason::PreviousFailed => "previous_failed",
             NotComparedReason::PreviousTimeout => "previous_timeout",
             NotComparedReason::PreviousUnresolved => "previous_unresolved",
+            NotComparedReason::ShardMissing => "shard_missing",
+            NotComparedReason::PreviousShardMissing => "previous_shard_missing",
             NotComparedReason::TargetAdded => "target_added",
             NotComparedReason::TargetRemoved => "target_removed",
             NotComparedReason::AddressesChanged => "addresses_changed",
@@ -255,6 +260,12 @@ impl NotComparedReason {
             NotComparedReason::PreviousTimeout => "the scan timed out in the previous run",
             NotComparedReason::PreviousUnresolved => {
                 "the hostname did not resolve in the previous run"
+            }
+            NotComparedReason::ShardMissing => {
+                "shard missing: the shard that held it never finished this run"
+            }
+            NotComparedReason::PreviousShardMissing => {
+                "shard missing: the shard that held it never finished the previous run"
             }
             NotComparedReason::TargetAdded => "new target: nothing to compare with yet",
             NotComparedReason::TargetRemoved => "target no longer in the targets file",

@@ -11,6 +11,7 @@ pub mod export;
 pub mod html;
 pub mod json;
 pub mod run_files;
+pub mod runs;
 pub mod table;
 pub mod text;
 pub mod timeline;

@@ -127,6 +127,10 @@ pub enum TargetStatus {
     Failed,
     Timeout,
     Unresolved,
+    /// A sharded run finalized without the shard that held the target's addresses (its pod
+    /// never finished): nothing is known about them, so nothing is compared.
+    #[serde(rename = "shard_missing")]
+    ShardMissing,
 }
 
 impl TargetStatus {
@@ -136,6 +140,7 @@ impl TargetStatus {
             TargetStatus::Failed => "failed",
             TargetStatus::Timeout => "timeout",
             TargetStatus::Unresolved => "unresolved",
+            TargetStatus::ShardMissing => "shard_missing",
         }
     }
 
@@ -146,6 +151,7 @@ impl TargetStatus {
             "failed" => Some(TargetStatus::Failed),
             "timeout" => Some(TargetStatus::Timeout),
             "unresolved" => Some(TargetStatus::Unresolved),
+            "shard_missing" => Some(TargetStatus::ShardMissing),
             _ => None,
         }
     }

@@ -20,6 +20,7 @@ mod migrate;
 mod outbox;
 mod postgres;
 mod rows;
+mod shards;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub use migrate::{CopiedTable, MigrateError};
 pub use outbox::{NewOutbox, OutboxItem};
 pub use postgres::{PgPool, PgWriterLock, SCHEMA_VERSION_POSTGRES};
 use rows::{Detail, HeadRow, parse_time, time_text};
+pub use shards::{PartCommit, Registration, ShardPart, ShardRun, ShardState};
 pub use sqlite::SCHEMA_VERSION;
 
 /// How long a statement waits for another process's lock before [`StoreError::Busy`].
@@ -100,6 +102,11 @@ pub enum StoreError {
     /// password.
     #[error("database server {host} is unavailable: {reason}")]
     Unavailable { host: String, reason: String },
+    #[error(
+        "sharded runs need a PostgreSQL database (database = \"postgres://...\" or \
+         SCANNER_DATABASE): their shards run on several machines and meet there; {db} is SQLite"
+    )]
+    ShardsNeedPostgres { db: String },
     #[error("snapshot {0} not found")]
     NotFound(i64),
     #[error("alert {0} not found")]

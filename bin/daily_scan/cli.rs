@@ -2,11 +2,14 @@
 //! their conversion into the library's typed commands ([`security_scanner::commands`]).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use security_scanner::batch::shard::{self, RunId};
 use security_scanner::commands::alerts::AlertsCommand;
 use security_scanner::commands::diff::DiffCommand;
 use security_scanner::commands::export::ExportCommand;
+use security_scanner::commands::finalize::FinalizeCommand;
 use security_scanner::commands::history::HistoryCommand;
 use security_scanner::commands::import::ImportCommand;
 use security_scanner::commands::migrate_store::MigrateStoreCommand;
@@ -14,9 +17,11 @@ use security_scanner::commands::notify::NotifyCommand;
 use security_scanner::commands::parse::{self, ParseCommand};
 use security_scanner::commands::prune::PruneCommand;
 use security_scanner::commands::report::ReportCommand;
-use security_scanner::commands::run::{FailOn, RunCommand};
+use security_scanner::commands::run::{FailOn, Printing, RunCommand};
+use security_scanner::commands::runs::RunsCommand;
 use security_scanner::commands::{self, CommandError};
 use security_scanner::config::CliOverrides;
+use security_scanner::config::parse_age;
 use security_scanner::diff::Side;
 use security_scanner::model::{AlertStatus, Severity};
 
@@ -97,6 +102,14 @@ pub struct RunArgs {
     /// node_exporter's textfile collector, e.g. /var/lib/node_exporter/daily_scan.prom.
     #[arg(long, value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Run as shard K of N (0-based) of one run whose shards meet in PostgreSQL
+    /// [env: JOB_COMPLETION_INDEX and SCANNER_SHARDS].
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// The run this shard belongs to, the same for every shard (a Kubernetes Job's name)
+    /// [env: SCANNER_RUN_ID].
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 impl Cli {
@@ -105,7 +118,8 @@ impl Cli {
         if self.command.is_some() && self.run.used() {
             return Err(CommandError::Usage(
                 "run options (-f, --profile, --ports, --parallel, --fail-on, --quiet, --dry-run, \
-                 --keep, --metrics-file, --tls, --no-tls) go without a sub-command"
+                 --keep, --metrics-file, --tls, --no-tls, --shard, --run-id) go without a \
+                 sub-command"
                     .into(),
             ));
         }
@@ -154,6 +168,12 @@ impl RunArgs {
             dry_run: self.dry_run,
             keep: self.keep.map(|n| n as usize),
             metrics_file: self.metrics_file,
+            shard: shard::from_args(
+                self.shard.as_deref(),
+                self.run_id.as_deref(),
+                &|key: &str| std::env::var(key).ok(),
+            )
+            .map_err(|e| CommandError::Batch(e.into()))?,
         })
     }
 
@@ -169,6 +189,8 @@ impl RunArgs {
             || self.metrics_file.is_some()
             || self.tls
             || self.no_tls
+            || self.shard.is_some()
+            || self.run_id.is_some()
     }
 }
 
@@ -195,6 +217,85 @@ pub enum Command {
     Notify(NotifyArgs),
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
     Parse(ParseArgs),
+    /// Sharded runs (PostgreSQL): each with its shards done, failed, running and missing.
+    Runs(RunsArgs),
+    /// Finalize a sharded run whose missing shards never came (their targets are not
+    /// compared), or with --after alone every run older than that: the CronJob safety net.
+    Finalize(FinalizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Most runs shown, newest first.
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+    #[arg(long, value_enum, default_value_t = TableFormat::Text)]
+    format: TableFormat,
+}
+
+impl From<RunsArgs> for RunsCommand {
+    fn from(a: RunsArgs) -> Self {
+        RunsCommand {
+            limit: a.limit,
+            format: a.format.into(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FinalizeArgs {
+    /// The run (its --run-id / SCANNER_RUN_ID).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
+    /// Only when every shard is in or the run started longer ago than this (90s, 30m, 3h,
+    /// 2d); without --run-id, every unfinalized run older than this.
+    #[arg(long, value_name = "DURATION")]
+    after: Option<String>,
+    /// What to print for a finalized run.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print nothing unless a finalized run changed something.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Exit 3 when the finalized run raised a new alert at least this severe, or, with
+    /// `incomplete`, when some targets were not compared.
+    #[arg(long, value_name = "SEVERITY|incomplete")]
+    fail_on: Option<FailOn>,
+    /// Write the finalized run's metrics here in Prometheus text format.
+    #[arg(long, value_name = "PATH")]
+    metrics_file: Option<PathBuf>,
+}
+
+impl FinalizeArgs {
+    pub fn command(self) -> Result<FinalizeCommand, CommandError> {
+        let run_id = self
+            .run_id
+            .map(|id| id.parse::<RunId>())
+            .transpose()
+            .map_err(|e| CommandError::Batch(e.into()))?;
+        let after = self
+            .after
+            .map(|text| {
+                parse_age(&text)
+                    .map(|secs| Duration::from_secs(secs.unsigned_abs()))
+                    .ok_or_else(|| {
+                        CommandError::Usage(format!(
+                            "--after {text:?}: expected a number and a unit, e.g. 90s, 30m, 3h, 2d"
+                        ))
+                    })
+            })
+            .transpose()?;
+        Ok(FinalizeCommand {
+            run_id,
+            after,
+            printing: Printing {
+                format: self.format.into(),
+                quiet: self.quiet,
+                fail_on: self.fail_on,
+                metrics_file: self.metrics_file,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Args)]

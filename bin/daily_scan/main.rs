@@ -50,6 +50,10 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
             // Ends the process while the comparison is still alive: see `finish`.
             finish(commands::diff::write(&comparison, command.format, out))
         }
+        Some(Command::Runs(args)) => commands::runs::runs(&config, &args.into(), out),
+        Some(Command::Finalize(args)) => {
+            commands::finalize::finalize(&config, &args.command()?, out)
+        }
         Some(Command::Parse(_)) => unreachable!("handled above"),
     }
 }

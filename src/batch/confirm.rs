@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use log::{info, warn};
 
-use super::Prepared;
+use super::Recheck;
 use crate::delta::{self, ChangeKind, DeltaConfig};
 use crate::model::{Host, Port, ScanResult};
 use crate::nmap::run::NmapInvocation;
@@ -51,7 +51,7 @@ struct Candidate {
 /// Re-checks the candidate changes of `run` against `previous` (the snapshot it will be
 /// compared with) and rewrites `run` to the confirmed state.
 pub fn confirm(
-    p: &Prepared,
+    p: &Recheck,
     previous: Option<&Snapshot>,
     run: &mut Snapshot,
     delta_config: &DeltaConfig,
@@ -266,7 +266,7 @@ const ROUNDS: usize = 4;
 
 /// The re-check: [`recheck_once`] repeated for the candidates nmap got no answer for.
 fn recheck(
-    p: &Prepared,
+    p: &Recheck,
     candidates: &[Candidate],
     anchors: &[Candidate],
     services: bool,
@@ -300,7 +300,7 @@ fn recheck(
 /// One slower nmap run per address family over the candidates' addresses and ports (plus the
 /// anchors). `None` when a run failed or timed out: nothing can be confirmed then.
 fn recheck_once(
-    p: &Prepared,
+    p: &Recheck,
     candidates: &[Candidate],
     anchors: &[Candidate],
     services: bool,

@@ -38,11 +38,12 @@ const DELTA_STATUSES: [DeltaStatus; 4] = [
     DeltaStatus::Failed,
 ];
 
-const TARGET_STATUSES: [TargetStatus; 4] = [
+const TARGET_STATUSES: [TargetStatus; 5] = [
     TargetStatus::Completed,
     TargetStatus::Failed,
     TargetStatus::Timeout,
     TargetStatus::Unresolved,
+    TargetStatus::ShardMissing,
 ];
 
 /// Escapes a label value as the exposition format requires: `\` → `\\`, `"` → `\"`,

@@ -10,12 +10,13 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{TargetStatus, range_covers, summarise};
 use crate::target::{ExpandedEntry, TargetError};
 
 /// One target atom of `targets.txt` and what it stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedTarget {
     /// 1-based line of the entry in the targets file.
     pub line: usize,
@@ -32,34 +33,48 @@ pub struct PlannedTarget {
 }
 
 /// A target that never reaches nmap: the outcome it is recorded with, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unscannable {
     pub status: TargetStatus,
     pub error: String,
 }
 
 /// One nmap invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chunk {
     /// nmap's target arguments: addresses and CIDR blocks, all of one family, in order.
     pub targets: Vec<String>,
     pub addresses: u64,
     pub ipv6: bool,
+    /// The shard (0-based) that runs it; always 0 for an unsharded run.
+    pub shard: u32,
     /// First and last address (as integers of the family), for mapping targets to chunks.
     first: u128,
     last: u128,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub targets: Vec<PlannedTarget>,
     pub chunks: Vec<Chunk>,
     /// Distinct addresses scanned.
     pub addresses: u64,
+    /// How many shards the chunks are split over (1: an unsharded run).
+    pub shards: u32,
 }
 
-/// Builds the plan; `chunk_size` is at least 1 (the configuration guarantees it).
+/// Builds the plan of an unsharded run; `chunk_size` is at least 1 (the configuration
+/// guarantees it).
 pub fn build(expanded: &[ExpandedEntry], chunk_size: usize) -> Plan {
+    build_sharded(expanded, chunk_size, 1)
+}
+
+/// Builds the plan of a run split over `shards` (at least 1): the sorted union of addresses
+/// is cut into `shards` consecutive parts of (nearly) equal address count, and each part into
+/// chunks of at most `chunk_size`. Pure and deterministic: the same targets and `shards`
+/// give every shard, and every retry of one, the same chunks.
+pub fn build_sharded(expanded: &[ExpandedEntry], chunk_size: usize, shards: u32) -> Plan {
+    let shards = shards.max(1);
     let chunk_size = chunk_size.max(1) as u128;
     let mut targets = Vec::new();
     let mut all: Vec<IpAddr> = Vec::new();
@@ -85,7 +100,14 @@ pub fn build(expanded: &[ExpandedEntry], chunk_size: usize) -> Plan {
         }
     }
     let union = summarise(all);
-    let chunks = cut(&intervals(&union), chunk_size);
+    let mut chunks = Vec::new();
+    for (k, part) in (0u32..).zip(split(&intervals(&union), shards)) {
+        chunks.extend(
+            cut(&part, chunk_size)
+                .into_iter()
+                .map(|c| Chunk { shard: k, ..c }),
+        );
+    }
     for t in &mut targets {
         if let Ok(covers) = &t.covers {
             t.chunks = chunks_of(covers, &chunks);
@@ -96,7 +118,39 @@ pub fn build(expanded: &[ExpandedEntry], chunk_size: usize) -> Plan {
         targets,
         chunks,
         addresses,
+        shards,
     }
+}
+
+/// Splits the intervals (in order) into `shards` consecutive runs of addresses: address `i`
+/// of `total` (in order) goes to shard `floor(i * shards / total)`.
+fn split(intervals: &[(bool, u128, u128)], shards: u32) -> Vec<Vec<(bool, u128, u128)>> {
+    let n = u128::from(shards.max(1));
+    let mut out = vec![Vec::new(); n as usize];
+    let total: u128 = intervals
+        .iter()
+        .map(|&(_, lo, hi)| hi - lo + 1)
+        .fold(0u128, u128::saturating_add);
+    let mut seen = 0u128;
+    for &(v6, lo, hi) in intervals {
+        let mut start = lo;
+        loop {
+            let k = (seen.saturating_mul(n) / total).min(n - 1);
+            // The first address (in order) of shard k + 1.
+            let next = ((k + 1).saturating_mul(total)).div_ceil(n);
+            let room = next.saturating_sub(seen).max(1);
+            let left = hi - start + 1;
+            if left <= room {
+                out[k as usize].push((v6, start, hi));
+                seen += left;
+                break;
+            }
+            out[k as usize].push((v6, start, start + room - 1));
+            seen += room;
+            start += room;
+        }
+    }
+    out
 }
 
 fn unscannable(e: &TargetError) -> Unscannable {
@@ -168,6 +222,7 @@ fn cut(intervals: &[(bool, u128, u128)], size: u128) -> Vec<Chunk> {
             targets,
             addresses: u64::try_from(*filled).unwrap_or(u64::MAX),
             ipv6: v6,
+            shard: 0,
             first: pieces[0].0,
             last: pieces[pieces.len() - 1].1,
         });

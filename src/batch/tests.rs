@@ -1,3 +1,4 @@
+use crate::snapshot::TargetStatus;
 use std::io::Write as _;
 
 use super::dry_run::shell_words;

@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{CommandError, Outcome, ReportFormat, emit, render_delta};
-use crate::batch::{self, RunOptions};
+use crate::batch::shard::{self, RunId, ShardOutcome, ShardSpec};
+use crate::batch::{self, RunOptions, RunOutput};
 use crate::config::Config;
 use crate::delta::DeltaConfig;
 use crate::model::Severity;
@@ -50,6 +51,8 @@ pub struct RunCommand {
     pub keep: Option<usize>,
     /// Write the run's Prometheus metrics here (atomically).
     pub metrics_file: Option<PathBuf>,
+    /// This process is one shard of a sharded run (`--shard K/N --run-id ID`).
+    pub shard: Option<(ShardSpec, RunId)>,
 }
 
 pub fn run(
@@ -57,7 +60,8 @@ pub fn run(
     command: &RunCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
-    let prepared = batch::prepare(config, &command.targets)?;
+    let shards = command.shard.as_ref().map_or(1, |(spec, _)| spec.count);
+    let prepared = batch::prepare_shards(config, &command.targets, shards)?;
     if !command.dry_run {
         for w in &prepared.warnings {
             log::warn!("{w}");
@@ -81,9 +85,71 @@ pub fn run(
         delta: delta_config.clone(),
         ..RunOptions::default()
     };
-    let run = batch::run(config, &prepared, &options)?;
+    let run = match &command.shard {
+        None => batch::run(config, &prepared, &options)?,
+        Some((spec, run_id)) => {
+            match shard::run_shard(config, &prepared, *spec, run_id, &options)? {
+                ShardOutcome::Finalized(run) => *run,
+                other => {
+                    let line = shard_line(*spec, run_id, &other);
+                    if !command.quiet {
+                        emit(out, format!("{line}\n").as_bytes())?;
+                    }
+                    return Ok(Outcome::Done);
+                }
+            }
+        }
+    };
+    finished(&command.printing(), &run, &delta_config, out)
+}
+
+/// How a finished run is printed and judged: the run's own options, or `finalize`'s.
+#[derive(Debug, Clone)]
+pub struct Printing {
+    pub format: ReportFormat,
+    pub quiet: bool,
+    pub fail_on: Option<FailOn>,
+    pub metrics_file: Option<PathBuf>,
+}
+
+impl RunCommand {
+    fn printing(&self) -> Printing {
+        Printing {
+            format: self.format,
+            quiet: self.quiet,
+            fail_on: self.fail_on,
+            metrics_file: self.metrics_file.clone(),
+        }
+    }
+}
+
+/// One line on how a shard that did not finalize its run ended.
+fn shard_line(spec: ShardSpec, run_id: &RunId, outcome: &ShardOutcome) -> String {
+    match outcome {
+        ShardOutcome::Stored { done, shards } => format!(
+            "run {run_id}: shard {spec} stored ({done} of {shards} shards in); the last shard \
+             to finish finalizes the run"
+        ),
+        ShardOutcome::FinalizingElsewhere => {
+            format!("run {run_id}: shard {spec} stored; another process is finalizing the run")
+        }
+        ShardOutcome::TooLate(snapshot) => format!(
+            "run {run_id} was finalized already{} without shard {spec}: its result was not used",
+            snapshot.map_or(String::new(), |id| format!(" (snapshot {id})"))
+        ),
+        ShardOutcome::Finalized(_) => format!("run {run_id}: finalized by shard {spec}"),
+    }
+}
+
+/// What a finished run prints and how it ends (also a finalized sharded run's).
+pub(super) fn finished(
+    command: &Printing,
+    run: &RunOutput,
+    delta_config: &DeltaConfig,
+    out: &mut dyn Write,
+) -> Result<Outcome, CommandError> {
     if let Some(path) = &command.metrics_file {
-        let text = batch::metrics::render(&run.snapshot, &run.delta, &delta_config);
+        let text = batch::metrics::render(&run.snapshot, &run.delta, delta_config);
         batch::metrics::write_atomic(path, &text).map_err(CommandError::io(format!(
             "writing metrics to {}",
             path.display()

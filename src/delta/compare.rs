@@ -188,6 +188,7 @@ fn reason_now(status: TargetStatus) -> NotComparedReason {
     match status {
         TargetStatus::Timeout => NotComparedReason::Timeout,
         TargetStatus::Unresolved => NotComparedReason::Unresolved,
+        TargetStatus::ShardMissing => NotComparedReason::ShardMissing,
         TargetStatus::Failed | TargetStatus::Completed => NotComparedReason::Failed,
     }
 }
@@ -196,6 +197,7 @@ fn reason_before(status: TargetStatus) -> NotComparedReason {
     match status {
         TargetStatus::Timeout => NotComparedReason::PreviousTimeout,
         TargetStatus::Unresolved => NotComparedReason::PreviousUnresolved,
+        TargetStatus::ShardMissing => NotComparedReason::PreviousShardMissing,
         TargetStatus::Failed | TargetStatus::Completed => NotComparedReason::PreviousFailed,
     }
 }

@@ -8,6 +8,7 @@ use super::certificates::RawPortTls;
 use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
 use super::outbox::{NewOutbox, OutboxRows, RawOutbox};
 use super::rows::{Detail, HeadRow, SnapshotRows};
+use super::shards::{PartCommit, RawShardPart, RawShardRun, Registration};
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
 use crate::store::NewAlert;
@@ -110,6 +111,56 @@ pub(super) trait Backend: Send {
     fn import_rows(&mut self, tables: &[(&str, Vec<serde_json::Value>)]) -> Result<(), StoreError>;
     /// How many rows `table` holds.
     fn count_rows(&self, table: &str) -> Result<i64, StoreError>;
+
+    /// Sharded runs (PostgreSQL only: the default refuses). See `store::shards` and
+    /// `postgres/shards.rs` for what each does.
+    fn register_shard(
+        &mut self,
+        _run: &RawShardRun,
+        _plan: &str,
+        _shard: i64,
+    ) -> Result<Registration, StoreError> {
+        Err(self.shards_refused())
+    }
+    fn commit_shard_part(
+        &mut self,
+        _run_id: &str,
+        _shard: i64,
+        _part: Option<&str>,
+        _error: Option<&str>,
+        _now: &str,
+    ) -> Result<PartCommit, StoreError> {
+        Err(self.shards_refused())
+    }
+    fn shard_runs(
+        &self,
+        _run_id: Option<&str>,
+        _limit: i64,
+    ) -> Result<Vec<(RawShardRun, Vec<RawShardPart>)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn shard_run_plan(&self, _run_id: &str) -> Result<Option<String>, StoreError> {
+        Err(self.shards_refused())
+    }
+    fn shard_parts(&self, _run_id: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        Err(self.shards_refused())
+    }
+    fn save_finalized(
+        &mut self,
+        _run_id: &str,
+        _s: &Snapshot,
+        _now: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Err(self.shards_refused())
+    }
+    fn unfinalized_shard_runs(&self, _before: &str) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn shards_refused(&self) -> StoreError {
+        StoreError::ShardsNeedPostgres {
+            db: self.name().to_string(),
+        }
+    }
 
     /// Tests: runs `sql` (statements, no result) on the connection, to inject a fault or
     /// change what only a test may change.

@@ -11,6 +11,7 @@ mod lock;
 mod outbox;
 mod pool;
 pub(in crate::store) mod schema;
+mod shards;
 mod snapshots;
 
 use std::cell::RefCell;
@@ -25,6 +26,7 @@ use super::certificates::RawPortTls;
 use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
 use super::outbox::{OutboxRows, RawOutbox};
 use super::rows::{Detail, HeadRow, SnapshotRows};
+use super::shards::{PartCommit, RawShardPart, RawShardRun, Registration};
 use super::{NewAlert, StoreError};
 use crate::config::PostgresUrl;
 use crate::model::AlertStatus;
@@ -290,6 +292,55 @@ impl Backend for Postgres {
         let names = self.names.clone();
         let conn = self.conn.get_mut();
         alerts::SyncTx::begin(conn, names).map(|tx| Box::new(tx) as Box<dyn AlertTx + '_>)
+    }
+
+    fn register_shard(
+        &mut self,
+        run: &RawShardRun,
+        plan: &str,
+        shard: i64,
+    ) -> Result<Registration, StoreError> {
+        self.with(|c| shards::register(c, run, plan, shard))
+    }
+
+    fn commit_shard_part(
+        &mut self,
+        run_id: &str,
+        shard: i64,
+        part: Option<&str>,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<PartCommit, StoreError> {
+        self.with(|c| shards::commit_part(c, run_id, shard, part, error, now))
+    }
+
+    fn shard_runs(
+        &self,
+        run_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(RawShardRun, Vec<RawShardPart>)>, StoreError> {
+        self.with(|c| shards::runs(c, run_id, limit))
+    }
+
+    fn shard_run_plan(&self, run_id: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| shards::plan(c, run_id))
+    }
+
+    fn shard_parts(&self, run_id: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        self.with(|c| shards::parts(c, run_id))
+    }
+
+    fn save_finalized(
+        &mut self,
+        run_id: &str,
+        s: &Snapshot,
+        now: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.with(|c| shards::save_finalized(c, run_id, s, now))
+    }
+
+    fn unfinalized_shard_runs(&self, before: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|c| shards::unfinalized(c, before))
     }
 
     fn record_delivery(&mut self, d: &DeliveryAttempt) -> Result<i64, StoreError> {

@@ -28,6 +28,7 @@ mod ops_docs;
 mod ops_metrics;
 mod parse_cmd;
 mod runner;
+mod shards;
 mod smtp_env;
 mod store_postgres;
 mod support;

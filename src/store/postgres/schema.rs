@@ -17,8 +17,8 @@ use postgres::Client;
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
 /// Version 1 is the whole schema of SQLite version 3 (PostgreSQL support started there);
 /// version 2 is SQLite's 4 and 5 (the outbox, ports' TLS facts); version 3 is SQLite's 6
-/// (per-port coverage).
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// (per-port coverage); [`SHARDS`] has no SQLite counterpart (sharded runs need PostgreSQL).
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, SHARDS];
 
 /// The schema version this binary writes and reads on PostgreSQL.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -169,6 +169,37 @@ ALTER TABLE snapshots ADD COLUMN unconfirmed TEXT;
 ALTER TABLE snapshots ADD COLUMN technique TEXT;
 UPDATE snapshots SET technique = split_part(profile, '+', 1);
 CREATE INDEX snapshots_technique_started ON snapshots (technique, started_at, id);
+"#;
+
+/// Sharded runs (PostgreSQL only): a run's plan, registered by its first shard, and each
+/// shard's part, replaced by a retry of the same shard. `snapshot_id` is set in the
+/// transaction that saves the finalized snapshot, so a run is finalized at most once. A
+/// target of a run finalized without one of its shards is `shard_missing`.
+const SHARDS: &str = r#"
+ALTER TABLE snapshot_targets DROP CONSTRAINT IF EXISTS snapshot_targets_status_check;
+ALTER TABLE snapshot_targets ADD CONSTRAINT snapshot_targets_status_check
+    CHECK (status IN ('completed', 'failed', 'timeout', 'unresolved', 'shard_missing'));
+CREATE TABLE shard_runs (
+    run_id       TEXT   PRIMARY KEY,
+    shards       BIGINT NOT NULL CHECK (shards >= 1),
+    profile      TEXT   NOT NULL,
+    plan         TEXT   NOT NULL,
+    created_at   TEXT   COLLATE "C" NOT NULL,
+    snapshot_id  BIGINT REFERENCES snapshots (id) ON DELETE SET NULL,
+    finalized_at TEXT   COLLATE "C"
+);
+CREATE INDEX shard_runs_created ON shard_runs (created_at);
+CREATE TABLE shard_parts (
+    run_id      TEXT   NOT NULL REFERENCES shard_runs (run_id) ON DELETE CASCADE,
+    shard       BIGINT NOT NULL,
+    state       TEXT   NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+    attempts    BIGINT NOT NULL,
+    started_at  TEXT   COLLATE "C" NOT NULL,
+    finished_at TEXT   COLLATE "C",
+    error       TEXT,
+    part        TEXT,
+    PRIMARY KEY (run_id, shard)
+);
 "#;
 
 /// The schema version recorded in the database (0 when it has none).

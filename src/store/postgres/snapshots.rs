@@ -4,7 +4,7 @@
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Row};
+use postgres::{Client, Row, Transaction};
 
 use crate::snapshot::Snapshot;
 use crate::store::rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count};
@@ -13,6 +13,13 @@ use crate::store::rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows, Target
 /// COPY (a 65,536-host snapshot is three streams, not 400,000 statements).
 pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::Error> {
     let mut tx = client.transaction()?;
+    let id = save_in(&mut tx, s)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Writes `s` inside the caller's transaction; returns its new id.
+pub(super) fn save_in(tx: &mut Transaction<'_>, s: &Snapshot) -> Result<i64, postgres::Error> {
     let h = HeadRow::of(s);
     let id: i64 = tx
         .query_one(
@@ -169,7 +176,6 @@ pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::E
         }
     }
     w.finish()?;
-    tx.commit()?;
     Ok(id)
 }
 
