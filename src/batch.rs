@@ -9,6 +9,7 @@
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
 pub mod assemble;
+mod commit;
 pub mod confirm;
 pub mod dry_run;
 pub mod import;
@@ -16,6 +17,7 @@ pub mod lock;
 pub mod metrics;
 pub mod plan;
 pub mod progress;
+mod retention;
 pub mod shard;
 pub mod tls;
 
@@ -23,25 +25,26 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use log::{info, warn};
 use rayon::prelude::*;
 
-use crate::alerts::{self, AlertRules};
 use crate::config::{Config, Database};
 use crate::delta::{Delta, DeltaConfig};
-use crate::history::{self, TimelineRow};
+use crate::history::TimelineRow;
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
 use crate::nmap::{self, ScanOutcome};
-use crate::notify::{self, Backoff, WebhookResult};
+use crate::notify::{Backoff, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotStatus};
 use crate::store::{AlertSync, PgWriterLock, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
+pub use commit::commit;
 use lock::{HeldLock, LockError, WriterLock};
 use plan::{Chunk, Plan};
 use progress::{ChunkEnd, Progress};
+pub use retention::{Pruned, retention};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
@@ -366,117 +369,6 @@ fn create_output_dir(config: &Config) -> Result<(), BatchError> {
     })
 }
 
-/// Everything after the scan, with the writer lock held: confirm the candidate changes, run
-/// the TLS pass, save (as the finalized snapshot of sharded run `finalizes` when given),
-/// compare, raise/resolve alerts, notify, write the reports, apply retention.
-pub fn commit(
-    config: &Config,
-    store: &mut Store,
-    recheck: &Recheck,
-    mut snapshot: Snapshot,
-    opts: &RunOptions,
-    finalizes: Option<&str>,
-) -> Result<RunOutput, BatchError> {
-    create_output_dir(config)?;
-    let out_dir = &config.output_dir;
-    let confirmation = if config.batch.confirm {
-        let previous = history::previous_of_unsaved(store, &snapshot)?;
-        confirm::confirm(
-            recheck,
-            previous.as_ref(),
-            &mut snapshot,
-            &opts.delta,
-            config.batch.confirm_max,
-        )
-    } else {
-        confirm::Confirmation::default()
-    };
-    let tls = tls::pass(config, &mut snapshot);
-    let id = match finalizes {
-        None => store.save_snapshot(&snapshot)?,
-        Some(run_id) => store
-            .save_finalized(run_id, &snapshot)?
-            .ok_or_else(|| BatchError::FinalizedElsewhere(run_id.to_string()))?,
-    };
-    snapshot.id = Some(id);
-    info!(
-        "saved snapshot {id} ({}): {} up, {}",
-        snapshot.status.as_str(),
-        report::text::count(snapshot.hosts_up() as u64, "host"),
-        report::text::count(snapshot.open_ports() as u64, "open port")
-    );
-    let delta = history::delta_of(store, id, &snapshot, &opts.delta)?;
-    let gone_after = config.alerts.gone_after_runs;
-    let gone_held = if gone_after > 1 {
-        let earlier = history::earlier_runs(
-            store,
-            id,
-            alerts::gone::runs_needed(gone_after),
-            &opts.delta,
-        )?;
-        let runs: Vec<(&Snapshot, &Delta)> = std::iter::once((&snapshot, &delta))
-            .chain(earlier.iter().map(|(s, d)| (s, d)))
-            .collect();
-        Some(alerts::gone::held(&runs, gone_after))
-    } else {
-        None
-    };
-    let rules = AlertRules {
-        cert_expiry_days: config.alerts.cert_expiry_days,
-        now: Timestamp::now(),
-        min_grade: config.tls.min_grade,
-        self_signed: config.alerts.self_signed,
-        previous_certs: tls::previous_certs(store.latest_port_tls(Some(id))?),
-        open_port_min_severity: config.alerts.open_port_min_severity,
-        gone_held,
-    };
-    let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
-    let alerts = store.sync_alerts_and_enqueue(
-        id,
-        |unresolved| alerts::sync::plan(unresolved, id, &snapshot.profile, &evaluation),
-        |sync| notify::enqueue(config, &snapshot, &delta, &opts.delta, sync),
-    )?;
-    if !alerts.raised.is_empty() || !alerts.resolved.is_empty() {
-        info!(
-            "alerts: {} raised, {} resolved, {} seen again",
-            alerts.raised.len(),
-            alerts.resolved.len(),
-            alerts.refreshed
-        );
-    }
-    // Sent as soon as the alerts and their notifications are committed: a report that cannot
-    // be written later must not hold them up. The flush also retries earlier runs' pending
-    // notifications.
-    let env = |key: &str| std::env::var(key).ok();
-    let webhooks = notify::flush(store, config, &env, opts.backoff);
-    let timeline = history::timeline(
-        store,
-        history::CHART_POINTS,
-        Some(&snapshot.profile),
-        Some(id),
-        &opts.delta,
-    )?;
-    let report_dir = report_dir(out_dir, snapshot.started_at)?;
-    report::write_run_files(&report_dir, &snapshot, &delta, &timeline).map_err(|source| {
-        BatchError::Output {
-            path: report_dir.clone(),
-            source,
-        }
-    })?;
-    let pruned = retention(store, out_dir, config.batch.retention_days, opts.keep)?;
-    Ok(RunOutput {
-        snapshot,
-        delta,
-        timeline,
-        report_dir,
-        pruned,
-        alerts,
-        webhooks,
-        confirmation,
-        tls,
-    })
-}
-
 /// The database for writing (a run of `profile`; `import` and `prune` pass `None`), behind
 /// the writer lock that keeps two writers apart (see [`lock`]); a SQLite file's directory is
 /// created when it is the default one under `output_dir`. The lock is released when the
@@ -509,93 +401,6 @@ pub fn open_for_writing(
     }
     let lock = WriterLock::acquire(&db)?;
     Ok((Store::open(&db)?, HeldLock::File(lock)))
-}
-
-/// What retention removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pruned {
-    /// Snapshots deleted from the database.
-    pub snapshots: usize,
-    /// Their report folders removed from `output_dir`.
-    pub folders: Vec<PathBuf>,
-    /// Folders that could not be removed, with the reason (the snapshots are gone anyway).
-    pub failed: Vec<(PathBuf, String)>,
-}
-
-impl Pruned {
-    /// One line for people: "deleted 2 snapshots and their 2 report folders".
-    pub fn summary(&self) -> String {
-        use crate::report::text::plural;
-        let mut line = format!(
-            "deleted {} snapshot{}",
-            self.snapshots,
-            plural(self.snapshots)
-        );
-        if !self.folders.is_empty() {
-            line.push_str(&format!(
-                " and {} report folder{} ({})",
-                self.folders.len(),
-                plural(self.folders.len()),
-                self.folders
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        for (dir, why) in &self.failed {
-            line.push_str(&format!("; could not remove {}: {why}", dir.display()));
-        }
-        line
-    }
-}
-
-/// Deletes snapshots past `retention_days` and beyond the latest `keep` of each profile,
-/// VACUUMs when anything went, then removes the deleted runs' report folders under
-/// `out_dir` (a folder that cannot be removed is reported, not fatal: the database is
-/// already consistent).
-pub fn retention(
-    store: &mut Store,
-    out_dir: &Path,
-    retention_days: u32,
-    keep: Option<usize>,
-) -> Result<Pruned, StoreError> {
-    let mut deleted = Vec::new();
-    if retention_days > 0 {
-        let age = SignedDuration::from_hours(24 * i64::from(retention_days));
-        if let Ok(cutoff) = Timestamp::now().checked_sub(age) {
-            deleted.extend(store.delete_older_than(cutoff)?);
-        }
-    }
-    if let Some(n) = keep {
-        deleted.extend(store.keep_latest(n)?);
-    }
-    let mut pruned = Pruned {
-        snapshots: deleted.len(),
-        ..Pruned::default()
-    };
-    if deleted.is_empty() {
-        return Ok(pruned);
-    }
-    store.vacuum()?;
-    for d in &deleted {
-        let Some(dir) = report::run_files::locate(out_dir, d.id, d.started_at) else {
-            continue;
-        };
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => pruned.folders.push(dir),
-            Err(e) => {
-                warn!("retention: cannot remove {}: {e}", dir.display());
-                pruned.failed.push((dir, e.to_string()));
-            }
-        }
-    }
-    info!(
-        "retention: deleted {} snapshots (database vacuumed) and {} report folders",
-        pruned.snapshots,
-        pruned.folders.len()
-    );
-    Ok(pruned)
 }
 
 /// A new directory `<out>/<YYYYMMDDTHHMMSSZ>` (suffixed `-2`, `-3`... when taken).

@@ -294,6 +294,70 @@ mod tests {
             .collect()
     }
 
+    fn sharded(text: &str, chunk_size: usize, shards: u32) -> Plan {
+        let entries = parse_targets(text, "targets.txt").unwrap();
+        let expanded = expand(&entries, &NetworkPolicy::loopback_only(), 1 << 20).unwrap();
+        build_sharded(&expanded, chunk_size, shards)
+    }
+
+    /// Each shard's chunks' targets.
+    fn by_shard(p: &Plan) -> Vec<Vec<&str>> {
+        let mut out = vec![Vec::new(); p.shards as usize];
+        for c in &p.chunks {
+            out[c.shard as usize].extend(c.targets.iter().map(String::as_str));
+        }
+        out
+    }
+
+    #[test]
+    fn shards_split_the_addresses_evenly_in_order() {
+        let p = sharded("127.0.0.1-127.0.0.8\n", 256, 4);
+        assert_eq!(
+            by_shard(&p),
+            [
+                ["127.0.0.1", "127.0.0.2"],
+                ["127.0.0.3", "127.0.0.4"],
+                ["127.0.0.5", "127.0.0.6"],
+                ["127.0.0.7", "127.0.0.8"],
+            ]
+        );
+        assert_eq!(p.targets[0].chunks, [0, 1, 2, 3]);
+        // 10 addresses over 3 shards: 4, 3, 3 (address i goes to floor(i * 3 / 10)).
+        let p = sharded("127.0.0.0/29\n127.0.1.0/31\n", 2, 3);
+        let sizes: Vec<u64> = (0..3)
+            .map(|k| {
+                p.chunks
+                    .iter()
+                    .filter(|c| c.shard == k)
+                    .map(|c| c.addresses)
+                    .sum()
+            })
+            .collect();
+        assert_eq!(sizes, [4, 3, 3]);
+        assert!(p.chunks.iter().all(|c| c.addresses <= 2));
+        assert_eq!(p.chunks.iter().map(|c| c.addresses).sum::<u64>(), 10);
+    }
+
+    #[test]
+    fn sharding_is_deterministic_and_one_shard_is_the_plain_plan() {
+        let text = "127.0.0.0/24\n127.0.5.7\n::1\nlocalhost\n";
+        assert_eq!(sharded(text, 16, 5), sharded(text, 16, 5));
+        assert_eq!(sharded(text, 16, 1), plan(text, 16));
+        // More shards than addresses: some shards have nothing to do.
+        let p = sharded("127.0.0.1\n127.0.0.2\n", 256, 4);
+        assert_eq!(by_shard(&p).iter().filter(|s| s.is_empty()).count(), 2);
+        // Families never share a chunk.
+        let p = sharded("127.0.0.1\n::1\n", 256, 1);
+        assert_eq!(chunk_targets(&p), [["127.0.0.1"], ["::1"]]);
+    }
+
+    #[test]
+    fn a_plan_survives_json() {
+        let p = sharded("127.0.0.0/30\n127.0.0.9\n", 2, 2);
+        let text = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Plan>(&text).unwrap(), p);
+    }
+
     #[test]
     fn a_block_is_one_process_not_one_per_address() {
         let p = plan("127.0.0.0/24\n", 256);
