@@ -333,6 +333,8 @@ pub struct RunOutput {
     pub confirmation: confirm::Confirmation,
     /// How the TLS pass went.
     pub tls: tls::TlsPass,
+    /// A finalized sharded run: its shards as they ended.
+    pub sharded: Option<crate::store::ShardRun>,
 }
 
 impl RunOutput {

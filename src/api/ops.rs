@@ -95,13 +95,24 @@ pub fn health(state: &State, _request: &Request) -> Result<Response, ApiError> {
     })
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// `GET /metrics`: Prometheus text format; with PostgreSQL, the latest sharded run's shards
+/// (`scanner_sharded_run_*`, see [`crate::batch::metrics::render_shards`]).
 pub fn metrics(state: &State, _request: &Request) -> Result<Response, ApiError> {
-    let text = state.metrics.render(&Gauges {
+    let mut text = state.metrics.render(&Gauges {
         active_scans: state.engine.active_scans(),
         max_concurrent_scans: state.engine.max_concurrent_scans(),
         uptime: state.started.elapsed(),
         nmap_available: state.nmap.status().available(),
     });
+    // A database that cannot be read leaves these out; /api/health says why.
+    if let Ok(Some(store)) = open_store(&state.database)
+        && let Ok(runs) = store.shard_runs(None, 1)
+        && let Some(run) = runs.first()
+    {
+        text.push_str(&crate::batch::metrics::render_shards(
+            "scanner_sharded_run",
+            run,
+        ));
+    }
     Ok(Response::from_data("text/plain; version=0.0.4; charset=utf-8", text).with_no_cache())
 }

@@ -125,5 +125,6 @@ pub fn commit(
         webhooks,
         confirmation,
         tls,
+        sharded: None,
     })
 }

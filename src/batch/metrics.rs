@@ -16,6 +16,7 @@ use std::path::Path;
 use crate::delta::{ChangeKind, Delta, DeltaConfig, DeltaStatus};
 use crate::model::Severity;
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetStatus};
+use crate::store::ShardRun;
 
 const CHANGE_KINDS: [ChangeKind; 5] = [
     ChangeKind::NewHost,
@@ -221,6 +222,48 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
         "daily_scan_not_compared_targets",
         "Targets the last run could not compare (failed now or before, added or removed).",
         delta.not_compared.len() as f64,
+    );
+    m.text
+}
+
+/// The shards of a sharded run by state (`done`, `failed`, `running`: started and not ended,
+/// `missing`: never started), how many it has, whether it is finalized and when it started:
+/// `{prefix}_shards`, `{prefix}_shards_total`, `{prefix}_finalized`,
+/// `{prefix}_started_timestamp_seconds`. The metrics file uses `daily_scan_sharded_run`,
+/// api_server's `/metrics` `scanner_sharded_run` (the latest run).
+pub fn render_shards(prefix: &str, run: &ShardRun) -> String {
+    let mut m = Exposition {
+        text: String::new(),
+        profile: escape_label(&run.profile),
+    };
+    let name = format!("{prefix}_shards");
+    m.family(
+        &name,
+        "Shards of the latest sharded run by state: done, failed, running (started, not \
+         ended), missing (never started).",
+    );
+    for (state, n) in [
+        ("done", run.done()),
+        ("failed", run.failed()),
+        ("running", run.running()),
+        ("missing", run.missing()),
+    ] {
+        m.sample(&name, &[("state", state)], f64::from(n));
+    }
+    m.gauge(
+        &format!("{prefix}_shards_total"),
+        "Shards the latest sharded run was split into.",
+        f64::from(run.shards),
+    );
+    m.gauge(
+        &format!("{prefix}_finalized"),
+        "1 when the latest sharded run is finalized into a snapshot.",
+        f64::from(u8::from(run.finalized_at.is_some())),
+    );
+    m.gauge(
+        &format!("{prefix}_started_timestamp_seconds"),
+        "Unix time the latest sharded run's first shard started.",
+        run.created_at.as_millisecond() as f64 / 1000.0,
     );
     m.text
 }

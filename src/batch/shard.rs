@@ -385,7 +385,8 @@ pub fn finalize(
         nmap_args: plan.head.nmap_args.clone(),
         timeout: config.nmap_timeout(),
     };
-    let out = commit(config, &mut store, &recheck, snapshot, opts, Some(id))?;
+    let mut out = commit(config, &mut store, &recheck, snapshot, opts, Some(id))?;
+    out.sharded = store.shard_runs(Some(id), 1)?.into_iter().next();
     info!("run {id}: finalized as snapshot {:?}", out.snapshot.id);
     Ok(Finalized::Done(Box::new(out)))
 }
@@ -403,6 +404,15 @@ fn load_run(store: &Store, id: &str) -> Result<ShardRun, BatchError> {
         .into_iter()
         .next()
         .ok_or_else(|| ShardError::UnknownRun(id.to_string()))?)
+}
+
+/// Where run `run_id` stands now (`None`: no shard of it ever started).
+pub fn status(config: &Config, run_id: &RunId) -> Result<Option<ShardRun>, BatchError> {
+    let store = Store::connect(&Database::Postgres(postgres(config)?))?;
+    Ok(store
+        .shard_runs(Some(run_id.as_str()), 1)?
+        .into_iter()
+        .next())
 }
 
 /// Every run not finalized whose first shard started more than `after` ago, oldest first

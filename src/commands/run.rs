@@ -91,6 +91,12 @@ pub fn run(
             match shard::run_shard(config, &prepared, *spec, run_id, &options)? {
                 ShardOutcome::Finalized(run) => *run,
                 other => {
+                    if let Some(path) = &command.metrics_file
+                        && let Some(status) = shard::status(config, run_id)?
+                    {
+                        let text = batch::metrics::render_shards("daily_scan_sharded_run", &status);
+                        write_metrics(path, &text)?;
+                    }
                     let line = shard_line(*spec, run_id, &other);
                     if !command.quiet {
                         emit(out, format!("{line}\n").as_bytes())?;
@@ -123,6 +129,13 @@ impl RunCommand {
     }
 }
 
+fn write_metrics(path: &std::path::Path, text: &str) -> Result<(), CommandError> {
+    batch::metrics::write_atomic(path, text).map_err(CommandError::io(format!(
+        "writing metrics to {}",
+        path.display()
+    )))
+}
+
 /// One line on how a shard that did not finalize its run ended.
 fn shard_line(spec: ShardSpec, run_id: &RunId, outcome: &ShardOutcome) -> String {
     match outcome {
@@ -149,11 +162,14 @@ pub(super) fn finished(
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
     if let Some(path) = &command.metrics_file {
-        let text = batch::metrics::render(&run.snapshot, &run.delta, delta_config);
-        batch::metrics::write_atomic(path, &text).map_err(CommandError::io(format!(
-            "writing metrics to {}",
-            path.display()
-        )))?;
+        let mut text = batch::metrics::render(&run.snapshot, &run.delta, delta_config);
+        if let Some(status) = &run.sharded {
+            text.push_str(&batch::metrics::render_shards(
+                "daily_scan_sharded_run",
+                status,
+            ));
+        }
+        write_metrics(path, &text)?;
     }
     if !command.quiet || run.changed() {
         let report = render_delta(command.format, &run.snapshot, &run.delta, &run.timeline)?;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::alerts_env::{Answer, Receiver, webhook};
 use crate::batch_env::{BIN, Install, Service, describe, stderr, stdout};
 use crate::support::postgres::fresh_database;
-use crate::support::server::script;
+use crate::support::server::{Server, script};
 
 const PORT: u16 = 18_801;
 const PORTS: &str = "18801,3389";
