@@ -126,6 +126,15 @@ ensure_kubernetes_validate() {
   "$venv/bin/pip" install -q "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 }
 
+# ops_pod_privilege reproduces the Kubernetes scan pods' security context: `setcap` gives a copy
+# of nmap the image's file capability (libcap2-bin), `setpriv` applies the pod's user, bounding
+# set and no_new_privs (util-linux).
+ensure_setcap() {
+  command -v setcap >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1 && return 0
+  echo "==> setcap or setpriv not found: installing libcap2-bin and util-linux with apt (the pod privilege test needs them)" >&2
+  apt_install libcap2-bin util-linux
+}
+
 # The email tests start Debian's aiosmtpd (`/usr/bin/python3 -m aiosmtpd`) on loopback, with a
 # certificate made by `openssl` for STARTTLS. The system python is used: a python from elsewhere
 # on PATH (pyenv, a venv) does not see Debian's python3-aiosmtpd.

@@ -15,6 +15,7 @@ ensure_systemd_analyze
 ensure_nftables
 ensure_conformance_tools
 ensure_kubernetes_validate
+ensure_setcap
 ensure_aiosmtpd
 ensure_postgres
 ensure_cargo

@@ -28,6 +28,7 @@ mod ops_deploy;
 mod ops_docs;
 mod ops_kubernetes;
 mod ops_metrics;
+mod ops_pod_privilege;
 mod parse_cmd;
 mod runner;
 mod smtp_env;
