@@ -107,6 +107,34 @@ ensure_conformance_tools() {
   }
 }
 
+# tests/integration/ops_kubernetes.rs validates deploy/kubernetes/ offline with the PyPI package
+# kubernetes-validate (pinned; it ships the API schemas of Kubernetes 1.25 to 1.37, the test
+# uses 1.33) in a virtualenv under target/, and reads the YAML with the PyYAML it brings.
+# `kubectl kustomize`, where kubectl is installed, renders the kustomization for it too.
+KUBERNETES_VALIDATE_VERSION=1.37.0
+ensure_kubernetes_validate() {
+  local venv=target/kubernetes-validate-venv
+  if "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -qx "$KUBERNETES_VALIDATE_VERSION"; then
+    return 0
+  fi
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || {
+    echo "==> python3 venv not usable: installing python3-venv with apt (kubernetes-validate runs in one)" >&2
+    apt_install python3-venv
+  }
+  echo "==> installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $venv (the Kubernetes manifests test needs it)" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+}
+
+# ops_pod_privilege reproduces the Kubernetes scan pods' security context: `setcap` gives a copy
+# of nmap the image's file capability (libcap2-bin), `setpriv` applies the pod's user, bounding
+# set and no_new_privs (util-linux).
+ensure_setcap() {
+  command -v setcap >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1 && return 0
+  echo "==> setcap or setpriv not found: installing libcap2-bin and util-linux with apt (the pod privilege test needs them)" >&2
+  apt_install libcap2-bin util-linux
+}
+
 # The email tests start Debian's aiosmtpd (`/usr/bin/python3 -m aiosmtpd`) on loopback, with a
 # certificate made by `openssl` for STARTTLS. The system python is used: a python from elsewhere
 # on PATH (pyenv, a venv) does not see Debian's python3-aiosmtpd.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs nmap, Chromium, axe-core, systemd-analyze,
-# aiosmtpd and openssl, PostgreSQL (and Rust) when missing, then formatting, lints, and every
-# unit and end-to-end test (real nmap against loopback listeners; the store on SQLite and on a
-# private PostgreSQL cluster that the tests start and stop themselves, see
-# scripts/pg-cluster.sh).
+# aiosmtpd and openssl, PostgreSQL, kubernetes-validate (and Rust) when missing, then
+# formatting, lints, and every unit and end-to-end test (real nmap against loopback listeners;
+# the store on SQLite and on a private PostgreSQL cluster that the tests start and stop
+# themselves, see scripts/pg-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-deps.sh
@@ -14,6 +14,8 @@ ensure_axe
 ensure_systemd_analyze
 ensure_nftables
 ensure_conformance_tools
+ensure_kubernetes_validate
+ensure_setcap
 ensure_aiosmtpd
 ensure_postgres
 ensure_cargo

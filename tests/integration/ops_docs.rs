@@ -106,6 +106,11 @@ const NOT_RUN: &[(&str, &str)] = &[
         "podman ",
         "scripts/container-smoke.sh runs it (checked below)",
     ),
+    (
+        "kubectl ",
+        "needs a cluster; ops_kubernetes validates deploy/kubernetes offline (paths and names \
+         checked below)",
+    ),
 ];
 
 /// Exit codes a run command may end with besides 0 (documented outcomes, not failures).
@@ -176,6 +181,9 @@ fn every_documented_command_runs_or_is_accounted_for() {
                         assert!(smoke.contains(flag), "smoke script lacks {flag}: {command}");
                     }
                 }
+                if command.starts_with("kubectl ") {
+                    kubectl_names_exist(&command);
+                }
                 if command.starts_with("cargo build") {
                     assert!(dockerfile.contains(&command), "{command}");
                 }
@@ -222,6 +230,32 @@ fn every_documented_command_runs_or_is_accounted_for() {
         "the metrics example wrote its file"
     );
     assert!(dir.join("report-12.html").is_file());
+}
+
+/// A documented kubectl command names a kustomization (`-k DIR`), a namespace (`-n NS`) and a
+/// CronJob (`--from=cronjob/NAME`) that deploy/kubernetes has.
+fn kubectl_names_exist(command: &str) {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    if let Some(i) = words.iter().position(|w| *w == "-n") {
+        let kustomization = read("deploy/kubernetes/kustomization.yaml");
+        let namespace = format!("\nnamespace: {}\n", words[i + 1]);
+        assert!(kustomization.contains(&namespace), "{command}");
+    }
+    if let Some(i) = words.iter().position(|w| *w == "-k") {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(words[i + 1]);
+        assert!(dir.join("kustomization.yaml").is_file(), "{command}");
+    }
+    for name in words
+        .iter()
+        .filter_map(|w| w.strip_prefix("--from=cronjob/"))
+    {
+        let manifests = read("deploy/kubernetes/cronjob-scan.yaml")
+            + &read("deploy/kubernetes/cronjob-finalize.yaml");
+        assert!(
+            manifests.contains(&format!("kind: CronJob\nmetadata:\n  name: {name}\n")),
+            "{command}"
+        );
+    }
 }
 
 #[test]
