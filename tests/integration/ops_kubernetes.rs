@@ -188,6 +188,15 @@ fn the_scan_cronjob_is_an_indexed_job_of_n_shards_named_after_the_job() {
     let f = containers_of(finalize)[0];
     let line = command_line(f);
     assert_eq!(line[..4], ["daily_scan", "finalize", "--after", "3h"]);
+    let help = Command::new(DAILY_SCAN)
+        .args(["finalize", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--after <DURATION>") && help.contains("--config"),
+        "{help}"
+    );
     assert!(line.contains(&format!("{}/config.toml", mount_of(finalize, f, "config"))));
     secret_ref(&docs, f, "SCANNER_DATABASE");
     let deadline = job["activeDeadlineSeconds"].as_i64().unwrap();
