@@ -99,6 +99,23 @@ const NOT_RUN: &[(&str, &str)] = &[
         "store_postgres runs daily_scan against a private PostgreSQL cluster",
     ),
     (
+        "export SCANNER_DATABASE=postgres://",
+        "shards::* run sharded runs against a private PostgreSQL cluster",
+    ),
+    (
+        "./daily_scan -f targets.txt --shard ",
+        "shards::* start shards at once against a private PostgreSQL cluster",
+    ),
+    ("wait", "the shell waiting for the shards above"),
+    (
+        "./daily_scan runs",
+        "shards::* read it (text and JSON) from a private PostgreSQL cluster",
+    ),
+    (
+        "./daily_scan finalize ",
+        "shards::a_shard_that_never_came_* runs --run-id and --after on a private cluster",
+    ),
+    (
         "./daily_scan migrate-store ",
         "store_postgres::migrate_store_* runs it into a private PostgreSQL cluster",
     ),
