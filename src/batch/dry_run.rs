@@ -51,9 +51,15 @@ impl Prepared {
         let _ = writeln!(out, "\nnmap runs:");
         for (i, c) in p.chunks.iter().enumerate() {
             let argv = nmap_run::command_line(&self.invocation(c));
+            // A sharded plan says which shard runs each (shard K runs only its own).
+            let shard = if p.shards > 1 {
+                format!(" (shard {}/{})", c.shard, p.shards)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  {}. {}: {}",
+                "  {}. {}{shard}: {}",
                 i + 1,
                 count(c.addresses, "address"),
                 shell_words(&argv)

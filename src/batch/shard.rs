@@ -237,7 +237,7 @@ pub fn run_shard(
     let outcomes = match run_chunks(p, Some(spec.index), opts.show_progress) {
         Ok(o) => o,
         Err(e) => {
-            store.commit_shard_part(id, spec.index, None, Some(&e.to_string()))?;
+            store.commit_shard_part(id, spec.index, None, false, Some(&e.to_string()))?;
             return Err(e);
         }
     };
@@ -253,7 +253,25 @@ pub fn run_shard(
         what: "part",
         detail: e.to_string(),
     })?;
-    let stored = store.commit_shard_part(id, spec.index, Some(&part_text), None)?;
+    let failed = part
+        .chunks
+        .iter()
+        .filter(|(_, state)| *state != ChunkState::Completed)
+        .count();
+    let all_failed = failed > 0 && failed == part.chunks.len();
+    let error = (failed > 0).then(|| {
+        format!(
+            "{failed} of {} nmap runs failed or timed out (see the run's targets)",
+            part.chunks.len()
+        )
+    });
+    let stored = store.commit_shard_part(
+        id,
+        spec.index,
+        Some(&part_text),
+        all_failed,
+        error.as_deref(),
+    )?;
     if let Some(snapshot) = stored.finalized {
         return Ok(ShardOutcome::TooLate(snapshot));
     }
@@ -316,7 +334,7 @@ pub fn finalize(
     if run.finalized_at.is_some() {
         return Ok(Finalized::Already(run.snapshot_id));
     }
-    let complete = run.done() >= run.shards;
+    let complete = run.stored() >= run.shards;
     let due = match when {
         Finalize::WhenComplete => complete,
         Finalize::Now => true,

@@ -16,7 +16,7 @@ pub const HEADER: [&str; 9] = [
 pub fn state(run: &ShardRun) -> &'static str {
     if run.finalized_at.is_some() {
         "finalized"
-    } else if run.done() >= run.shards {
+    } else if run.stored() >= run.shards {
         "complete"
     } else {
         "waiting"

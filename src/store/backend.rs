@@ -127,6 +127,7 @@ pub(super) trait Backend: Send {
         _run_id: &str,
         _shard: i64,
         _part: Option<&str>,
+        _failed: bool,
         _error: Option<&str>,
         _now: &str,
     ) -> Result<PartCommit, StoreError> {

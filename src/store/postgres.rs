@@ -308,10 +308,11 @@ impl Backend for Postgres {
         run_id: &str,
         shard: i64,
         part: Option<&str>,
+        failed: bool,
         error: Option<&str>,
         now: &str,
     ) -> Result<PartCommit, StoreError> {
-        self.with(|c| shards::commit_part(c, run_id, shard, part, error, now))
+        self.with(|c| shards::commit_part(c, run_id, shard, part, failed, error, now))
     }
 
     fn shard_runs(

@@ -29,6 +29,8 @@ pub(super) struct RawShardPart {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub error: Option<String>,
+    /// Its part is stored (or was, until the run was finalized).
+    pub stored: bool,
 }
 
 /// What registering a shard found.
@@ -69,7 +71,8 @@ pub enum ShardState {
     Running,
     /// Its part is stored.
     Done,
-    /// It ended with an error and stored no part.
+    /// Every one of its nmap runs failed (its part, stored, says so), or it ended with an
+    /// error before storing one (`error`).
     Failed,
 }
 
@@ -81,6 +84,8 @@ pub struct ShardPart {
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
     pub error: Option<String>,
+    /// Its part is in: the run can be finalized with it.
+    pub stored: bool,
 }
 
 /// A sharded run and its shards.
@@ -119,15 +124,15 @@ impl ShardRun {
         self.shards.saturating_sub(self.parts.len() as u32)
     }
 
-    /// Shards without a stored part (failed, still running, never started).
+    /// Shards whose part is in.
+    pub fn stored(&self) -> u32 {
+        self.parts.iter().filter(|p| p.stored).count() as u32
+    }
+
+    /// Shards without a stored part (failed before storing, still running, never started).
     pub fn missing_shards(&self) -> Vec<u32> {
         (0..self.shards)
-            .filter(|k| {
-                !self
-                    .parts
-                    .iter()
-                    .any(|p| p.shard == *k && p.state == ShardState::Done)
-            })
+            .filter(|k| !self.parts.iter().any(|p| p.shard == *k && p.stored))
             .collect()
     }
 }
@@ -165,18 +170,19 @@ impl Store {
         self.db.register_shard(&run, plan, i64::from(shard))
     }
 
-    /// Stores shard `shard`'s part (JSON text), replacing an earlier attempt's; with `None`,
-    /// records that the shard failed with `error`.
+    /// Stores shard `shard`'s part (JSON text), replacing an earlier attempt's (`failed`:
+    /// every chunk in it failed); with `None`, records that the shard failed with `error`.
     pub fn commit_shard_part(
         &mut self,
         run_id: &str,
         shard: u32,
         part: Option<&str>,
+        failed: bool,
         error: Option<&str>,
     ) -> Result<PartCommit, StoreError> {
         let now = time_text(Timestamp::now());
         self.db
-            .commit_shard_part(run_id, i64::from(shard), part, error, &now)
+            .commit_shard_part(run_id, i64::from(shard), part, failed, error, &now)
     }
 
     /// Sharded runs, newest first, at most `limit`; only `run_id` when given.
@@ -204,6 +210,7 @@ impl Store {
                     started_at: time(&p.started_at)?,
                     finished_at: p.finished_at.as_deref().map(time).transpose()?,
                     error: p.error,
+                    stored: p.stored,
                 });
             }
             out.push(ShardRun {

@@ -29,6 +29,7 @@ const KILLED: u8 = 10;
 const TIES: u8 = 20;
 const MISSING: u8 = 30;
 const REFUSED: u8 = 40;
+const BROKEN: u8 = 50;
 
 /// Listeners: 18801 on base+1, +2, +5, +8 and RDP (a risky port: one alert) on base+6.
 fn services(base: u8) -> Vec<Service> {
@@ -365,6 +366,73 @@ fn a_shard_that_never_came_leaves_its_targets_not_compared() {
         describe(&again)
     );
     assert_eq!(snapshot_ids(&sharded).len(), 2);
+}
+
+#[test]
+fn a_shard_whose_nmap_fails_is_failed_and_its_targets_not_compared_as_failed() {
+    let Some(url) = fresh_database() else { return };
+    let _services = services(BROKEN);
+    let sharded = install(Some(&url), "", BROKEN);
+    shards_at_once(&sharded, &[0, 1], 2, "ok-1");
+    // The dry run of a shard says which nmap runs are whose.
+    let plan = sharded.run(&[
+        "-f",
+        "targets.txt",
+        "--shard",
+        "1/2",
+        "--run-id",
+        "x",
+        "--dry-run",
+    ]);
+    assert!(stdout(&plan).contains("(shard 1/2)"), "{}", describe(&plan));
+    let broken = script(
+        sharded.dir.path(),
+        "broken-nmap",
+        "echo 'segfault' >&2; exit 139",
+    );
+    let config = std::fs::read_to_string(sharded.path("config.toml")).unwrap();
+    std::fs::write(
+        sharded.path("broken.toml"),
+        format!("nmap_path = \"{}\"\n{config}", broken.display()),
+    )
+    .unwrap();
+    shards_at_once(&sharded, &[0], 2, "ok-2");
+    let out = Command::new(BIN)
+        .current_dir(sharded.dir.path())
+        .args([
+            "--config",
+            "broken.toml",
+            "-f",
+            "targets.txt",
+            "--shard",
+            "1/2",
+        ])
+        .args(["--run-id", "ok-2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let delta: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(&out)));
+    assert_eq!(delta["changes"], serde_json::json!([]), "{delta}");
+    let reasons: Vec<&str> = delta["not_compared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["failed"], "{delta}");
+    let run = &runs(&sharded)[0];
+    assert_eq!(run["parts"][1]["state"], "failed", "{run}");
+    assert!(run["parts"][1]["stored"].as_bool().unwrap(), "{run}");
+    let table = stdout(&sharded.run(&["runs"]));
+    let line = table.lines().find(|l| l.starts_with("ok-2")).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    // RUN, STARTED (date, time, UTC), SHARDS, DONE, FAILED, RUNNING, MISSING, SNAPSHOT, STATE
+    assert_eq!(
+        cells[cells.len() - 7..],
+        ["2", "1", "1", "0", "0", "2", "finalized"],
+        "{table}"
+    );
 }
 
 #[test]

@@ -172,7 +172,8 @@ CREATE INDEX snapshots_technique_started ON snapshots (technique, started_at, id
 "#;
 
 /// Sharded runs (PostgreSQL only): a run's plan, registered by its first shard, and each
-/// shard's part, replaced by a retry of the same shard. `snapshot_id` is set in the
+/// shard's part (JSON; NULL until stored, emptied once the run is finalized), replaced by a
+/// retry of the same shard. `snapshot_id` is set in the
 /// transaction that saves the finalized snapshot, so a run is finalized at most once. A
 /// target of a run finalized without one of its shards is `shard_missing`.
 const SHARDS: &str = r#"

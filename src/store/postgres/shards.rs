@@ -64,13 +64,16 @@ pub(super) fn register(
 }
 
 /// Stores shard `shard`'s part (or, with `part = None`, its failure), replacing an earlier
-/// attempt's, and says how many parts the run now has. Nothing is stored once the run is
-/// finalized. A failure never replaces a part an earlier attempt stored.
+/// attempt's, and says how many parts the run now has. `failed`: the part says every chunk
+/// failed (stored all the same: its targets are known to have failed). Nothing is stored once
+/// the run is finalized. A failure without a part never replaces a part an earlier attempt
+/// stored.
 pub(super) fn commit_part(
     client: &mut Client,
     run_id: &str,
     shard: i64,
     part: Option<&str>,
+    failed: bool,
     error: Option<&str>,
     now: &str,
 ) -> Result<PartCommit, postgres::Error> {
@@ -88,9 +91,16 @@ pub(super) fn commit_part(
     if finalized.is_none() {
         match part {
             Some(part) => tx.execute(
-                "UPDATE shard_parts SET state = 'done', finished_at = $3, error = $4, part = $5
+                "UPDATE shard_parts SET state = $6, finished_at = $3, error = $4, part = $5
                  WHERE run_id = $1 AND shard = $2",
-                &[&run_id, &shard, &now, &error, &part],
+                &[
+                    &run_id,
+                    &shard,
+                    &now,
+                    &error,
+                    &part,
+                    &if failed { "failed" } else { "done" },
+                ],
             )?,
             None => tx.execute(
                 "UPDATE shard_parts
@@ -147,7 +157,8 @@ pub(super) fn runs(
         let run = raw_run(row);
         let parts = client
             .query(
-                "SELECT shard, state, attempts, started_at, finished_at, error
+                "SELECT shard, state, attempts, started_at, finished_at, error,
+                        part IS NOT NULL
                  FROM shard_parts WHERE run_id = $1 ORDER BY shard",
                 &[&run.run_id],
             )?
@@ -159,6 +170,7 @@ pub(super) fn runs(
                 started_at: r.get(3),
                 finished_at: r.get(4),
                 error: r.get(5),
+                stored: r.get(6),
             })
             .collect();
         out.push((run, parts));
@@ -190,7 +202,8 @@ pub(super) fn parts(
 }
 
 /// Saves the finalized snapshot and marks the run finalized in one transaction, unless it
-/// already is (`None`, nothing written). The parts' text is dropped: the snapshot holds it.
+/// already is (`None`, nothing written). The parts' text is emptied (the snapshot holds it),
+/// not set NULL: NULL means "never stored".
 pub(super) fn save_finalized(
     client: &mut Client,
     run_id: &str,
@@ -225,7 +238,7 @@ fn finish(
         &[&run_id, &id, &now],
     )?;
     tx.execute(
-        "UPDATE shard_parts SET part = NULL WHERE run_id = $1",
+        "UPDATE shard_parts SET part = '' WHERE run_id = $1 AND part IS NOT NULL",
         &[&run_id],
     )?;
     Ok(())
