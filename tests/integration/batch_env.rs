@@ -110,6 +110,26 @@ impl Install {
         self.path("out/scans.db")
     }
 
+    /// The newest report folder's scan.json, as text.
+    pub fn latest_scan_text(&self) -> String {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.path("out"))
+            .expect("the output directory")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("scan.json").is_file())
+            .collect();
+        dirs.sort();
+        let path = dirs.last().expect("a report folder").join("scan.json");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// A copy of config.toml named `name` whose nmap is `nmap` (a wrapper script).
+    pub fn config_with_nmap(&self, name: &str, nmap: &Path) -> String {
+        let config = std::fs::read_to_string(self.path("config.toml")).unwrap();
+        let text = format!("nmap_path = \"{}\"\n{config}", nmap.display());
+        std::fs::write(self.path(name), text).unwrap();
+        name.to_string()
+    }
+
     pub fn targets(&self, lines: &[&str]) {
         std::fs::write(self.path("targets.txt"), lines.join("\n") + "\n").unwrap();
     }

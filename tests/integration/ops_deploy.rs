@@ -255,12 +255,7 @@ fn an_ambient_cap_net_raw_is_enough_for_the_stealth_profile() {
         .output()
         .expect("setpriv (util-linux)");
     assert!(out.status.success(), "{}", describe(&out));
-    let snapshot = std::fs::read_dir(install.path("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join("scan.json").is_file())
-        .expect("a report folder");
-    let scan = std::fs::read_to_string(snapshot.join("scan.json")).unwrap();
+    let scan = install.latest_scan_text();
     assert!(
         scan.contains("--privileged"),
         "nmap was told it may use raw sockets"

@@ -109,12 +109,7 @@ fn the_scan_pods_security_context_lets_nmap_syn_scan_and_no_new_privs_would_not(
     // As the manifest says.
     let out = run_as_pod(&install, user, &add, !escalation);
     assert!(out.status.success(), "{}", describe(&out));
-    let folder = std::fs::read_dir(install.path("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join("scan.json").is_file())
-        .expect("a report folder");
-    let scan = std::fs::read_to_string(folder.join("scan.json")).unwrap();
+    let scan = install.latest_scan_text();
     assert!(
         scan.contains("-sS") && scan.contains("--privileged"),
         "{scan}"

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::alerts_env::{Answer, Receiver, webhook};
-use crate::batch_env::{BIN, Install, Service, describe, stderr, stdout};
+use crate::batch_env::{BIN, Install, Service, describe, not_compared, stderr, stdout};
 use crate::support::postgres::fresh_database;
 use crate::support::server::{Server, script};
 
@@ -105,14 +105,7 @@ fn snapshot_ids(install: &Install) -> Vec<i64> {
 
 /// The scan.json a finalize wrote (the newest report folder).
 fn latest_scan(install: &Install) -> Value {
-    let mut dirs: Vec<_> = std::fs::read_dir(install.path("out"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("scan.json").is_file())
-        .collect();
-    dirs.sort();
-    let path = dirs.last().expect("a report folder").join("scan.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_json::from_str(&install.latest_scan_text()).unwrap()
 }
 
 /// Hosts as `ip port/proto state` lines and targets as `target status` lines.
@@ -304,11 +297,40 @@ fn a_shard_that_never_came_leaves_its_targets_not_compared() {
     let sharded = install(Some(&url), "", MISSING);
     shards_at_once(&sharded, &[0, 1], 2, "day-1");
     // The next night shard 1 never runs.
-    let out = shards_at_once(&sharded, &[0], 2, "day-2");
+    let env = [
+        ("JOB_COMPLETION_INDEX", "0"),
+        ("SCANNER_SHARDS", "2"),
+        ("SCANNER_RUN_ID", "day-2"),
+    ];
+    let out = sharded.run_with(
+        &["-f", "targets.txt", "--metrics-file", "shards.prom"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(
-        stdout(&out[0]).contains("1 of 2 shards in"),
+        stdout(&out).contains("1 of 2 shards in"),
         "{}",
-        describe(&out[0])
+        describe(&out)
+    );
+    let prom = std::fs::read_to_string(sharded.path("shards.prom")).unwrap();
+    let profile = "profile=\"quick+ports=3389,18801\"";
+    for line in [
+        format!("daily_scan_sharded_run_shards{{{profile},state=\"done\"}} 1"),
+        format!("daily_scan_sharded_run_shards{{{profile},state=\"missing\"}} 1"),
+        format!("daily_scan_sharded_run_finalized{{{profile}}} 0"),
+    ] {
+        assert!(prom.lines().any(|l| l == line), "{line}\n{prom}");
+    }
+    // api_server's /metrics says the same from the database.
+    let server = Server::start(&[("database", &format!("\"{url}\""))]);
+    let metrics = server.get("/metrics").body;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("scanner_sharded_run_shards{")
+                && l.contains("state=\"missing\"")
+                && l.ends_with(" 1")),
+        "{metrics}"
     );
     let waiting = sharded.run(&["finalize", "--after", "1h"]);
     assert_eq!(waiting.status.code(), Some(0), "{}", describe(&waiting));
@@ -338,18 +360,7 @@ fn a_shard_that_never_came_leaves_its_targets_not_compared() {
         serde_json::json!([]),
         "nothing closed or gone"
     );
-    let reasons: Vec<String> = delta["not_compared"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            format!(
-                "{} {}",
-                n["target"].as_str().unwrap(),
-                n["reason"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let reasons = not_compared(&delta);
     assert_eq!(
         reasons,
         [format!("{} shard_missing", span(MISSING))],
