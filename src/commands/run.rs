@@ -143,9 +143,11 @@ fn shard_line(spec: ShardSpec, run_id: &RunId, outcome: &ShardOutcome) -> String
             "run {run_id}: shard {spec} stored ({done} of {shards} shards in); the last shard \
              to finish finalizes the run"
         ),
-        ShardOutcome::FinalizingElsewhere => {
-            format!("run {run_id}: shard {spec} stored; another process is finalizing the run")
-        }
+        ShardOutcome::FinalizingElsewhere => format!(
+            "run {run_id}: shard {spec} stored, every shard is in; another process holds the \
+             profile's writer lock (finalizing this run, or a run of the profile): if nothing \
+             finalizes it, `daily_scan finalize --run-id {run_id}` will"
+        ),
         ShardOutcome::TooLate(snapshot) => format!(
             "run {run_id} was finalized already{} without shard {spec}: its result was not used",
             snapshot.map_or(String::new(), |id| format!(" (snapshot {id})"))
