@@ -361,3 +361,84 @@ fn tls_to_the_database_encrypts_and_checks_the_certificate_as_the_url_says() {
     // disable: plain.
     assert_eq!(ssl_in_use(&url("sslmode=disable")), 0);
 }
+
+#[test]
+fn a_retried_shard_replaces_its_part_and_a_run_is_finalized_once() {
+    let Some(url) = fresh_database() else { return };
+    let db = Database::Postgres(url);
+    let mut store = Store::connect(&db).unwrap();
+    let reg = |s: &mut Store, shards, plan, shard| {
+        s.register_shard("r1", shards, "quick", plan, shard)
+            .unwrap()
+    };
+    assert_eq!(reg(&mut store, 2, "P", 0), Registration::Running);
+    assert!(
+        matches!(reg(&mut store, 3, "P", 1), Registration::Mismatch(m) if m.contains("2 shards"))
+    );
+    assert!(matches!(reg(&mut store, 2, "Q", 1), Registration::Mismatch(m) if m.contains("plan")));
+    let first = store
+        .commit_shard_part("r1", 0, Some("a"), false, None)
+        .unwrap();
+    assert_eq!((first.done, first.shards, first.complete()), (1, 2, false));
+    // The same shard again (a retried pod): one more attempt, its part replaced, not added.
+    assert_eq!(reg(&mut store, 2, "P", 0), Registration::Running);
+    let again = store
+        .commit_shard_part("r1", 0, Some("a2"), false, None)
+        .unwrap();
+    assert_eq!((again.done, again.complete()), (1, false));
+    assert_eq!(store.shard_parts("r1").unwrap(), [(0, "a2".to_string())]);
+    assert_eq!(reg(&mut store, 2, "P", 1), Registration::Running);
+    let last = store
+        .commit_shard_part("r1", 1, Some("b"), false, None)
+        .unwrap();
+    assert!(last.complete());
+    let run = &store.shard_runs(Some("r1"), 5).unwrap()[0];
+    assert_eq!((run.stored(), run.parts[0].attempts), (2, 2));
+
+    // Eight finishers at once, each on its own connection: one snapshot.
+    let saved: Vec<Option<i64>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                let db = db.clone();
+                scope.spawn(move || {
+                    let mut s = Store::connect(&db).unwrap();
+                    s.save_finalized("r1", &super::snapshot("quick", "2026-12-05T02:00:00Z"))
+                        .unwrap()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let ids: Vec<i64> = saved.iter().flatten().copied().collect();
+    assert_eq!(ids.len(), 1, "{saved:?}");
+    assert_eq!(store.list_snapshots(10, None).unwrap().len(), 1);
+    // Afterwards a shard is told, and stores nothing.
+    assert_eq!(
+        reg(&mut store, 2, "P", 1),
+        Registration::Finalized(Some(ids[0]))
+    );
+    let late = store
+        .commit_shard_part("r1", 1, Some("c"), false, None)
+        .unwrap();
+    assert_eq!(late.finalized, Some(Some(ids[0])));
+    let run = &store.shard_runs(Some("r1"), 5).unwrap()[0];
+    assert_eq!((run.snapshot_id, run.stored()), (Some(ids[0]), 2));
+    assert!(
+        store
+            .unfinalized_shard_runs(Timestamp::now())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn sqlite_refuses_sharded_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("scans.db")).unwrap();
+    let err = store.register_shard("r", 2, "quick", "P", 0).unwrap_err();
+    assert!(
+        matches!(err, StoreError::ShardsNeedPostgres { .. }),
+        "{err}"
+    );
+    assert!(store.shard_runs(None, 5).unwrap().is_empty());
+}
