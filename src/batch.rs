@@ -376,6 +376,10 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         snapshot.open_ports()
     );
     let delta = history::delta_of(&store, id, &snapshot, &opts.delta)?;
+    // Stored for the readers (dashboard, delta routes, timelines); without it they compute it.
+    if let Err(e) = history::record(&store, id, &delta, &opts.delta) {
+        warn!("cannot store the delta of snapshot {id} (it is computed on read): {e}");
+    }
     let rules = AlertRules {
         cert_expiry_days: config.alerts.cert_expiry_days,
         now: Timestamp::now(),

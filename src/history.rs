@@ -3,10 +3,13 @@
 //! scores and deltas behind `daily_scan history`, the report's chart and the dashboard. The
 //! batch, the `report` command, the read API and the dashboard all call it, so they agree.
 //!
-//! Scores and deltas are recomputed from the stored hosts (with the current severity table)
-//! rather than stored, so a changed configuration is reflected everywhere at once. That costs
-//! one snapshot load per row; snapshots are loaded oldest first and only the latest of each
-//! profile is kept in memory.
+//! Each run stores its delta when it commits ([`record`], schema V7); readers use it while it
+//! holds (same previous snapshot, same severity table and `[[expect]]`: see `stored.rs`), so a
+//! changed configuration is still reflected everywhere at once. Otherwise, and for snapshots
+//! stored before V7, the delta is recomputed from the stored hosts: one snapshot load per row,
+//! oldest first, keeping only the latest of each profile in memory.
+
+mod stored;
 
 use std::collections::HashMap;
 
@@ -15,6 +18,7 @@ use serde::Serialize;
 use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
 use crate::snapshot::{Snapshot, technique};
 use crate::store::{SnapshotSummary, Store, StoreError};
+pub use stored::record;
 
 /// How many timeline points the report chart and the dashboard draw.
 pub const CHART_POINTS: usize = 30;
@@ -30,6 +34,36 @@ pub fn delta_with_previous(
     let snapshot = store.load_snapshot_for_comparison(id)?;
     let delta = delta_of(store, id, &snapshot, delta_config)?;
     Ok((snapshot, delta))
+}
+
+/// Snapshot `id`'s delta against its previous snapshot, as [`delta_with_previous`] has it:
+/// the stored one while it holds, else computed (loading both snapshots for comparison).
+pub fn delta_of_id(
+    store: &Store,
+    id: i64,
+    delta_config: &DeltaConfig,
+) -> Result<Delta, StoreError> {
+    match stored::delta(store, id, delta_config)? {
+        Some(delta) => Ok(delta),
+        None => delta_with_previous(store, id, delta_config).map(|(_, delta)| delta),
+    }
+}
+
+/// [`delta_of_id`] as `delta.json` text (what the API sends): the stored text itself while it
+/// holds, without reading it into a [`Delta`].
+pub fn delta_json_of_id(
+    store: &Store,
+    id: i64,
+    delta_config: &DeltaConfig,
+) -> Result<String, StoreError> {
+    if let Some(text) = stored::json(store, id, delta_config)? {
+        return Ok(text);
+    }
+    let (_, delta) = delta_with_previous(store, id, delta_config)?;
+    serde_json::to_string(&delta).map_err(|e| StoreError::Corrupt {
+        path: store.path().to_path_buf(),
+        detail: format!("delta of snapshot {id}: {e}"),
+    })
 }
 
 /// [`delta_with_previous`] for a snapshot the caller already holds: stored snapshot `id`, as
@@ -131,6 +165,17 @@ pub fn timeline(
     let mut last_of_profile: HashMap<String, Snapshot> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for summary in rows.into_iter().rev() {
+        if let Some((compared_with, head)) = stored::head(store, summary.id, delta_config)? {
+            out.push(TimelineRow {
+                snapshot: summary,
+                score: head.score,
+                band: head.band,
+                compared_with,
+                delta_status: head.status,
+                changes: head.summary,
+            });
+            continue;
+        }
         let snap = store.load_snapshot_for_comparison(summary.id)?;
         let cached = last_of_profile.remove(technique(&summary.profile));
         let previous = previous_snapshot(store, summary.id, cached)?;

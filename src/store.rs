@@ -10,6 +10,8 @@ mod alert_sync;
 mod alerts;
 mod certificates;
 mod deliveries;
+mod deltas;
+mod hosts;
 mod latest;
 mod outbox;
 mod rows;
@@ -28,6 +30,8 @@ pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
 pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
 pub use certificates::PortTls;
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryFilter, DeliveryOutcome};
+pub use deltas::DeltaRow;
+pub use hosts::HostRange;
 pub use outbox::{NewOutbox, OutboxItem};
 use schema::Migration;
 pub use schema::SCHEMA_VERSION;
@@ -206,6 +210,12 @@ impl Store {
 
     pub fn load_snapshot(&self, id: i64) -> Result<Snapshot, StoreError> {
         rows::load(&self.conn, id, rows::Detail::Full).map_err(|e| self.error(e))
+    }
+
+    /// Snapshot `id` without its hosts (`hosts` is empty): its head and targets, for a reader
+    /// that walks the hosts apart ([`Store::for_each_host`]).
+    pub fn load_snapshot_head(&self, id: i64) -> Result<Snapshot, StoreError> {
+        rows::load(&self.conn, id, rows::Detail::Head).map_err(|e| self.error(e))
     }
 
     /// Loads snapshot `id` with only what a comparison or a score reads: host state,

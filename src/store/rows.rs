@@ -48,7 +48,7 @@ fn json_list<T: Serialize>(items: &[T]) -> Result<Option<String>, RowError> {
         .map_err(|e| RowError::Corrupt(format!("cannot encode a list as JSON: {e}")))
 }
 
-fn from_json<T: DeserializeOwned + Default>(
+pub(super) fn from_json<T: DeserializeOwned + Default>(
     text: Option<String>,
     what: &str,
 ) -> Result<T, RowError> {
@@ -170,6 +170,8 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> Result<i64, RowError>
 /// How much of each host a load reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Detail {
+    /// The head and targets only: no hosts (the read API streams them apart).
+    Head,
     /// Everything that was saved.
     Full,
     /// What a comparison reads: host state, addresses and names; per port its protocol,
@@ -237,6 +239,7 @@ pub(super) fn load(conn: &Connection, id: i64, detail: Detail) -> Result<Snapsho
         hosts: match detail {
             Detail::Full => load_hosts(conn, id)?,
             Detail::Comparison => load_hosts_for_comparison(conn, id)?,
+            Detail::Head => Vec::new(),
         },
     })
 }
@@ -272,40 +275,10 @@ fn load_targets(conn: &Connection, id: i64) -> Result<Vec<TargetRecord>, RowErro
 
 fn load_hosts(conn: &Connection, id: i64) -> Result<Vec<Host>, RowError> {
     let mut hosts = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT state, reason, addresses, hostnames, extraports, os_matches, scripts, starttime,
-                endtime
-           FROM hosts WHERE snapshot_id = ?1 ORDER BY position",
-    )?;
-    let mut rows = stmt.query([id])?;
-    while let Some(r) = rows.next()? {
-        hosts.push(Host {
-            state: r.get(0)?,
-            reason: r.get(1)?,
-            addresses: from_json(Some(r.get(2)?), "host addresses")?,
-            hostnames: from_json(r.get(3)?, "host names")?,
-            ports: Vec::new(),
-            extraports: from_json(r.get(4)?, "extraports")?,
-            os_matches: from_json(r.get(5)?, "OS matches")?,
-            scripts: from_json(r.get(6)?, "host scripts")?,
-            starttime: r.get(7)?,
-            endtime: r.get(8)?,
-        });
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT host_position, protocol, port, state, reason, service, product, version,
-                extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
-           FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
-    )?;
-    let mut rows = stmt.query([id])?;
-    while let Some(r) = rows.next()? {
-        let host_position: i64 = r.get(0)?;
-        let host = usize::try_from(host_position)
-            .ok()
-            .and_then(|i| hosts.get_mut(i))
-            .ok_or_else(|| RowError::Corrupt(format!("port of missing host {host_position}")))?;
-        host.ports.push(port(r)?);
-    }
+    super::hosts::walk_hosts(conn, id, super::hosts::HostRange::default(), |_, h| {
+        hosts.push(h);
+        true
+    })?;
     Ok(hosts)
 }
 
@@ -350,7 +323,7 @@ fn load_hosts_for_comparison(conn: &Connection, id: i64) -> Result<Vec<Host>, Ro
     Ok(hosts)
 }
 
-fn port(r: &Row<'_>) -> Result<Port, RowError> {
+pub(super) fn port(r: &Row<'_>) -> Result<Port, RowError> {
     Ok(Port {
         protocol: r.get(1)?,
         portid: r.get(2)?,

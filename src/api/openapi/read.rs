@@ -108,10 +108,28 @@ pub(super) fn paths() -> Value {
         }},
         "/api/snapshots/{id}": {"get": {
           "summary": "One snapshot: its targets with their status, hosts and ports (scan.json).",
+          "description": "Without limit or after: the whole snapshot as in scan.json, streamed host by host (chunked). With limit or after: one page of its hosts, each with its position in nmap's order, and next_after for the next page (plus a Link header, rel=next).",
           "security": read_security,
-          "parameters": [id_param("Snapshot id.")],
+          "parameters": [
+            id_param("Snapshot id."),
+            q("limit", &format!("Hosts per page (default {DEFAULT_LIMIT}); asks for a page."),
+              json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})),
+            q("after", "Only hosts after this position (the previous page's next_after); asks for a page.",
+              json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX}))
+          ],
           "responses": {
-            "200": {"description": "The snapshot", "content": {"application/json": {}}},
+            "200": {"description": "The snapshot, or a page of its hosts",
+              "content": {"application/json": {"schema": {"oneOf": [
+                {"type": "object", "required": ["id", "started_at", "profile", "targets", "hosts"],
+                 "properties": {"id": {"type": "integer"}, "hosts": {"type": "array"}}},
+                {"type": "object", "required": ["id", "hosts", "next_after"], "additionalProperties": false,
+                 "properties": {
+                   "id": {"type": "integer"},
+                   "hosts": {"type": "array", "items": {"type": "object", "required": ["position"],
+                     "properties": {"position": {"type": "integer", "minimum": 0}}}},
+                   "next_after": {"type": "integer", "minimum": 0, "nullable": true}}}
+              ]}}}},
+            "400": err("Bad limit or after, or an unknown parameter."),
             "401": err("Token required or invalid."),
             "404": err("No such snapshot."),
             "429": retry_err("Rate limit reached.")

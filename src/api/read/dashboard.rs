@@ -68,7 +68,8 @@ fn render(
     let delta_config = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        let (snapshot, delta) = history::delta_with_previous(store, id, delta_config)?;
+        let snapshot = store.load_snapshot_for_comparison(id)?;
+        let delta = history::delta_of_id(store, id, delta_config)?;
         states.push(dashboard::ProfileState { snapshot, delta });
     }
     let history = match states.first() {

@@ -18,6 +18,9 @@ pub use super::cards::{
 use super::headline::headline;
 use crate::report::text::plural;
 
+/// Rows of the "Latest changes" table; the rest are behind links to the delta routes.
+pub const TOP_CHANGES: usize = 50;
+
 /// Everything the page shows.
 pub struct Dashboard<'a> {
     /// The latest snapshot of each profile, newest first.
@@ -118,7 +121,7 @@ pub fn render(d: &Dashboard<'_>) -> String {
     if let Some(note) = &latest.delta.note {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(note));
     }
-    body.push_str(&changes_table(&latest.delta.changes));
+    body.push_str(&top_changes(&latest.delta.changes, latest.snapshot.id));
     if !latest.delta.not_compared.is_empty() {
         body.push_str("<h2>Not compared</h2>\n");
         body.push_str(&not_compared_table(
@@ -141,6 +144,27 @@ pub fn render(d: &Dashboard<'_>) -> String {
         env!("CARGO_PKG_VERSION")
     );
     page_with_script("Network security dashboard", &body, Some(SCRIPT))
+}
+
+/// The [`TOP_CHANGES`] most severe changes, with links to all of them (the delta routes) when
+/// there are more: a large delta would otherwise make the page megabytes long.
+fn top_changes(changes: &[Change], id: Option<i64>) -> String {
+    if changes.len() <= TOP_CHANGES {
+        return changes_table(changes);
+    }
+    let mut sorted: Vec<&Change> = changes.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.severity));
+    let top: Vec<Change> = sorted.into_iter().take(TOP_CHANGES).cloned().collect();
+    let mut html = changes_table(&top);
+    let id = opt_id(id);
+    let _ = writeln!(
+        html,
+        "<p class=\"meta\">The {TOP_CHANGES} most severe of {} changes. All of them: \
+         <a href=\"/api/snapshots/{id}/delta?format=csv\">CSV</a>, \
+         <a href=\"/api/snapshots/{id}/delta\">JSON</a>.</p>",
+        changes.len()
+    );
+    html
 }
 
 fn opt_id(id: Option<i64>) -> String {
