@@ -19,6 +19,31 @@ pub struct HostRange {
 }
 
 impl Store {
+    /// Every up host of snapshot `id` as (its address text, as [`Host::ip`] gives it, and how
+    /// many of its ports are `open`), in order: what the dashboard's cards count, without
+    /// loading the ports.
+    pub fn up_hosts_open_ports(&self, id: i64) -> Result<Vec<(String, usize)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT h.ip, (SELECT count(*) FROM ports AS p
+                                WHERE p.snapshot_id = h.snapshot_id
+                                  AND p.host_position = h.position AND p.state = 'open')
+                   FROM hosts AS h WHERE h.snapshot_id = ?1 AND h.state = 'up'
+                  ORDER BY h.position",
+            )
+            .map_err(|e| self.sql(e))?;
+        stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                usize::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            ))
+        })
+        .map_err(|e| self.sql(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| self.sql(e))
+    }
+
     /// Calls `each` with (position, host) for the hosts of snapshot `id` in `range`, in order,
     /// until it returns `false`. The snapshot must exist (else [`StoreError::NotFound`]).
     pub fn for_each_host(

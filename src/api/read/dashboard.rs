@@ -13,6 +13,7 @@ use crate::history::{self, CHART_POINTS, timeline};
 use crate::model::AlertStatus;
 use crate::report::certificates::{self, CertPolicy, CertificateRow};
 use crate::report::html::dashboard;
+use crate::snapshot::parse_host_ip;
 use crate::store::{AlertFilter, Store, StoreError};
 
 /// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
@@ -68,9 +69,22 @@ fn render(
     let delta_config = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        let snapshot = store.load_snapshot_for_comparison(id)?;
+        // Head and targets, and per up host its open ports: not every port of every host.
+        let snapshot = store.load_snapshot_head(id)?;
         let delta = history::delta_of_id(store, id, delta_config)?;
-        states.push(dashboard::ProfileState { snapshot, delta });
+        let counts = store.snapshot_summary(id)?;
+        let up_hosts = store
+            .up_hosts_open_ports(id)?
+            .into_iter()
+            .filter_map(|(ip, open)| Some((parse_host_ip(&ip)?, open)))
+            .collect();
+        states.push(dashboard::ProfileState {
+            snapshot,
+            delta,
+            up_hosts,
+            hosts_up: usize::try_from(counts.hosts_up).unwrap_or(usize::MAX),
+            open_ports: usize::try_from(counts.open_ports).unwrap_or(usize::MAX),
+        });
     }
     let history = match states.first() {
         Some(s) => timeline(

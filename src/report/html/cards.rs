@@ -11,8 +11,32 @@ use crate::snapshot::{Snapshot, TargetRecord};
 
 /// The latest snapshot of one profile and its delta against the previous one.
 pub struct ProfileState {
+    /// Its head and targets; `hosts` may be left empty (`up_hosts` and the counts say what the
+    /// page needs of them), so a large snapshot's hosts need not be loaded.
     pub snapshot: Snapshot,
     pub delta: Delta,
+    /// Every up host with an address, and how many ports are open on it.
+    pub up_hosts: Vec<(IpAddr, usize)>,
+    pub hosts_up: usize,
+    pub open_ports: usize,
+}
+
+impl ProfileState {
+    /// The state of a snapshot loaded with its hosts.
+    pub fn new(snapshot: Snapshot, delta: Delta) -> ProfileState {
+        ProfileState {
+            up_hosts: snapshot
+                .hosts
+                .iter()
+                .filter(|h| h.is_up())
+                .filter_map(|h| Some((crate::snapshot::host_ip(h)?, h.open_ports().count())))
+                .collect(),
+            hosts_up: snapshot.hosts_up(),
+            open_ports: snapshot.open_ports(),
+            snapshot,
+            delta,
+        }
+    }
 }
 
 /// Card order.
@@ -135,11 +159,10 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
         for t in &snap.targets {
             by_entry.entry(t.entry.as_str()).or_default().push(t);
         }
-        let mut hosts: Vec<(Key, usize)> = snap
-            .hosts
+        let mut hosts: Vec<(Key, usize)> = state
+            .up_hosts
             .iter()
-            .filter(|h| h.is_up())
-            .filter_map(|h| Some((key(crate::snapshot::host_ip(h)?), h.open_ports().count())))
+            .map(|&(ip, open)| (key(ip), open))
             .collect();
         hosts.sort_unstable_by_key(|(k, _)| *k);
         let mut changes: Vec<(Key, &Change)> = delta

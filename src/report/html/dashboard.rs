@@ -180,8 +180,8 @@ fn header(latest: Option<&ProfileState>) -> String {
             escape(&s.snapshot.profile),
             escape(&crate::report::text::time(s.snapshot.started_at)),
             s.snapshot.targets.len(),
-            s.snapshot.hosts_up(),
-            s.snapshot.open_ports()
+            s.hosts_up,
+            s.open_ports
         ),
         None => "no snapshots".to_string(),
     };

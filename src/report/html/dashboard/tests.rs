@@ -53,10 +53,7 @@ fn snapshot(id: i64, profile: &str, lan: &[u16], dmz: &[u16]) -> Snapshot {
 
 fn state(before: &Snapshot, after: Snapshot) -> ProfileState {
     let delta = compare(Some(before), &after, &DeltaConfig::default());
-    ProfileState {
-        snapshot: after,
-        delta,
-    }
+    ProfileState::new(after, delta)
 }
 
 fn alert(id: i64, severity: Severity) -> Alert {
@@ -251,10 +248,10 @@ fn the_headline_says_baseline_stable_or_what_opened() {
         })
     };
     let first = snapshot(1, "default", &[80], &[]);
-    let baseline = ProfileState {
-        delta: compare(None, &first, &DeltaConfig::default()),
-        snapshot: first.clone(),
-    };
+    let baseline = ProfileState::new(
+        first.clone(),
+        compare(None, &first, &DeltaConfig::default()),
+    );
     let html = render_one(baseline, 0);
     assert!(html.contains("headline-stable\"><b>Baseline</b>"), "{html}");
     assert!(html.contains("no open alerts"));
