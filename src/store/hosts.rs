@@ -5,7 +5,7 @@
 
 use rusqlite::{Connection, Row};
 
-use super::rows::{RowError, from_json, port};
+use super::rows::{RowError, host, port};
 use super::{Store, StoreError};
 use crate::model::{Host, Port};
 
@@ -64,8 +64,9 @@ impl Store {
     }
 }
 
-/// The walk itself, on a connection the caller holds a read transaction on.
-pub(super) fn walk_hosts(
+/// The walk itself, on a connection the caller holds a read transaction on (the ports query
+/// is [`super::rows`]' full load's, from a host position on).
+fn walk_hosts(
     conn: &Connection,
     id: i64,
     range: HostRange,
@@ -123,20 +124,4 @@ pub(super) fn walk_hosts(
 
 fn next_port(r: Option<&Row<'_>>) -> Result<Option<(i64, Port)>, RowError> {
     r.map(|r| Ok((r.get(0)?, port(r)?))).transpose()
-}
-
-/// A `hosts` row (columns 1 to 9 of [`walk_hosts`]'s query), without its ports.
-fn host(r: &Row<'_>) -> Result<Host, RowError> {
-    Ok(Host {
-        state: r.get(1)?,
-        reason: r.get(2)?,
-        addresses: from_json(Some(r.get(3)?), "host addresses")?,
-        hostnames: from_json(r.get(4)?, "host names")?,
-        ports: Vec::new(),
-        extraports: from_json(r.get(5)?, "extraports")?,
-        os_matches: from_json(r.get(6)?, "OS matches")?,
-        scripts: from_json(r.get(7)?, "host scripts")?,
-        starttime: r.get(8)?,
-        endtime: r.get(9)?,
-    })
 }

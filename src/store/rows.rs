@@ -48,7 +48,7 @@ fn json_list<T: Serialize>(items: &[T]) -> Result<Option<String>, RowError> {
         .map_err(|e| RowError::Corrupt(format!("cannot encode a list as JSON: {e}")))
 }
 
-pub(super) fn from_json<T: DeserializeOwned + Default>(
+fn from_json<T: DeserializeOwned + Default>(
     text: Option<String>,
     what: &str,
 ) -> Result<T, RowError> {
@@ -275,11 +275,47 @@ fn load_targets(conn: &Connection, id: i64) -> Result<Vec<TargetRecord>, RowErro
 
 fn load_hosts(conn: &Connection, id: i64) -> Result<Vec<Host>, RowError> {
     let mut hosts = Vec::new();
-    super::hosts::walk_hosts(conn, id, super::hosts::HostRange::default(), |_, h| {
-        hosts.push(h);
-        true
-    })?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT position, state, reason, addresses, hostnames, extraports, os_matches, scripts,
+                starttime, endtime
+           FROM hosts WHERE snapshot_id = ?1 ORDER BY position",
+    )?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        hosts.push(host(r)?);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT host_position, protocol, port, state, reason, service, product, version,
+                extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
+           FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
+    )?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let host_position: i64 = r.get(0)?;
+        let host = usize::try_from(host_position)
+            .ok()
+            .and_then(|i| hosts.get_mut(i))
+            .ok_or_else(|| RowError::Corrupt(format!("port of missing host {host_position}")))?;
+        host.ports.push(port(r)?);
+    }
     Ok(hosts)
+}
+
+/// A `hosts` row read as `SELECT position, state, reason, addresses, hostnames, extraports,
+/// os_matches, scripts, starttime, endtime`, without its ports.
+pub(super) fn host(r: &Row<'_>) -> Result<Host, RowError> {
+    Ok(Host {
+        state: r.get(1)?,
+        reason: r.get(2)?,
+        addresses: from_json(Some(r.get(3)?), "host addresses")?,
+        hostnames: from_json(r.get(4)?, "host names")?,
+        ports: Vec::new(),
+        extraports: from_json(r.get(5)?, "extraports")?,
+        os_matches: from_json(r.get(6)?, "OS matches")?,
+        scripts: from_json(r.get(7)?, "host scripts")?,
+        starttime: r.get(8)?,
+        endtime: r.get(9)?,
+    })
 }
 
 fn load_hosts_for_comparison(conn: &Connection, id: i64) -> Result<Vec<Host>, RowError> {
