@@ -23,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs="${1:-5}"
+want() { [[ -z "${ONLY:-}" || "${ONLY}" == "$1" ]]; }
 ndiff_runs="${NDIFF_RUNS:-3}"
 for tool in hyperfine xmllint ndiff python3 curl nmap /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
@@ -85,10 +86,8 @@ row() { # label name [rss-command...]
 ratio() { # label name-a name-b
     local x y
     x="$(cut -f1 "$work/$2.tsv")"; y="$(cut -f1 "$work/$3.tsv")"
-    printf '  %-50s %.2fx\n' "$1" "$(python3 -c "print($x / $y)")"
+    printf '  %-50s %.3fx\n' "$1" "$(python3 -c "print($x / $y)")"
 }
-
-want() { [[ -z "${ONLY:-}" || "${ONLY}" == "$1" ]]; }
 
 if want 1; then
 echo
