@@ -18,7 +18,8 @@ pub use super::cards::{
 use super::headline::headline;
 use crate::report::text::plural;
 
-/// Rows of the "Latest changes" table; the rest are behind links to the delta routes.
+/// Rows of the "Latest changes" and "Not compared" tables; the rest are behind links to the
+/// delta routes.
 pub const TOP_CHANGES: usize = 50;
 
 /// Everything the page shows.
@@ -124,10 +125,20 @@ pub fn render(d: &Dashboard<'_>) -> String {
     body.push_str(&top_changes(&latest.delta.changes, latest.snapshot.id));
     if !latest.delta.not_compared.is_empty() {
         body.push_str("<h2>Not compared</h2>\n");
-        body.push_str(&not_compared_table(
-            &latest.delta.not_compared,
-            &latest.snapshot,
-        ));
+        let not_compared = &latest.delta.not_compared;
+        let shown = &not_compared[..not_compared.len().min(TOP_CHANGES)];
+        body.push_str(&not_compared_table(shown, &latest.snapshot));
+        if shown.len() < not_compared.len() {
+            let _ = writeln!(
+                body,
+                "<p class=\"meta\">The first {} of {} targets not compared. All of them: \
+                 <a href=\"/api/snapshots/{id}/delta\">JSON</a> (<span class=\"mono\">not_compared\
+                 </span>).</p>",
+                shown.len(),
+                not_compared.len(),
+                id = opt_id(latest.snapshot.id)
+            );
+        }
     }
     let _ = writeln!(
         body,
