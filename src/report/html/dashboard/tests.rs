@@ -283,7 +283,10 @@ fn long_not_compared_lists_show_the_first_ones_and_link_to_all() {
         })
         .collect();
     let html = render_it(&s);
-    assert!(html.contains("The first 50 of 60 targets not compared."), "{html}");
+    assert!(
+        html.contains("The first 50 of 60 targets not compared."),
+        "{html}"
+    );
     assert!(html.contains("198.51.100.49<") && !html.contains("198.51.100.50<"));
     s.delta.not_compared.truncate(50);
     assert!(!render_it(&s).contains("targets not compared."));
