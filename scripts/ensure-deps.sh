@@ -22,6 +22,21 @@ ensure_chromium() {
   apt_install chromium chromium-driver
 }
 
+# The browser tests run axe-core (npm registry, pinned) in the pages through WebDriver: the
+# script lands in target/axe/node_modules/axe-core/axe.min.js, where the tests look for it.
+AXE_CORE_VERSION=4.14.1
+ensure_axe() {
+  local js=target/axe/node_modules/axe-core/axe.min.js
+  if [ -f "$js" ] && grep -q "axe v$AXE_CORE_VERSION" "$js"; then return 0; fi
+  command -v npm >/dev/null 2>&1 || {
+    echo "==> npm not found: installing it with apt (the accessibility checks need axe-core)" >&2
+    apt_install npm
+  }
+  echo "==> installing axe-core $AXE_CORE_VERSION from the npm registry into target/axe" >&2
+  mkdir -p target/axe
+  npm install --no-audit --no-fund --no-save --prefix target/axe "axe-core@$AXE_CORE_VERSION" >&2
+}
+
 ensure_nmap() {
   command -v nmap >/dev/null 2>&1 && return 0
   echo "==> nmap not found: installing it with apt" >&2

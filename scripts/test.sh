@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs nmap, Chromium, systemd-analyze, aiosmtpd and openssl (and Rust) when
+# The whole test suite, as CI runs it: installs nmap, Chromium, axe-core, systemd-analyze, aiosmtpd and openssl (and Rust) when
 # missing, then formatting, lints, and every unit and end-to-end test (real nmap against loopback
 # listeners).
 set -euo pipefail
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ensure_nmap
 ensure_openssl
 ensure_chromium
+ensure_axe
 ensure_systemd_analyze
 ensure_nftables
 ensure_conformance_tools

@@ -9,7 +9,7 @@
 //! the database until every chunk has ended: a run killed half-way leaves no snapshot.
 
 pub mod confirm;
-mod dry_run;
+pub mod dry_run;
 pub mod import;
 pub mod lock;
 pub mod metrics;
@@ -182,9 +182,9 @@ pub fn scan(p: &Prepared, show_progress: bool) -> Result<Snapshot, BatchError> {
         .thread_name(|i| format!("nmap-{i}"))
         .build()?;
     info!(
-        "scanning {} addresses with {} nmap runs, {} at a time (profile {})",
-        p.plan.addresses,
-        chunks.len(),
+        "scanning {} with {}, {} at a time (profile {})",
+        report::text::count(p.plan.addresses, "address"),
+        report::text::count(chunks.len() as u64, "nmap run"),
         p.parallel,
         p.profile_label
     );
@@ -315,8 +315,8 @@ pub struct RunOutput {
     pub delta: Delta,
     pub timeline: Vec<TimelineRow>,
     pub report_dir: PathBuf,
-    /// Snapshots deleted by retention.
-    pub pruned: usize,
+    /// What retention deleted.
+    pub pruned: Pruned,
     /// Alerts raised, refreshed and resolved by this run.
     pub alerts: AlertSync,
     /// One per notification the run's flush sent (this run's and earlier pending ones).
@@ -370,10 +370,10 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     let id = store.save_snapshot(&snapshot)?;
     snapshot.id = Some(id);
     info!(
-        "saved snapshot {id} ({}): {} hosts up, {} open ports",
+        "saved snapshot {id} ({}): {} up, {}",
         snapshot.status.as_str(),
-        snapshot.hosts_up(),
-        snapshot.open_ports()
+        report::text::count(snapshot.hosts_up() as u64, "host"),
+        report::text::count(snapshot.open_ports() as u64, "open port")
     );
     let delta = history::delta_of(&store, id, &snapshot, &opts.delta)?;
     // Stored for the readers (dashboard, delta routes, timelines); without it they compute it.
@@ -420,7 +420,7 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
             source,
         }
     })?;
-    let pruned = retention(&mut store, config.batch.retention_days, opts.keep)?;
+    let pruned = retention(&mut store, out_dir, config.batch.retention_days, opts.keep)?;
     Ok(RunOutput {
         snapshot,
         delta,
@@ -449,39 +449,97 @@ pub fn open_for_writing(config: &Config) -> Result<(Store, WriterLock), BatchErr
     Ok((Store::open(&db)?, lock))
 }
 
-/// Deletes snapshots past `retention_days` and beyond the latest `keep` of each profile, then
-/// VACUUMs when anything went. Returns how many were deleted.
+/// What retention removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Snapshots deleted from the database.
+    pub snapshots: usize,
+    /// Their report folders removed from `output_dir`.
+    pub folders: Vec<PathBuf>,
+    /// Folders that could not be removed, with the reason (the snapshots are gone anyway).
+    pub failed: Vec<(PathBuf, String)>,
+}
+
+impl Pruned {
+    /// One line for people: "deleted 2 snapshots and their 2 report folders".
+    pub fn summary(&self) -> String {
+        use crate::report::text::plural;
+        let mut line = format!(
+            "deleted {} snapshot{}",
+            self.snapshots,
+            plural(self.snapshots)
+        );
+        if !self.folders.is_empty() {
+            line.push_str(&format!(
+                " and {} report folder{} ({})",
+                self.folders.len(),
+                plural(self.folders.len()),
+                self.folders
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for (dir, why) in &self.failed {
+            line.push_str(&format!("; could not remove {}: {why}", dir.display()));
+        }
+        line
+    }
+}
+
+/// Deletes snapshots past `retention_days` and beyond the latest `keep` of each profile,
+/// VACUUMs when anything went, then removes the deleted runs' report folders under
+/// `out_dir` (a folder that cannot be removed is reported, not fatal: the database is
+/// already consistent).
 pub fn retention(
     store: &mut Store,
+    out_dir: &Path,
     retention_days: u32,
     keep: Option<usize>,
-) -> Result<usize, StoreError> {
-    let mut deleted = 0;
+) -> Result<Pruned, StoreError> {
+    let mut deleted = Vec::new();
     if retention_days > 0 {
         let age = SignedDuration::from_hours(24 * i64::from(retention_days));
         if let Ok(cutoff) = Timestamp::now().checked_sub(age) {
-            deleted += store.delete_older_than(cutoff)?;
+            deleted.extend(store.delete_older_than(cutoff)?);
         }
     }
     if let Some(n) = keep {
-        deleted += store.keep_latest(n)?;
+        deleted.extend(store.keep_latest(n)?);
     }
-    if deleted > 0 {
-        store.vacuum()?;
-        info!("retention: deleted {deleted} snapshots, database vacuumed");
+    let mut pruned = Pruned {
+        snapshots: deleted.len(),
+        ..Pruned::default()
+    };
+    if deleted.is_empty() {
+        return Ok(pruned);
     }
-    Ok(deleted)
+    store.vacuum()?;
+    for d in &deleted {
+        let Some(dir) = report::run_files::locate(out_dir, d.id, d.started_at) else {
+            continue;
+        };
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => pruned.folders.push(dir),
+            Err(e) => {
+                warn!("retention: cannot remove {}: {e}", dir.display());
+                pruned.failed.push((dir, e.to_string()));
+            }
+        }
+    }
+    info!(
+        "retention: deleted {} snapshots (database vacuumed) and {} report folders",
+        pruned.snapshots,
+        pruned.folders.len()
+    );
+    Ok(pruned)
 }
 
 /// A new directory `<out>/<YYYYMMDDTHHMMSSZ>` (suffixed `-2`, `-3`... when taken).
 fn report_dir(out: &Path, started_at: Timestamp) -> Result<PathBuf, BatchError> {
-    let stamp = started_at.strftime("%Y%m%dT%H%M%SZ").to_string();
     for n in 1..1000 {
-        let dir = if n == 1 {
-            out.join(&stamp)
-        } else {
-            out.join(format!("{stamp}-{n}"))
-        };
+        let dir = out.join(report::run_files::folder_name(started_at, n));
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -489,7 +547,7 @@ fn report_dir(out: &Path, started_at: Timestamp) -> Result<PathBuf, BatchError> 
         }
     }
     Err(BatchError::Output {
-        path: out.join(stamp),
+        path: out.join(report::run_files::folder_name(started_at, 1)),
         source: io::Error::new(io::ErrorKind::AlreadyExists, "every suffix is taken"),
     })
 }

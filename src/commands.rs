@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod diff;
+pub mod export;
 pub mod history;
 pub mod import;
 pub mod notify;
@@ -127,6 +128,16 @@ fn csv_text(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<Vec<u8
 /// The database for reading; a missing file is an error, never created.
 fn read_store(config: &Config) -> Result<Store, CommandError> {
     Ok(Store::open_read_only(&config.database_path())?)
+}
+
+/// The database for reading, or `None` when no run has created it yet (a fresh install has
+/// nothing to list, which is not an error).
+fn read_store_if_any(config: &Config) -> Result<Option<Store>, CommandError> {
+    match Store::open_read_only(&config.database_path()) {
+        Ok(store) => Ok(Some(store)),
+        Err(StoreError::Missing { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A snapshot and its delta in `format`: what `run`, `report` and `diff --format json|csv`

@@ -33,8 +33,19 @@ pub enum ConfigError {
     },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("config key `{key}`: {reason}")]
+    /// `key` is a config file key (`api.tokens`) or an environment variable
+    /// (`SCANNER_API_TOKENS`), whichever the bad value came from.
+    #[error("{}: {reason}", key_label(.key))]
     Invalid { key: String, reason: String },
+}
+
+/// "config key `api.tokens`" or "environment variable `SCANNER_API_TOKENS`".
+fn key_label(key: &str) -> String {
+    if key.starts_with("SCANNER_") {
+        format!("environment variable `{key}`")
+    } else {
+        format!("config key `{key}`")
+    }
 }
 
 impl ConfigError {
@@ -306,21 +317,14 @@ impl Config {
         if let Some(v) = env("SCANNER_BIND") {
             self.api.bind = v;
         }
+        // Checked here so that a bad token names the variable it came from, not the file key.
         if let Some(v) = env("SCANNER_API_TOKENS") {
-            self.api.tokens = v
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect();
+            self.api.tokens = token_list(&v);
+            check_tokens("SCANNER_API_TOKENS", &self.api.tokens)?;
         }
         if let Some(v) = env("SCANNER_API_READ_TOKENS") {
-            self.api.read_tokens = v
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect();
+            self.api.read_tokens = token_list(&v);
+            check_tokens("SCANNER_API_READ_TOKENS", &self.api.read_tokens)?;
         }
         Ok(())
     }
@@ -443,23 +447,8 @@ impl Config {
                 "must be between 1 and 65535",
             ));
         }
-        for (key, tokens) in [
-            ("api.tokens", &self.api.tokens),
-            ("api.read_tokens", &self.api.read_tokens),
-        ] {
-            if let Some(bad) = tokens
-                .iter()
-                .find(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
-            {
-                let shown: String = bad.chars().take(4).collect();
-                return Err(ConfigError::invalid(
-                    key,
-                    format!(
-                        "token starting `{shown}` must be at least 16 characters with no whitespace"
-                    ),
-                ));
-            }
-        }
+        check_tokens("api.tokens", &self.api.tokens)?;
+        check_tokens("api.read_tokens", &self.api.read_tokens)?;
         if !(1..=64).contains(&self.batch.parallel) {
             return Err(ConfigError::invalid(
                 "batch.parallel",
@@ -529,6 +518,35 @@ impl Config {
 
     pub fn nmap_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.nmap_timeout)
+    }
+}
+
+/// A comma list of tokens from the environment, blanks dropped.
+fn token_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every token at least 16 characters without whitespace; the error names `key` (the file key
+/// or the environment variable) and only the token's first characters.
+fn check_tokens(key: &'static str, tokens: &[String]) -> Result<(), ConfigError> {
+    match tokens
+        .iter()
+        .find(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        Some(bad) => {
+            let shown: String = bad.chars().take(4).collect();
+            Err(ConfigError::invalid(
+                key,
+                format!(
+                    "token starting `{shown}` must be at least 16 characters with no whitespace"
+                ),
+            ))
+        }
+        None => Ok(()),
     }
 }
 

@@ -67,13 +67,16 @@ pub fn delta_json_of_id(
 }
 
 /// [`delta_with_previous`] for a snapshot the caller already holds: stored snapshot `id`, as
-/// the run that saved it or a full load has it.
+/// the run that saved it or a full load has it. The stored delta while it holds, else computed.
 pub fn delta_of(
     store: &Store,
     id: i64,
     snapshot: &Snapshot,
     delta_config: &DeltaConfig,
 ) -> Result<Delta, StoreError> {
+    if let Some(delta) = stored::delta(store, id, delta_config)? {
+        return Ok(delta);
+    }
     let previous = previous_snapshot(store, id, None)?;
     Ok(delta::compare(previous.as_ref(), snapshot, delta_config))
 }

@@ -7,11 +7,14 @@ pub mod csv;
 pub mod deliveries;
 pub mod delta_csv;
 pub mod diff_text;
+pub mod export;
 pub mod html;
 pub mod json;
+pub mod run_files;
 pub mod table;
 pub mod text;
 pub mod timeline;
+pub mod zip;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

@@ -111,6 +111,13 @@ pub enum StoreError {
     },
 }
 
+/// A snapshot retention deleted: its id and start time (which name its report folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deleted {
+    pub id: i64,
+    pub started_at: Timestamp,
+}
+
 /// One line of `daily_scan history` / the read API's snapshot list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapshotSummary {
@@ -364,34 +371,56 @@ impl Store {
     }
 
     /// Retention: deletes snapshots that started before `cutoff`, except the latest of each
-    /// profile (the next run's baseline). Returns how many were deleted.
-    pub fn delete_older_than(&mut self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM snapshots WHERE started_at < ?1 AND id NOT IN (
-                     SELECT (SELECT l.id FROM snapshots AS l WHERE l.profile = p.profile
-                              ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
-                       FROM (SELECT DISTINCT profile FROM snapshots) AS p)",
-                [rows::time_text(cutoff)],
-            )
-            .map_err(|e| self.sql(e))
+    /// profile (the next run's baseline). Returns the deleted snapshots.
+    pub fn delete_older_than(&mut self, cutoff: Timestamp) -> Result<Vec<Deleted>, StoreError> {
+        self.delete_returning(
+            "DELETE FROM snapshots WHERE started_at < ?1 AND id NOT IN (
+                 SELECT (SELECT l.id FROM snapshots AS l WHERE l.profile = p.profile
+                          ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
+                   FROM (SELECT DISTINCT profile FROM snapshots) AS p)
+             RETURNING id, started_at",
+            rows::time_text(cutoff),
+        )
     }
 
     /// Retention: keeps the `n` most recent snapshots of each profile, deletes the rest.
-    /// Returns how many were deleted.
-    pub fn keep_latest(&mut self, n: usize) -> Result<usize, StoreError> {
+    /// Returns the deleted snapshots.
+    pub fn keep_latest(&mut self, n: usize) -> Result<Vec<Deleted>, StoreError> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        self.conn
-            .execute(
-                "DELETE FROM snapshots WHERE id IN (
-                     SELECT id FROM (
-                         SELECT id, row_number() OVER (
-                             PARTITION BY profile ORDER BY started_at DESC, id DESC) AS rank
-                           FROM snapshots)
-                      WHERE rank > ?1)",
-                [n],
-            )
-            .map_err(|e| self.sql(e))
+        self.delete_returning(
+            "DELETE FROM snapshots WHERE id IN (
+                 SELECT id FROM (
+                     SELECT id, row_number() OVER (
+                         PARTITION BY profile ORDER BY started_at DESC, id DESC) AS rank
+                       FROM snapshots)
+                  WHERE rank > ?1)
+             RETURNING id, started_at",
+            n,
+        )
+    }
+
+    fn delete_returning(
+        &mut self,
+        sql: &str,
+        value: impl rusqlite::ToSql,
+    ) -> Result<Vec<Deleted>, StoreError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
+        let raw = stmt
+            .query_map([value], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sql(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.sql(e))?;
+        drop(stmt);
+        raw.into_iter()
+            .map(|(id, at)| {
+                Ok(Deleted {
+                    id,
+                    started_at: rows::parse_time(&at).map_err(|e| self.error(e))?,
+                })
+            })
+            .collect()
     }
 
     /// Returns freed pages to the file system (after retention deleted much).

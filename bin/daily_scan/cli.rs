@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use security_scanner::commands::alerts::AlertsCommand;
 use security_scanner::commands::diff::DiffCommand;
+use security_scanner::commands::export::ExportCommand;
 use security_scanner::commands::history::HistoryCommand;
 use security_scanner::commands::import::ImportCommand;
 use security_scanner::commands::notify::NotifyCommand;
@@ -53,7 +54,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Targets file: one address, hostname, CIDR block, range or comma list per line.
+    /// Targets file: one address, hostname, CIDR block, range or comma list per line
+    /// [default: ./targets.txt when there is one].
     #[arg(short = 'f', long = "targets", value_name = "FILE")]
     pub targets: Option<PathBuf>,
     /// Scan profile: quick, default, stealth, tcp_full, udp_common, udp_full [config: batch.profile].
@@ -131,11 +133,17 @@ impl Cli {
 impl RunArgs {
     /// The batch run asked for; without a targets file there is nothing to do.
     pub fn command(self) -> Result<RunCommand, CommandError> {
-        let Some(targets) = self.targets else {
-            return Err(CommandError::Usage(
-                "nothing to do: give a targets file (-f targets.txt) or a sub-command; see --help"
-                    .into(),
-            ));
+        let default = PathBuf::from("targets.txt");
+        let targets = match self.targets {
+            Some(t) => t,
+            None if default.is_file() => default,
+            None => {
+                return Err(CommandError::Usage(
+                    "nothing to do: no targets.txt here; give a targets file (-f FILE) or a \
+                     sub-command; see --help"
+                        .into(),
+                ));
+            }
         };
         Ok(RunCommand {
             targets,
@@ -177,6 +185,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// List alerts (newest first), or act on one: ack, ignore, unignore; deliveries.
     Alerts(AlertsArgs),
+    /// Write every stored run's scan.json, delta.json, delta.csv and report.html into one ZIP.
+    Export(ExportArgs),
     /// Notifications: send a test message, or retry the pending ones now.
     Notify(NotifyArgs),
     /// Print existing nmap XML files as JSON (the API's per-host view) or CSV (one row per open port).
@@ -243,6 +253,29 @@ pub struct AlertsArgs {
     limit: usize,
     #[arg(long, value_enum, default_value_t = TableFormat::Text)]
     format: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The archive to write (replaced when complete).
+    #[arg(long, value_name = "FILE")]
+    zip: PathBuf,
+    /// Only runs started on or after this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// Only runs started on or before this date (YYYY-MM-DD, UTC), or before this time.
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+}
+
+impl From<ExportArgs> for ExportCommand {
+    fn from(a: ExportArgs) -> Self {
+        ExportCommand {
+            zip: a.zip,
+            from: a.from,
+            to: a.to,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

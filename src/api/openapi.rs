@@ -8,6 +8,7 @@ mod ops;
 mod read;
 mod responses;
 mod scan;
+mod triage;
 
 use rouille::{Request, Response};
 use serde_json::{Value, json};
@@ -66,6 +67,8 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
         "cross_site_request",
         "database_busy",
         "database_unavailable",
+        "entry_not_found",
+        "file_not_found",
     ];
     let mut doc = json!({
       "openapi": "3.0.3",
@@ -103,12 +106,18 @@ pub fn document_with_profiles(api_profiles: &[&str]) -> Value {
         (scan::paths(), scan::schemas(api_profiles)),
         (ops::paths(), ops::schemas()),
         (read::paths(), read::schemas()),
+        (triage::paths(), serde_json::json!({})),
         (notify::paths(), notify::schemas()),
     ];
     for (paths, schemas) in parts {
         extend(&mut doc["paths"], paths);
         extend(&mut doc["components"]["schemas"], schemas);
     }
+    let ignore = triage::bulk_ignore(&doc["paths"]["/api/alerts/ack"]);
+    extend(&mut doc["paths"], ignore);
+    // The alerts page takes the list's query, described once.
+    doc["paths"]["/alerts"]["get"]["parameters"] =
+        doc["paths"]["/api/alerts"]["get"]["parameters"].clone();
     doc
 }
 

@@ -8,11 +8,15 @@
 //! always agree ([`crate::history`] decides).
 
 pub mod alerts;
+pub mod alerts_page;
 pub mod certificates;
 pub mod dashboard;
 pub mod deliveries;
 pub mod delta;
+pub mod entries;
+pub mod export;
 pub mod query;
+pub mod runs;
 pub mod snapshots;
 pub mod trends;
 

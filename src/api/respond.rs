@@ -67,7 +67,8 @@ pub fn next_page<T>(rows: &mut Vec<T>, limit: u64, id: impl FnOnce(&T) -> i64) -
         .flatten()
 }
 
-/// `Link: <...>; rel="next"` for a list with more rows.
+/// `Link: <...>; rel="next"` for a list with more rows; `path` may end in the list's filters
+/// (`/api/alerts?status=open`).
 pub fn with_next(
     response: Response,
     path: &str,
@@ -83,9 +84,11 @@ pub fn with_next(
             } else {
                 ""
             };
+            // `path` may carry a query of its own (a list's filters).
+            let sep = if path.contains('?') { '&' } else { '?' };
             response.with_unique_header(
                 "Link",
-                format!("<{path}?limit={limit}&before={id}{csv}>; rel=\"next\""),
+                format!("<{path}{sep}limit={limit}&before={id}{csv}>; rel=\"next\""),
             )
         }
     }

@@ -6,7 +6,11 @@ use rouille::{Request, Response};
 
 use super::auth::Scope;
 use super::error::{ApiError, Kind};
-use super::read::{alerts, certificates, dashboard, deliveries, delta, snapshots, trends};
+use super::read::query::raw_path;
+use super::read::{
+    alerts, alerts_page, certificates, dashboard, deliveries, delta, entries, export, runs,
+    snapshots, trends,
+};
 use super::state::State;
 use super::{openapi, ops, scan};
 
@@ -142,6 +146,55 @@ pub const ROUTES: &[Route] = &[
         handler: alerts::ignore,
     },
     Route {
+        method: "GET",
+        path: "/alerts",
+        access: Access::Read,
+        rate_limited: true,
+        handler: alerts_page::page,
+    },
+    Route {
+        method: "GET",
+        path: "/runs/{id}",
+        access: Access::Read,
+        rate_limited: true,
+        handler: runs::page,
+    },
+    Route {
+        method: "GET",
+        path: "/runs/{id}/files/{name}",
+        access: Access::Read,
+        rate_limited: true,
+        handler: runs::file,
+    },
+    Route {
+        method: "GET",
+        path: "/api/runs/{id}",
+        access: Access::Read,
+        rate_limited: true,
+        handler: runs::json,
+    },
+    Route {
+        method: "GET",
+        path: "/entries/{entry}",
+        access: Access::Read,
+        rate_limited: true,
+        handler: entries::page,
+    },
+    Route {
+        method: "GET",
+        path: "/api/entries/{entry}",
+        access: Access::Read,
+        rate_limited: true,
+        handler: entries::json,
+    },
+    Route {
+        method: "GET",
+        path: "/api/export.zip",
+        access: Access::Read,
+        rate_limited: true,
+        handler: export::zip,
+    },
+    Route {
         method: "POST",
         path: "/api/alerts/{id}/unignore",
         access: Access::Write,
@@ -156,6 +209,13 @@ pub const ROUTES: &[Route] = &[
         handler: alerts::ack_many,
     },
     Route {
+        method: "POST",
+        path: "/api/alerts/ignore",
+        access: Access::Write,
+        rate_limited: true,
+        handler: alerts::ignore_many,
+    },
+    Route {
         method: "GET",
         path: "/api/deliveries",
         access: Access::Read,
@@ -164,14 +224,15 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
-/// Whether `url` (a path without query) matches `pattern`.
+/// Whether `url` (a raw path without query) matches `pattern`; a `{name}` segment matches
+/// any one non-empty segment.
 pub fn matches(pattern: &str, url: &str) -> bool {
     let mut p = pattern.split('/');
     let mut u = url.split('/');
     loop {
         match (p.next(), u.next()) {
             (None, None) => return true,
-            (Some("{id}"), Some(seg)) if !seg.is_empty() => {}
+            (Some(p), Some(seg)) if p.starts_with('{') && !seg.is_empty() => {}
             (Some(a), Some(b)) if a == b => {}
             _ => return false,
         }
@@ -183,8 +244,8 @@ pub const UNMATCHED: &str = "unmatched";
 
 /// Runs the pipeline; returns the route label for metrics and the outcome.
 pub fn dispatch(state: &State, request: &Request) -> (&'static str, Result<Response, ApiError>) {
-    let url = request.url();
-    let Some(route) = ROUTES.iter().find(|r| matches(r.path, &url)) else {
+    let url = raw_path(request);
+    let Some(route) = ROUTES.iter().find(|r| matches(r.path, url)) else {
         return (UNMATCHED, Err(ApiError::not_found()));
     };
     let method = request.method();
@@ -225,7 +286,9 @@ fn run_route(state: &State, route: &Route, request: &Request) -> Result<Response
             _ => Scope::Read,
         };
         match state.tokens.scope(request.header("Authorization")) {
-            None if route.path == "/" => return Err(ApiError::unauthorized_browser()),
+            None if !route.path.starts_with("/api/") && route.path != "/metrics" => {
+                return Err(ApiError::unauthorized_browser());
+            }
             None => return Err(ApiError::unauthorized()),
             Some(scope) if scope < needed => return Err(ApiError::insufficient_scope()),
             Some(_) => {}

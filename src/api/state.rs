@@ -30,6 +30,8 @@ pub struct State {
     pub(super) in_flight: Arc<AtomicUsize>,
     /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
     pub(super) database: std::path::PathBuf,
+    /// Where `daily_scan` writes each run's report folder (run pages link to its files).
+    pub(super) output_dir: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
     /// `Host` values answered (DNS-rebinding guard, checked before routing).
     pub(super) hosts: super::host::AllowedHosts,
@@ -78,6 +80,7 @@ impl State {
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
             database: config.database_path(),
+            output_dir: config.output_dir.clone(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             hosts: super::host::AllowedHosts::from_config(&config.api),
             cert_expiry_days: config.alerts.cert_expiry_days,

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use super::Prepared;
+use crate::config::Config;
 use crate::nmap::run as nmap_run;
+use crate::report::text::count;
 
 impl Prepared {
     /// The plan as `--dry-run` prints it: targets, chunks and the exact nmap command lines.
@@ -70,12 +72,27 @@ impl Prepared {
 }
 
 /// `1 address`, `2 addresses`.
-fn count(n: u64, noun: &str) -> String {
-    match (n, noun.ends_with('s')) {
-        (1, _) => format!("1 {noun}"),
-        (_, true) => format!("{n} {noun}es"),
-        _ => format!("{n} {noun}s"),
+/// What a real run would stumble on that the plan does not show: a `[[webhook]]` whose
+/// `token_env` names a variable that is not set here (the run would record that webhook as
+/// failed and send nothing). `env` reads the environment (injected for tests).
+pub fn config_warnings(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, hook) in config.webhook.iter().enumerate() {
+        if let Some(var) = &hook.token_env
+            && env(var).is_none_or(|v| v.trim().is_empty())
+        {
+            let name = if hook.name.is_empty() {
+                format!("webhook[{i}]")
+            } else {
+                format!("webhook {:?}", hook.name)
+            };
+            out.push(format!(
+                "warning: {name}: token_env {var} is not set in this environment; a run would \
+                 record the webhook as failed and send nothing"
+            ));
+        }
     }
+    out
 }
 
 /// An argv as a reader can paste it into a shell (single-quoted where needed).

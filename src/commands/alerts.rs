@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store};
+use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store_if_any};
 use crate::alerts::lifecycle;
 use crate::config::Config;
 use crate::model::{AlertStatus, Severity};
@@ -41,13 +41,21 @@ pub fn alerts(
             limit,
             format,
         } => {
-            let list = read_store(config)?.list_alerts(&AlertFilter {
-                status: *status,
-                min_severity: *min_severity,
-                limit: Some(*limit),
-                ..AlertFilter::default()
-            })?;
-            alerts_text(&list, *format)?
+            let list = match read_store_if_any(config)? {
+                Some(store) => store.list_alerts(&AlertFilter {
+                    status: *status,
+                    min_severity: *min_severity,
+                    limit: Some(*limit),
+                    ..AlertFilter::default()
+                })?,
+                None => Vec::new(),
+            };
+            match format {
+                TableFormat::Text if list.is_empty() => {
+                    no_alerts(*status, *min_severity).into_bytes()
+                }
+                _ => alerts_text(&list, *format)?,
+            }
         }
         AlertsCommand::Ack { id, note } => {
             let alert = operator_store(config)?.change_alert_status(
@@ -71,7 +79,10 @@ pub fn alerts(
             alerts_text(&[alert], TableFormat::Text)?
         }
         AlertsCommand::Deliveries { limit, format } => {
-            let list = read_store(config)?.list_deliveries(*limit)?;
+            let list = match read_store_if_any(config)? {
+                Some(store) => store.list_deliveries(*limit)?,
+                None => Vec::new(),
+            };
             match format {
                 TableFormat::Text => report::deliveries::table(&list).into_bytes(),
                 TableFormat::Json => json_text(&list)?,
@@ -81,6 +92,14 @@ pub fn alerts(
     };
     emit(out, &text)?;
     Ok(Outcome::Done)
+}
+
+/// What an empty list says: none at all yet, or none with that status.
+fn no_alerts(status: Option<AlertStatus>, min_severity: Option<Severity>) -> String {
+    match (status, min_severity) {
+        (None, None) => "No alerts yet: runs raise them when something changes.\n".to_string(),
+        _ => "No alert matches.\n".to_string(),
+    }
 }
 
 /// The database for an operator's action. No writer lock: a transition is one statement, and

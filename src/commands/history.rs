@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store};
+use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store_if_any};
 use crate::config::Config;
 use crate::delta::DeltaConfig;
 use crate::history;
@@ -17,21 +17,28 @@ pub struct HistoryCommand {
     pub format: TableFormat,
 }
 
+/// What `history` says when there is no snapshot (a fresh install: no database yet).
+pub const NOTHING_YET: &str =
+    "No snapshots yet: `daily_scan -f targets.txt` runs the first scan.\n";
+
 pub fn history(
     config: &Config,
     command: &HistoryCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
-    let store = read_store(config)?;
     let delta_config = DeltaConfig::from_config(config);
-    let rows = history::timeline(
-        &store,
-        command.limit,
-        command.profile.as_deref(),
-        None,
-        &delta_config,
-    )?;
+    let rows = match read_store_if_any(config)? {
+        Some(store) => history::timeline(
+            &store,
+            command.limit,
+            command.profile.as_deref(),
+            None,
+            &delta_config,
+        )?,
+        None => Vec::new(),
+    };
     let text = match command.format {
+        TableFormat::Text if rows.is_empty() => NOTHING_YET.as_bytes().to_vec(),
         TableFormat::Text => timeline::table(&rows).into_bytes(),
         TableFormat::Json => json_text(&rows)?,
         TableFormat::Csv => csv_text(|w| timeline::csv(w, &rows))?,

@@ -32,13 +32,13 @@ pub fn import(
             history::record(&store, id, &delta, &delta_config)?;
         }
         let line = format!(
-            "{}: snapshot {} (profile {}, {}), {} hosts up, {} open ports\n",
+            "{}: snapshot {} (profile {}, {}), {} up, {}\n",
             file.display(),
             s.id.unwrap_or_default(),
             command.profile,
             s.status.as_str(),
-            s.hosts_up(),
-            s.open_ports()
+            crate::report::text::count(s.hosts_up() as u64, "host"),
+            crate::report::text::count(s.open_ports() as u64, "open port")
         );
         emit(out, line.as_bytes())?;
     }

@@ -62,11 +62,11 @@ pub fn notify(
                     }
                 };
                 text.push_str(&format!(
-                    "{} {}: snapshot {}, {} alerts {what}\n",
+                    "{} {}: snapshot {}, {} {what}\n",
                     r.channel,
                     clean(&r.webhook),
                     r.snapshot_id,
-                    r.alerts,
+                    crate::report::text::count(r.alerts as u64, "alert"),
                 ));
             }
         }

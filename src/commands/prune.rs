@@ -23,7 +23,12 @@ pub fn prune(
         ));
     }
     let (mut store, _lock) = batch::open_for_writing(config)?;
-    let deleted = batch::retention(&mut store, config.batch.retention_days, command.keep)?;
-    emit(out, format!("deleted {deleted} snapshots\n").as_bytes())?;
+    let pruned = batch::retention(
+        &mut store,
+        &config.output_dir,
+        config.batch.retention_days,
+        command.keep,
+    )?;
+    emit(out, format!("{}\n", pruned.summary()).as_bytes())?;
     Ok(Outcome::Done)
 }

@@ -59,7 +59,14 @@ pub fn run(
 ) -> Result<Outcome, CommandError> {
     let prepared = batch::prepare(config, &command.targets)?;
     if command.dry_run {
-        emit(out, prepared.describe().as_bytes())?;
+        let mut text = prepared.describe();
+        let env = |key: &str| std::env::var(key).ok();
+        for warning in batch::dry_run::config_warnings(config, &env) {
+            text.push('\n');
+            text.push_str(&warning);
+            text.push('\n');
+        }
+        emit(out, text.as_bytes())?;
         return Ok(Outcome::Done);
     }
     let delta_config = DeltaConfig::from_config(config);
@@ -88,8 +95,8 @@ pub fn run(
             if let Some(line) = run.tls.line() {
                 emit(out, format!("{line}\n").as_bytes())?;
             }
-            let retention = if run.pruned > 0 {
-                format!(" (retention deleted {} old snapshots)", run.pruned)
+            let retention = if run.pruned.snapshots > 0 {
+                format!(" (retention {})", run.pruned.summary())
             } else {
                 String::new()
             };

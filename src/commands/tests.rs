@@ -101,7 +101,7 @@ fn import_history_diff_report_and_prune_in_process() {
     assert!(matches!(err, CommandError::Usage(_)), "{err}");
     let command = PruneCommand { keep: Some(1) };
     let (_, text) = printed(|out| prune(&config, &command, out));
-    assert_eq!(text, "deleted 1 snapshots\n");
+    assert_eq!(text, "deleted 1 snapshot\n");
 }
 
 #[test]

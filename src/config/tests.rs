@@ -139,7 +139,10 @@ fn api_tokens_come_from_a_comma_list() {
     let err = Config::load_with(&CliOverrides::default(), env)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("api.tokens"), "{err}");
+    assert!(
+        err.contains("SCANNER_API_TOKENS"),
+        "names the variable: {err}"
+    );
     assert!(
         !err.contains("short"),
         "a rejected token is not echoed whole: {err}"
@@ -167,7 +170,7 @@ fn read_tokens_come_from_the_file_or_the_environment_and_are_checked() {
     let err = Config::load_with(&CliOverrides::default(), env)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("api.read_tokens"), "{err}");
+    assert!(err.contains("SCANNER_API_READ_TOKENS"), "{err}");
 }
 
 #[test]

@@ -220,8 +220,11 @@ pub fn flush(
             |n: u32, outcome: DeliveryOutcome, code: Option<u16>, error: Option<String>| {
                 match (&outcome, &error) {
                     (DeliveryOutcome::Delivered, _) => info!(
-                        "{} {}: delivered {} alerts of snapshot {} (attempt {n})",
-                        item.channel, item.destination, item.alerts, item.snapshot_id
+                        "{} {}: delivered {} of snapshot {} (attempt {n})",
+                        item.channel,
+                        item.destination,
+                        crate::report::text::count(u64::from(item.alerts), "alert"),
+                        item.snapshot_id
                     ),
                     (_, Some(e)) => warn!(
                         "{} {}: attempt {n} of {} failed: {e}",

@@ -151,10 +151,10 @@ pub fn run_lines<W: WebhookLine>(sync: &AlertSync, webhooks: &[W]) -> String {
         };
         let _ = writeln!(
             out,
-            "  {} {}: {} alerts {what}",
+            "  {} {}: {} {what}",
             w.channel(),
             clean(w.webhook()),
-            w.alerts()
+            super::text::count(w.alerts() as u64, "alert")
         );
     }
     out
@@ -242,10 +242,10 @@ mod tests {
             "{lines}"
         );
         assert!(
-            lines.contains("webhook siem: 1 alerts delivered\n"),
+            lines.contains("webhook siem: 1 alert delivered\n"),
             "{lines}"
         );
-        assert!(lines.contains("webhook slack: 1 alerts FAILED"), "{lines}");
+        assert!(lines.contains("webhook slack: 1 alert FAILED"), "{lines}");
         assert!(!lines.contains("quiet"), "{lines}");
         assert_eq!(run_lines::<Hook>(&AlertSync::default(), &[]), "");
         assert_eq!(table(&[]), "No alerts.\n");

@@ -88,9 +88,11 @@ tr.changed td:first-child { border-left:4px solid var(--changed); }
 .chart svg { display:block; width:100%; height:auto; }
 footer { color:var(--muted); margin-top:32px; font-size:12px; }
 .top { display:flex; justify-content:space-between; align-items:flex-start; gap:16px; flex-wrap:wrap; }
-.exports a { color:#0969da; text-decoration:none; margin-left:4px; }
-.exports { font-size:13px; color:var(--muted); margin-top:6px; }
-.exports .sep { color:var(--line); margin:0 8px; }
+.exports a { color:#0550ae; text-decoration:underline; margin-left:4px; }
+.exports { font-size:13px; color:var(--muted); margin:6px 0 14px; }
+h1 .mono { font-size:inherit; overflow-wrap:anywhere; }
+.filters.stacked { align-items:flex-end; }
+.exports .sep { color:var(--muted); margin:0 8px; }
 .headline { border-radius:10px; padding:12px 18px; margin:0 0 16px; font-size:15px; border:1px solid; }
 .headline a { color:inherit; }
 .headline-critical { background:#ffebe9; border-color:#cf222e; color:#82071e; }
@@ -124,8 +126,62 @@ button.act { font:inherit; font-size:12px; padding:2px 10px; border-radius:6px; 
 button.act.ack { border-color:#1a7f37; color:#1a7f37; } button.act.ignore { color:var(--muted); }
 .state { font-weight:600; } .state-open { color:var(--critical); } .state-actioned { color:#1a7f37; }
 .state-ignored { color:var(--muted); }
-table.alerts td.kind, table.alerts td:nth-child(6), table.alerts td:last-child { white-space:nowrap; }
+table.alerts td.kind, table.alerts td:last-child { white-space:nowrap; }
+a { color:#0550ae; }
+a:focus-visible, button:focus-visible, input:focus, input:focus-within, select:focus, table:focus-visible, .chart:focus-visible {
+  outline:3px solid #0969da; outline-offset:2px; }
+nav.site { display:flex; gap:16px; margin:0 0 12px; font-weight:600; }
+nav.site a { text-decoration:none; } nav.site a[aria-current] { color:var(--fg); text-decoration:underline; }
+h3 { font-size:14px; margin:18px 0 8px; }
+.error { background:#ffebe9; border:1px solid #cf222e; color:#82071e; border-radius:10px; padding:10px 16px; }
+.scroll { overflow-x:auto; }
+.filters .field { display:inline-flex; flex-direction:column; gap:2px; }
+.bulk { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:10px 12px; }
+.bulk input[type=text] { min-width:16em; }
+#bulk-status { color:var(--fg); }
+@media (max-width: 700px) {
+  main { padding:12px 10px 28px; }
+  table { display:block; overflow-x:auto; }
+  .chart { overflow-x:auto; } .chart svg { min-width:640px; }
+  .card { min-width:0; max-width:100%; }
+  .mono, .entry .name { overflow-wrap:anywhere; }
+  .score { min-width:0; }
+  .counts { grid-template-columns:repeat(2, auto); }
+  th, td { padding:6px 6px; }
+  .bulk input[type=text] { min-width:0; width:100%; }
+}
 "#;
+
+/// Text percent-encoded for a URL path segment or query value (everything but unreserved
+/// characters), so an entry such as `127.0.0.0/29` stays one segment.
+pub fn url_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// The pages' top navigation; `current` is marked for assistive technology.
+pub(crate) fn nav(current: &str) -> String {
+    let link = |href: &str, name: &str, text: &str| {
+        let here = if name == current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        format!("<a href=\"{href}\"{here}>{text}</a>")
+    };
+    format!(
+        "<nav class=\"site\" aria-label=\"Pages\">{}{}</nav>\n",
+        link("/", "dashboard", "Dashboard"),
+        link("/alerts", "alerts", "Alerts")
+    )
+}
 
 /// The whole document around `body`.
 pub fn page(title: &str, body: &str) -> String {
@@ -136,6 +192,9 @@ pub fn page(title: &str, body: &str) -> String {
 /// Content-Security-Policy lets only that exact script run (by its hash).
 pub fn page_with_script(title: &str, body: &str, script: Option<&str>) -> String {
     let script_tag = script.map_or(String::new(), |js| format!("<script>{js}</script>\n"));
+    // On a narrow screen a wide table scrolls sideways inside itself; a keyboard user reaches
+    // it with Tab to scroll it. Only this module writes `<table` (scan text is escaped).
+    let body = body.replace("<table", "<table tabindex=\"0\"");
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
@@ -243,6 +302,11 @@ pub(crate) fn severity_badge(s: Severity) -> String {
 }
 
 fn service_html(v: &crate::delta::PortView) -> String {
+    // nmap names a closed or filtered port after its port table ("ms-wbt-server" for 3389):
+    // a guess, not a service that ran. Only an open port's service is shown.
+    if v.state != "open" {
+        return format!("<span class=\"meta\">{}</span>", escape(&v.state));
+    }
     let text = super::text::service_text(v);
     let text = if text.is_empty() {
         "-".to_string()
@@ -394,14 +458,18 @@ pub fn open_ports_table(snapshot: &Snapshot) -> String {
     )
 }
 
+pub mod alerts_page;
 mod alerts_view;
 mod cards;
 mod certificates_view;
 mod chart;
 pub mod dashboard;
+pub mod entry_page;
 mod headline;
 mod report;
+pub mod run_page;
 mod timeline;
+pub use cards::{EntryPoint, entry_point};
 pub use certificates_view::certificates_table;
 pub use chart::history_chart;
 pub use report::{heading, run_report};

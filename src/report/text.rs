@@ -138,11 +138,11 @@ pub fn summary(snapshot: &Snapshot, delta: &Delta) -> String {
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
     let _ = writeln!(
         out,
-        "Targets: {} ({}); {} hosts up, {} open ports",
+        "Targets: {} ({}); {}, {}",
         snapshot.targets.len(),
         counts.join(", "),
-        snapshot.hosts_up(),
-        snapshot.open_ports()
+        count(snapshot.hosts_up() as u64, "host") + " up",
+        count(snapshot.open_ports() as u64, "open port")
     );
     match (&delta.from, &delta.note) {
         (_, Some(note)) => {
@@ -264,6 +264,26 @@ fn entry_scores(out: &mut String, delta: &Delta) {
 /// The plural ending of a count's noun: "1 port", "2 ports".
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// `n noun`, the noun in the plural unless `n` is 1 (`1 address`, `2 addresses`).
+pub fn count(n: u64, noun: &str) -> String {
+    match (n, noun.ends_with('s')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// `3 targets, 1 host up, 2 open ports`: the counts every run summary starts with.
+pub fn counts_line(targets: usize, hosts_up: usize, open_ports: usize) -> String {
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    format!(
+        "{}, {} up, {}",
+        count(n(targets), "target"),
+        count(n(hosts_up), "host"),
+        count(n(open_ports), "open port")
+    )
 }
 
 #[cfg(test)]

@@ -59,6 +59,16 @@ pub struct AlertFilter {
     pub severity: Option<Severity>,
     /// This severity or a worse one.
     pub min_severity: Option<Severity>,
+    /// Any of these kinds (all kinds when empty).
+    pub kinds: Vec<AlertKind>,
+    /// Addresses inside this network (a single address is a /32 or /128).
+    pub network: Option<ipnet::IpNet>,
+    /// Case-insensitive part of the message, address or note.
+    pub text: Option<String>,
+    /// Raised at or after this time.
+    pub since: Option<Timestamp>,
+    /// Raised before this time.
+    pub until: Option<Timestamp>,
     pub limit: Option<usize>,
     /// Only alerts with a smaller id (a cursor for paging, newest first).
     pub before_id: Option<i64>,
@@ -125,11 +135,11 @@ pub(super) fn raw_alert(r: &Row<'_>) -> rusqlite::Result<RawAlert> {
 }
 
 impl Store {
-    /// Alerts matching `filter`, newest (highest id) first.
+    /// Alerts matching `filter`, newest (highest id) first. Everything but the network is
+    /// narrowed in SQL; addresses are parsed and tested against the network while the rows
+    /// stream, and reading stops at `limit`.
     pub fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
-        let limit = filter
-            .limit
-            .map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let limit = filter.limit.unwrap_or(usize::MAX);
         // Severity order is not text order, so the minimum is passed as the list it allows.
         let allowed: Option<String> = filter.min_severity.map(|min| {
             Severity::ALL
@@ -139,32 +149,115 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(",")
         });
+        let kinds: Option<String> = (!filter.kinds.is_empty()).then(|| {
+            filter
+                .kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        let text = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
+        // A single address is matched in SQL (the index on ip serves it); a wider network
+        // is tested per row below.
+        let exact_ip = filter
+            .network
+            .filter(|n| n.prefix_len() == n.max_prefix_len())
+            .map(|n| n.addr().to_string());
         let sql = format!(
             "SELECT {COLUMNS} FROM alerts
               WHERE (?1 IS NULL OR status = ?1)
                 AND (?2 IS NULL OR severity = ?2)
                 AND (?3 IS NULL OR instr(',' || ?3 || ',', ',' || severity || ',') > 0)
                 AND (?4 IS NULL OR id < ?4)
-              ORDER BY id DESC LIMIT ?5"
+                AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || kind || ',') > 0)
+                AND (?6 IS NULL OR instr(lower(message || ' ' || ip || ' ' || coalesce(note, '')), ?6) > 0)
+                AND (?7 IS NULL OR created_at >= ?7)
+                AND (?8 IS NULL OR created_at < ?8)
+                AND (?9 IS NULL OR ip = ?9)
+              ORDER BY id DESC"
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sql(e))?;
-        let raw = stmt
+        let rows = stmt
             .query_map(
                 params![
                     filter.status.map(AlertStatus::as_str),
                     filter.severity.map(Severity::as_str),
                     allowed,
                     filter.before_id,
-                    limit
+                    kinds,
+                    text,
+                    filter.since.map(time_text),
+                    filter.until.map(time_text),
+                    exact_ip,
                 ],
                 raw_alert,
             )
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for raw in rows {
+            if out.len() >= limit {
+                break;
+            }
+            let alert = raw
+                .map_err(|e| self.sql(e))?
+                .into_alert()
+                .map_err(|e| self.error(e))?;
+            if let Some(net) = filter.network
+                && !alert
+                    .ip
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| net.contains(&ip))
+            {
+                continue;
+            }
+            out.push(alert);
+        }
+        Ok(out)
+    }
+
+    /// Alerts a run raised (its `first_snapshot`), worst first.
+    pub fn alerts_raised_by(&self, snapshot: i64) -> Result<Vec<Alert>, StoreError> {
+        self.alerts_where("first_snapshot = ?1", params![snapshot])
+    }
+
+    /// Resolved alerts last seen by snapshot `last_seen` and resolved at or after `since`:
+    /// what the run after `last_seen` (started at `since`) resolved. The store keeps no
+    /// "resolved by" column; a run resolves what its predecessor still saw, so this is it.
+    pub fn alerts_resolved_after(
+        &self,
+        last_seen: i64,
+        since: Timestamp,
+    ) -> Result<Vec<Alert>, StoreError> {
+        self.alerts_where(
+            "status = 'resolved' AND last_snapshot = ?1 AND updated_at >= ?2",
+            params![last_seen, time_text(since)],
+        )
+    }
+
+    fn alerts_where(
+        &self,
+        condition: &str,
+        values: impl rusqlite::Params,
+    ) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE {condition} ORDER BY id");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sql(e))?;
+        let raw = stmt
+            .query_map(values, raw_alert)
             .map_err(|e| self.sql(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.sql(e))?;
-        raw.into_iter()
+        let mut alerts = raw
+            .into_iter()
             .map(|r| r.into_alert().map_err(|e| self.error(e)))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+        Ok(alerts)
     }
 
     /// One alert by id.

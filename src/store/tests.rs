@@ -339,7 +339,10 @@ fn retention_keeps_each_profiles_latest() {
     let d2 = store.save_snapshot(&snapshot("default", &day(2))).unwrap();
     let d3 = store.save_snapshot(&snapshot("default", &day(3))).unwrap();
 
-    assert_eq!(store.delete_older_than(ts(&day(3))).unwrap(), 2);
+    let deleted = store.delete_older_than(ts(&day(3))).unwrap();
+    let mut gone: Vec<(i64, Timestamp)> = deleted.iter().map(|d| (d.id, d.started_at)).collect();
+    gone.sort();
+    assert_eq!(gone, [(d1, ts(&day(1))), (d2, ts(&day(2)))]);
     let ids: Vec<i64> = store
         .list_snapshots(10, None)
         .unwrap()
@@ -364,7 +367,8 @@ fn retention_keeps_each_profiles_latest() {
     assert_eq!(orphans, 0, "deleting a snapshot deletes its rows");
 
     let d4 = store.save_snapshot(&snapshot("default", &day(4))).unwrap();
-    assert_eq!(store.keep_latest(1).unwrap(), 1);
+    let deleted = store.keep_latest(1).unwrap();
+    assert_eq!(deleted.iter().map(|d| d.id).collect::<Vec<_>>(), [d3]);
     let ids: Vec<i64> = store
         .list_snapshots(10, None)
         .unwrap()

@@ -41,7 +41,7 @@ fn a_critical_alert_is_mailed_once_over_starttls_and_the_password_stays_out() {
     let _rdp = Service::start(ip, 3389, None);
     let run = install.scan(&[], &env, 0);
     assert!(
-        run.text().contains("email ops: 1 alerts delivered"),
+        run.text().contains("email ops: 1 alert delivered"),
         "{}",
         describe(&run.out)
     );
@@ -131,7 +131,7 @@ fn a_wrong_ca_fails_the_send_clearly_the_run_succeeds_and_notify_retry_delivers_
         "{err}"
     );
     assert!(
-        run.text().contains("email ops: 1 alerts FAILED"),
+        run.text().contains("email ops: 1 alert FAILED"),
         "{}",
         run.text()
     );
@@ -151,7 +151,7 @@ fn a_wrong_ca_fails_the_send_clearly_the_run_succeeds_and_notify_retry_delivers_
     let retry = install.run(&["notify", "retry"]);
     assert_eq!(retry.status.code(), Some(0), "{}", describe(&retry));
     assert!(
-        stdout(&retry).contains("email ops: snapshot 2, 1 alerts delivered"),
+        stdout(&retry).contains("email ops: snapshot 2, 1 alert delivered"),
         "{}",
         describe(&retry)
     );
@@ -177,7 +177,7 @@ fn a_webhook_down_for_one_run_gets_its_alert_from_the_next_run_once() {
     let _svc = Service::start(ip, 18041, None);
     let down = install.scan(&[], &[], 0);
     assert!(
-        down.text().contains("webhook siem: 1 alerts FAILED"),
+        down.text().contains("webhook siem: 1 alert FAILED"),
         "{}",
         down.text()
     );
@@ -185,7 +185,7 @@ fn a_webhook_down_for_one_run_gets_its_alert_from_the_next_run_once() {
     let hook = Receiver::start_on(port, &[Answer::Status(200)]);
     let up = install.scan(&[], &[], 0);
     assert!(
-        up.text().contains("webhook siem: 1 alerts delivered"),
+        up.text().contains("webhook siem: 1 alert delivered"),
         "{}",
         describe(&up.out)
     );
@@ -272,7 +272,7 @@ fn slack_text_from_a_hostile_banner_is_escaped() {
     );
     let run = install.scan(&[], &[], 0);
     assert!(
-        run.text().contains("webhook chat: 1 alerts delivered"),
+        run.text().contains("webhook chat: 1 alert delivered"),
         "{}",
         describe(&run.out)
     );

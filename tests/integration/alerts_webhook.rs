@@ -40,7 +40,7 @@ fn a_failing_receiver_gets_the_alerts_on_the_third_attempt() {
     let _rdp = Service::start(ip, 18031, None);
     let run = install.scan(&[], &[], 0);
     assert!(
-        run.text().contains("webhook siem: 1 alerts delivered"),
+        run.text().contains("webhook siem: 1 alert delivered"),
         "{}",
         run.text()
     );
@@ -79,7 +79,7 @@ fn a_hanging_receiver_is_abandoned_and_the_run_still_succeeds() {
     let _other = Service::start(ip, 18032, None);
     let run = install.scan(&["--fail-on", "critical"], &[], 0);
     assert!(
-        run.text().contains("webhook slow: 1 alerts FAILED"),
+        run.text().contains("webhook slow: 1 alert FAILED"),
         "{}",
         run.text()
     );

@@ -47,8 +47,7 @@ fn bad_targets_lines_are_reported_as_file_line_and_exit_2() {
 fn usage_and_configuration_errors_exit_2_with_the_reason() {
     let install = Install::new("22", "", "");
     install.targets(&["127.0.0.1"]);
-    let cases: [(&[&str], &str); 6] = [
-        (&[], "give a targets file"),
+    let cases: [(&[&str], &str); 5] = [
         (
             &["-f", "targets.txt", "--profile", "turbo"],
             "unknown profile `turbo`",
@@ -177,7 +176,11 @@ fn import_history_report_and_prune() {
 
     let prune = install.run(&["prune", "--keep", "1"]);
     assert_eq!(prune.status.code(), Some(0), "{}", describe(&prune));
-    assert_eq!(stdout(&prune), "deleted 1 snapshots\n");
+    assert_eq!(
+        stdout(&prune),
+        "deleted 1 snapshot\n",
+        "imports have no report folder"
+    );
     assert_eq!(
         snapshot_count(&install.db()),
         2,

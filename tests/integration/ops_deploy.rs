@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::batch_env::{Install, Service, describe};
+use crate::batch_env::{Install, Service, describe, snapshot_count};
 
 const DAILY_SCAN: &str = env!("CARGO_BIN_EXE_daily_scan");
 const API_SERVER: &str = env!("CARGO_BIN_EXE_api_server");
@@ -188,11 +188,23 @@ fn the_cron_line_scans_and_flock_skips_an_overlapping_run() {
             .output()
             .unwrap()
     };
+    assert!(
+        command.contains(" --quiet "),
+        "cron mails nothing on a quiet night: {command}"
+    );
     let out = run();
     assert!(out.status.success(), "{command}\n{}", describe(&out));
     let log = std::fs::read_to_string(install.path("daily_scan.log")).unwrap();
-    assert!(log.contains(&svc.port().to_string()), "{log}");
+    assert_eq!(log, "", "--quiet: a night with nothing new logs nothing");
+    assert_eq!(snapshot_count(&install.db()), 1, "but it scanned");
     assert!(install.path("textfile/daily_scan.prom").is_file());
+    // A port that closed is news: the summary goes to the log.
+    let port = svc.port();
+    drop(svc);
+    let out = run();
+    assert!(out.status.success(), "{command}\n{}", describe(&out));
+    let log = std::fs::read_to_string(install.path("daily_scan.log")).unwrap();
+    assert!(log.contains(&port.to_string()), "{log}");
 
     // Another run holds the cron lock: this one exits at once without scanning.
     let lock = std::fs::File::create(install.path("daily_scan.cron.lock")).unwrap();

@@ -79,12 +79,12 @@ pub(super) fn paths() -> Value {
           "parameters": [
             q_empty("status", "Only entries whose latest delta has this status.", json!({"type": "string", "enum": ["critical", "changes", "stable"]})),
             q_empty("band", "Only entries in this score band (none: no score).", json!({"type": "string", "enum": ["Excellent", "Good", "Monitor", "Critical", "none"]})),
-            q_empty("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest"]})),
+            q_empty("sort", "Card order (default score: worst first).", json!({"type": "string", "enum": ["score", "recent", "oldest", "name"]})),
             q("q", "Case-insensitive part of the entry name.", json!({"type": "string"}))
           ],
           "responses": {
             "200": {"description": "The page", "content": {"text/html": {}}},
-            "400": err("Bad filter value or unknown parameter."),
+            "400": {"description": "A bad filter value or unknown parameter: the page again, with the message and default filters.", "content": {"text/html": {}}},
             "401": err("Token required (WWW-Authenticate: Basic)."),
             "429": retry_err("Rate limit reached.")
           }
@@ -191,6 +191,11 @@ pub(super) fn paths() -> Value {
             q_empty("status", "Only alerts in this state.", json!({"type": "string", "enum": ["open", "actioned", "ignored", "resolved"]})),
             q_empty("severity", "Only alerts of exactly this severity.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
             q_empty("min_severity", "Only alerts of this severity or worse.", json!({"type": "string", "enum": ["info", "low", "medium", "high", "critical"]})),
+            q_empty("kind", "Only alerts of this kind (the server also takes a comma list of kinds).", json!({"type": "string", "enum": crate::model::AlertKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()})),
+            super::triage::address_or_block("Only alerts on this address, or on an address inside this CIDR block."),
+            q_empty("q", "Case-insensitive text in the message, address or note.", json!({"type": "string"})),
+            super::triage::time_bound("since", "Raised at or after: a UTC date (YYYY-MM-DD) or an RFC 3339 time."),
+            super::triage::time_bound("until", "Raised before: an RFC 3339 time, or a UTC date (that whole day included)."),
             limit(), before("Only alerts with a smaller id (the previous page's next_before)."), format()
           ],
           "responses": {
@@ -199,7 +204,7 @@ pub(super) fn paths() -> Value {
                 "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
                 "next_before": {"type": "integer", "nullable": true}}}},
                 "text/csv": {}}},
-            "400": err("Bad status, severity, limit, before or format, or an unknown parameter."),
+            "400": err("Bad status, severity, kind, ip, since, until, limit, before or format, or an unknown parameter."),
             "401": err("Token required or invalid."),
             "429": retry_err("Rate limit reached.")
           }

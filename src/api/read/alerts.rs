@@ -15,7 +15,12 @@ use crate::api::respond::{
     DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store, with_next,
 };
 use crate::api::state::State;
-use crate::model::{AlertStatus, Severity};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use jiff::Timestamp;
+
+use crate::model::{AlertKind, AlertStatus, Severity};
 use crate::report;
 use crate::store::{Alert, AlertFilter, Store, StoreError};
 
@@ -26,26 +31,101 @@ struct AlertPage {
     next_before: Option<i64>,
 }
 
-/// `GET /api/alerts?status=&severity=&min_severity=&limit=&before=&format=`: newest first.
-pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
-    let q = Query::parse(
-        request,
-        &[
-            "status",
-            "severity",
-            "min_severity",
-            "limit",
-            "before",
-            "format",
-        ],
-    )?;
-    let limit = q.number("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let filter = AlertFilter {
+/// The query parameters of `GET /api/alerts` (and of the `/alerts` page, which adds none).
+pub const LIST_PARAMETERS: [&str; 11] = [
+    "status",
+    "severity",
+    "min_severity",
+    "kind",
+    "ip",
+    "q",
+    "since",
+    "until",
+    "limit",
+    "before",
+    "format",
+];
+
+/// Longest search text kept.
+const MAX_TEXT_CHARS: usize = 200;
+
+/// The alert filter of a query: `status`, `severity`, `min_severity`, `kind` (one kind or a
+/// comma list), `ip` (an address or a CIDR block), `q` (text in the message, address or
+/// note), `since`/`until` (a UTC date `YYYY-MM-DD` or an RFC 3339 time; `until` a date
+/// includes that whole day), `before` (paging). `limit` is the caller's.
+pub fn filter_of(q: &Query) -> Result<AlertFilter, ApiError> {
+    let kinds = match q.get("kind") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|k| {
+                k.trim().parse::<AlertKind>().map_err(|e| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!("query parameter \"kind\": {e}"),
+                    )
+                    .with_field("kind")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let network = q
+        .get("ip")
+        .map(|text| {
+            let text = text.trim();
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        "query parameter \"ip\" must be an address (127.0.0.1) or a CIDR block (127.0.0.0/24)",
+                    )
+                    .with_field("ip")
+                })
+        })
+        .transpose()?;
+    Ok(AlertFilter {
         status: q.parsed::<AlertStatus>("status")?,
         severity: q.parsed::<Severity>("severity")?,
         min_severity: q.parsed::<Severity>("min_severity")?,
-        limit: Some(limit as usize + 1),
+        kinds,
+        network,
+        text: q.get("q").map(|t| t.chars().take(MAX_TEXT_CHARS).collect()),
+        since: time_of(q, "since", false)?,
+        until: time_of(q, "until", true)?,
+        limit: None,
         before_id: q.id("before")?,
+    })
+}
+
+/// A `since`/`until` (or `from`/`to`) bound: an RFC 3339 time, or a UTC date (its start, or
+/// with `end_of_day` the start of the next day).
+pub fn time_of(
+    q: &Query,
+    name: &'static str,
+    end_of_day: bool,
+) -> Result<Option<Timestamp>, ApiError> {
+    q.get(name)
+        .map(|text| {
+            crate::report::export::parse_bound(text, end_of_day).map_err(|why| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("query parameter {name:?}: {why}"),
+                )
+                .with_field(name)
+            })
+        })
+        .transpose()
+}
+
+/// `GET /api/alerts?status=&severity=&min_severity=&kind=&ip=&q=&since=&until=&limit=&before=&format=`:
+/// newest first.
+pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
+    let q = Query::parse(request, &LIST_PARAMETERS)?;
+    let limit = q.number("limit", 1..=MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let filter = AlertFilter {
+        limit: Some(limit as usize + 1),
+        ..filter_of(&q)?
     };
     let format = q.format()?;
     let mut alerts = match open_store(&state.database)? {
@@ -62,7 +142,14 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
         }),
         Format::Csv => csv_response("alerts.csv", |w| report::alerts::csv(w, &alerts)),
     };
-    Ok(with_next(response, "/api/alerts", limit, next, format))
+    // The next page keeps the filters.
+    let filters = q.keep_except(&["limit", "before", "format"]);
+    let path = if filters.is_empty() {
+        "/api/alerts".to_string()
+    } else {
+        format!("/api/alerts?{filters}")
+    };
+    Ok(with_next(response, &path, limit, next, format))
 }
 
 /// `POST /api/alerts/{id}/ack`: open → actioned. Optional body `{"note": "..."}`.
@@ -108,6 +195,20 @@ struct BulkResult {
 /// Each id is its own change (one that cannot be acknowledged does not hold up the others);
 /// the answer lists what changed and what did not, and why.
 pub fn ack_many(state: &State, request: &Request) -> Result<Response, ApiError> {
+    change_many(state, request, &lifecycle::ACK)
+}
+
+/// `POST /api/alerts/ignore` with `{"ids": [1, 2], "note": "..."}`: each open or actioned
+/// alert → ignored, each on its own, answered as [`ack_many`] answers.
+pub fn ignore_many(state: &State, request: &Request) -> Result<Response, ApiError> {
+    change_many(state, request, &lifecycle::IGNORE)
+}
+
+fn change_many(
+    state: &State,
+    request: &Request,
+    change: &crate::store::StatusChange,
+) -> Result<Response, ApiError> {
     Query::parse(request, &[])?;
     let (ids, note) = bulk_body(request)?;
     let mut result = BulkResult {
@@ -121,7 +222,7 @@ pub fn ack_many(state: &State, request: &Request) -> Result<Response, ApiError> 
     };
     for id in ids {
         let outcome = match store.as_mut() {
-            Some(store) => store.change_alert_status(id, &lifecycle::ACK, note.as_deref()),
+            Some(store) => store.change_alert_status(id, change, note.as_deref()),
             None => Err(StoreError::AlertNotFound(id)),
         };
         match outcome {

@@ -24,8 +24,36 @@ const MAX_ALERTS_COUNTED: usize = 10_000;
 const MAX_SEARCH_CHARS: usize = 200;
 
 pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
+    // A bad filter in a browser re-renders the page with the message (and default filters),
+    // not a JSON error the user cannot act on.
+    let (filter, message) = match card_filter(request) {
+        Ok(filter) => (filter, None),
+        Err(e) => (dashboard::CardFilter::default(), Some(e.message)),
+    };
+    let html = match open_store(&state.database)? {
+        Some(store) => render(state, &store, &filter, message.as_deref())
+            .map_err(|e| ApiError::from_store(&e))?,
+        None => dashboard::render(&dashboard::Dashboard {
+            states: &[],
+            timeline: &[],
+            alerts: &[],
+            open_alerts: 0,
+            certificates: &[],
+            filter: &filter,
+            message: message.as_deref(),
+        }),
+    };
+    let response = html_response(html, Some(dashboard::SCRIPT));
+    Ok(if message.is_some() {
+        response.with_status_code(400)
+    } else {
+        response
+    })
+}
+
+fn card_filter(request: &Request) -> Result<dashboard::CardFilter, ApiError> {
     let q = Query::parse(request, &["status", "band", "sort", "q"])?;
-    let filter = dashboard::CardFilter {
+    Ok(dashboard::CardFilter {
         status: match q.choice("status", &["critical", "changes", "stable", "failed"])? {
             Some("critical") => Some(DeltaStatus::Critical),
             Some("changes") => Some(DeltaStatus::Changes),
@@ -46,25 +74,14 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             .chars()
             .take(MAX_SEARCH_CHARS)
             .collect(),
-    };
-    let html = match open_store(&state.database)? {
-        Some(store) => render(state, &store, &filter).map_err(|e| ApiError::from_store(&e))?,
-        None => dashboard::render(&dashboard::Dashboard {
-            states: &[],
-            timeline: &[],
-            alerts: &[],
-            open_alerts: 0,
-            certificates: &[],
-            filter: &filter,
-        }),
-    };
-    Ok(html_response(html, Some(dashboard::SCRIPT)))
+    })
 }
 
 fn render(
     state: &State,
     store: &Store,
     filter: &dashboard::CardFilter,
+    message: Option<&str>,
 ) -> Result<String, StoreError> {
     let delta_config = &state.delta_config;
     let mut states = Vec::new();
@@ -119,5 +136,6 @@ fn render(
         open_alerts,
         certificates: &certificates,
         filter,
+        message,
     }))
 }

@@ -48,6 +48,23 @@ impl Query {
         Ok(Query { pairs })
     }
 
+    /// The query again (values re-encoded), without the parameters named in `except`: what a
+    /// link to the next page keeps.
+    pub fn keep_except(&self, except: &[&str]) -> String {
+        self.pairs
+            .iter()
+            .filter(|(n, v)| !v.is_empty() && !except.contains(&n.as_str()))
+            .map(|(n, v)| {
+                format!(
+                    "{}={}",
+                    crate::report::html::url_component(n),
+                    crate::report::html::url_component(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
     /// The raw value of `name`; an empty value counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
@@ -163,6 +180,25 @@ fn decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The raw (still percent-encoded) path of `request`, without its query: routes match on it,
+/// so an encoded `/` (`%2F`) inside a segment stays in that segment.
+pub fn raw_path(request: &Request) -> &str {
+    let url = request.raw_url();
+    url.split_once('?').map_or(url, |(path, _)| path)
+}
+
+/// The path segment at `index`, percent-decoded (`/entries/127.0.0.0%2F29`: index 1 is
+/// `127.0.0.0/29`).
+pub fn path_text(request: &Request, index: usize) -> String {
+    let segment = raw_path(request)
+        .trim_start_matches('/')
+        .split('/')
+        .nth(index)
+        .unwrap_or("");
+    // `+` is a plus sign in a path (only a query means space by it).
+    decode(&segment.replace('+', "%2B"))
 }
 
 /// The numeric path segment at `index` (`/api/snapshots/12/delta`: index 2 is `12`). The

@@ -4,6 +4,7 @@
 
 mod db;
 mod stored;
+mod triage;
 
 use std::io::Read;
 use std::path::Path;
@@ -97,6 +98,7 @@ pub(crate) fn raise(dir: &Path, ip: &str, port: u16, severity: Severity) -> i64 
 pub(crate) struct Reply {
     pub status: u16,
     pub text: String,
+    pub bytes: Vec<u8>,
     pub response: Response,
 }
 
@@ -141,11 +143,12 @@ pub(crate) fn call_with_body(
     let mut response = handle(state, &request);
     let (mut reader, _) =
         std::mem::replace(&mut response.data, ResponseBody::empty()).into_reader_and_size();
-    let mut text = String::new();
-    reader.read_to_string(&mut text).unwrap();
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).unwrap();
     Reply {
         status: response.status_code,
-        text,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
         response,
     }
 }
@@ -222,8 +225,13 @@ fn bad_query_values_are_400_and_unknown_ids_404() {
             "invalid_parameter",
             "severity",
         ),
-        ("/?sort=alphabetical", "invalid_parameter", "sort"),
-        ("/?band=great", "invalid_parameter", "band"),
+        ("/api/alerts?kind=port_closed", "invalid_parameter", "kind"),
+        ("/api/alerts?ip=127.0.0.300", "invalid_parameter", "ip"),
+        ("/api/alerts?ip=127.0.0.0/33", "invalid_parameter", "ip"),
+        ("/api/alerts?since=yesterday", "invalid_parameter", "since"),
+        ("/api/alerts?until=2026-13-01", "invalid_parameter", "until"),
+        ("/api/export.zip?from=soon", "invalid_parameter", "from"),
+        ("/api/entries/x?format=xml", "invalid_parameter", "format"),
     ] {
         let r = get(&s, url);
         assert_eq!(r.status, 400, "{url}: {}", r.text);

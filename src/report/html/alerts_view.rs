@@ -83,3 +83,52 @@ pub(super) fn alerts_table(alerts: &[Alert], open: usize) -> String {
          {rows}</tbody></table>\n{more}"
     )
 }
+
+/// `port/protocol` of an alert, empty for host alerts.
+pub(super) fn alert_port(a: &Alert) -> String {
+    match (&a.protocol, a.port) {
+        (Some(proto), Some(port)) => format!("{port}/{}", escape(proto)),
+        _ => String::new(),
+    }
+}
+
+/// "#first → #last", each a link to its run page.
+pub(super) fn seen_links(a: &Alert) -> String {
+    if a.first_snapshot == a.last_snapshot {
+        format!("<a href=\"/runs/{0}\">#{0}</a>", a.first_snapshot)
+    } else {
+        format!(
+            "<a href=\"/runs/{0}\">#{0}</a> → <a href=\"/runs/{1}\">#{1}</a>",
+            a.first_snapshot, a.last_snapshot
+        )
+    }
+}
+
+/// A read-only table of alerts (the run page's raised and resolved lists).
+pub(super) fn alert_rows_table(alerts: &[Alert], empty: &str) -> String {
+    if alerts.is_empty() {
+        return format!("<p class=\"none\">{}</p>\n", escape(empty));
+    }
+    let mut rows = String::new();
+    for a in alerts {
+        let _ = writeln!(
+            rows,
+            "<tr data-alert=\"{id}\"><td>{}</td><td class=\"kind\">{}</td><td class=\"mono\">{}</td>\
+             <td class=\"mono\">{}</td><td>{}</td><td><span class=\"state state-{st}\">{st}</span></td>\
+             <td>{}</td></tr>",
+            severity_badge(a.severity),
+            a.kind.as_str().replace('_', " "),
+            escape(&a.ip),
+            alert_port(a),
+            escape(&a.message),
+            seen_links(a),
+            id = a.id,
+            st = a.status.as_str(),
+        );
+    }
+    format!(
+        "<div class=\"scroll\"><table class=\"alerts\"><thead><tr><th>Severity</th><th>Alert</th>\
+         <th>Host</th><th>Port</th><th>Message</th><th>State</th><th>Seen in runs</th></tr>\
+         </thead><tbody>\n{rows}</tbody></table></div>\n"
+    )
+}

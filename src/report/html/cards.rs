@@ -6,8 +6,10 @@ use std::net::IpAddr;
 
 use jiff::Timestamp;
 
-use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus};
+use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, Summary};
+use crate::history::TimelineRow;
 use crate::snapshot::{Snapshot, TargetRecord};
+use crate::store::SnapshotSummary;
 
 /// The latest snapshot of one profile and its delta against the previous one.
 pub struct ProfileState {
@@ -48,16 +50,19 @@ pub enum Sort {
     /// Most recently scanned first.
     Recent,
     Oldest,
+    /// By entry name, A to Z.
+    Name,
 }
 
 impl Sort {
-    pub const NAMES: [&'static str; 3] = ["score", "recent", "oldest"];
+    pub const NAMES: [&'static str; 4] = ["score", "recent", "oldest", "name"];
 
     pub fn parse(s: &str) -> Option<Sort> {
         match s {
             "score" => Some(Sort::Score),
             "recent" => Some(Sort::Recent),
             "oldest" => Some(Sort::Oldest),
+            "name" => Some(Sort::Name),
             _ => None,
         }
     }
@@ -67,6 +72,7 @@ impl Sort {
             Sort::Score => "score",
             Sort::Recent => "recent",
             Sort::Oldest => "oldest",
+            Sort::Name => "name",
         }
     }
 }
@@ -141,6 +147,13 @@ pub struct EntryCard {
     pub not_compared: usize,
     pub hosts_up: usize,
     pub open_ports: usize,
+    /// Targets of the entry in that snapshot, and how many of them did not complete.
+    pub targets: usize,
+    pub targets_failed: usize,
+    /// The entry's changes (whose address its targets cover).
+    pub changes: Vec<Change>,
+    /// Candidate changes on the entry's addresses that the confirmation re-check dropped.
+    pub unconfirmed: usize,
 }
 
 /// One card per entry of the given snapshots (newest first); an entry scanned by several
@@ -171,6 +184,12 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
             .filter_map(|c| Some((key(c.ip.parse().ok()?), c)))
             .collect();
         changes.sort_by_key(|(k, _)| *k);
+        let mut unconfirmed: Vec<(Key, ())> = delta
+            .unconfirmed
+            .iter()
+            .filter_map(|u| Some((key(u.ip.parse().ok()?), ())))
+            .collect();
+        unconfirmed.sort_unstable_by_key(|(k, _)| *k);
         for score in &delta.score.entries {
             if let Some(&i) = position.get(&score.entry)
                 && cards[i].started_at >= snap.started_at
@@ -184,6 +203,10 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
             let mine: Vec<Change> = in_ranges(&changes, &ranges).map(|c| (*c).clone()).collect();
             let count = |kind| mine.iter().filter(|c| c.kind == kind).count();
             let names: HashSet<&str> = targets.iter().map(|t| t.target.as_str()).collect();
+            let targets_failed = targets
+                .iter()
+                .filter(|t| t.status != crate::snapshot::TargetStatus::Completed)
+                .count();
             let up: Vec<usize> = in_ranges(&hosts, &ranges).copied().collect();
             let card = EntryCard {
                 entry: score.entry.clone(),
@@ -205,6 +228,10 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                     .count(),
                 hosts_up: up.len(),
                 open_ports: up.iter().sum(),
+                targets: targets.len(),
+                targets_failed,
+                changes: mine,
+                unconfirmed: in_ranges(&unconfirmed, &ranges).count(),
             };
             match position.get(&card.entry) {
                 Some(&i) => cards[i] = card,
@@ -275,6 +302,7 @@ pub fn filter_cards(mut cards: Vec<EntryCard>, filter: &CardFilter) -> Vec<Entry
                 .cmp(&a.started_at)
                 .then_with(|| a.entry.cmp(&b.entry))
         }),
+        Sort::Name => cards.sort_by(|a, b| a.entry.cmp(&b.entry)),
         Sort::Oldest => cards.sort_by(|a, b| {
             a.started_at
                 .cmp(&b.started_at)
@@ -282,4 +310,51 @@ pub fn filter_cards(mut cards: Vec<EntryCard>, filter: &CardFilter) -> Vec<Entry
         }),
     }
     cards
+}
+
+/// One snapshot of one entry, for the entry's page and its JSON/CSV twin: the timeline row
+/// narrowed to the entry (its hosts, open ports, score and change counts) and its changes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EntryPoint {
+    #[serde(flatten)]
+    pub row: TimelineRow,
+    pub changes: Vec<Change>,
+}
+
+/// The [`EntryPoint`] of `entry` in `state` (whose listing line is `summary`), or `None`
+/// when that snapshot did not scan the entry.
+pub fn entry_point(
+    state: &ProfileState,
+    summary: &SnapshotSummary,
+    entry: &str,
+) -> Option<EntryPoint> {
+    let card = entry_cards(std::slice::from_ref(state))
+        .into_iter()
+        .find(|c| c.entry == entry)?;
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    Some(EntryPoint {
+        row: TimelineRow {
+            snapshot: SnapshotSummary {
+                hosts_up: count(card.hosts_up),
+                open_ports: count(card.open_ports),
+                targets_total: count(card.targets),
+                targets_failed: count(card.targets_failed),
+                ..summary.clone()
+            },
+            score: card.score,
+            band: card.band,
+            compared_with: state.delta.from.as_ref().and_then(|f| f.snapshot),
+            delta_status: card.status,
+            changes: Summary {
+                new_hosts: card.new_hosts,
+                gone_hosts: card.gone_hosts,
+                ports_opened: card.ports_opened,
+                ports_closed: card.ports_closed,
+                services_changed: card.services_changed,
+                not_compared: card.not_compared,
+                unconfirmed: card.unconfirmed,
+            },
+        },
+        changes: card.changes,
+    })
 }

@@ -119,7 +119,10 @@ pub fn history_chart(rows: &[TimelineRow]) -> String {
         left + 200.0,
         left + 206.0
     );
-    format!("<div class=\"chart\">{svg}</div>\n")
+    // On a phone the chart keeps a readable size and scrolls sideways; Tab reaches it to scroll.
+    format!(
+        "<div class=\"chart\" tabindex=\"0\" role=\"region\" aria-label=\"History chart\">{svg}</div>\n"
+    )
 }
 
 /// A round axis maximum at or above `n`, divisible by 4 so the four grid steps are whole:

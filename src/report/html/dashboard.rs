@@ -35,6 +35,8 @@ pub struct Dashboard<'a> {
     /// TLS ports that are expired, expiring or weak, most urgent first.
     pub certificates: &'a [CertificateRow],
     pub filter: &'a CardFilter,
+    /// Why the filters in the address were not applied (a bad value), shown above the cards.
+    pub message: Option<&'a str>,
 }
 
 /// The alert buttons: POST to the alert's action and show its new state in the row. No
@@ -64,9 +66,16 @@ document.querySelectorAll("tr[data-alert] button[data-act]").forEach(function (b
 
 /// The whole dashboard page.
 pub fn render(d: &Dashboard<'_>) -> String {
-    let mut body = String::new();
+    let mut body = nav("dashboard");
     let latest = d.states.first();
     body.push_str(&header(latest));
+    if let Some(message) = d.message {
+        let _ = writeln!(
+            body,
+            "<p class=\"error\" role=\"alert\"><b>Filters not applied:</b> {}</p>",
+            escape(message)
+        );
+    }
     let Some(latest) = latest else {
         body.push_str(
             "<p class=\"none\">No scans yet. Run <span class=\"mono\">daily_scan -f \
@@ -94,7 +103,8 @@ pub fn render(d: &Dashboard<'_>) -> String {
 
     let _ = writeln!(
         body,
-        "<h2 id=\"alerts\">Open alerts <span class=\"meta\">({})</span></h2>",
+        "<h2 id=\"alerts\">Open alerts <span class=\"meta\">({}, \
+         <a href=\"/alerts?status=open\">filter and act in bulk</a>)</span></h2>",
         d.open_alerts
     );
     body.push_str(&alerts_table(d.alerts, d.open_alerts));
@@ -116,8 +126,10 @@ pub fn render(d: &Dashboard<'_>) -> String {
     };
     let _ = writeln!(
         body,
-        "<h2>Latest changes <span class=\"meta\">({compared}, profile {})</span></h2>",
-        escape(&latest.snapshot.profile)
+        "<h2>Latest changes <span class=\"meta\">({compared}, profile {}, \
+         <a href=\"/runs/{}\">run page</a>)</span></h2>",
+        escape(&latest.snapshot.profile),
+        opt_id(latest.snapshot.id)
     );
     if let Some(note) = &latest.delta.note {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(note));
@@ -185,14 +197,12 @@ fn opt_id(id: Option<i64>) -> String {
 fn header(latest: Option<&ProfileState>) -> String {
     let meta = match latest {
         Some(s) => format!(
-            "latest snapshot <b>#{}</b> &middot; profile <b>{}</b> &middot; started {} &middot; \
-             {} targets, {} hosts up, {} open ports",
-            opt_id(s.snapshot.id),
+            "latest run <a href=\"/runs/{id}\"><b>#{id}</b></a> &middot; profile <b>{}</b> &middot; \
+             started {} &middot; {}",
             escape(&s.snapshot.profile),
             escape(&crate::report::text::time(s.snapshot.started_at)),
-            s.snapshot.targets.len(),
-            s.hosts_up,
-            s.open_ports
+            crate::report::text::counts_line(s.snapshot.targets.len(), s.hosts_up, s.open_ports),
+            id = opt_id(s.snapshot.id),
         ),
         None => "no snapshots".to_string(),
     };
@@ -202,7 +212,8 @@ fn header(latest: Option<&ProfileState>) -> String {
              <a href=\"/api/snapshots/{id}/delta\">JSON</a> <a href=\"/api/snapshots/{id}/delta?format=csv\">CSV</a>\
              <span class=\"sep\">|</span>snapshots <a href=\"/api/snapshots\">JSON</a> <a href=\"/api/snapshots?format=csv\">CSV</a>\
              <span class=\"sep\">|</span>trends <a href=\"/api/stats/trends\">JSON</a> <a href=\"/api/stats/trends?format=csv\">CSV</a>\
-             <span class=\"sep\">|</span>alerts <a href=\"/api/alerts?status=open\">JSON</a> <a href=\"/api/alerts?status=open&amp;format=csv\">CSV</a></nav>"
+             <span class=\"sep\">|</span>alerts <a href=\"/api/alerts?status=open\">JSON</a> <a href=\"/api/alerts?status=open&amp;format=csv\">CSV</a>\
+             <span class=\"sep\">|</span><a href=\"/api/export.zip\">every run's files (ZIP)</a></nav>"
         ),
         None => String::new(),
     };
@@ -265,7 +276,8 @@ fn filter_form(f: &CardFilter) -> String {
             &[
                 ("score", "worst score first"),
                 ("recent", "recent"),
-                ("oldest", "oldest")
+                ("oldest", "oldest"),
+                ("name", "name")
             ],
             f.sort.as_str()
         ),
@@ -329,19 +341,20 @@ fn cards_html(cards: &[EntryCard]) -> String {
         let _ = writeln!(
             out,
             "<div class=\"entry status-{st}\" data-entry=\"{name}\" data-status=\"{st}\">\
-             <div class=\"name mono\">{name}</div>\
+             <div class=\"name mono\"><a href=\"/entries/{link}\">{name}</a></div>\
              <div class=\"row\"><span class=\"num {cls}\">{num}</span><span class=\"band {cls}\">{band}</span>\
              <span class=\"status status-{st}\">{st}</span></div>\
              <div class=\"meta\">{} host{} up &middot; {} open port{}</div>\
              <div class=\"badges\">{badges}</div>\
-             <div class=\"meta small\" title=\"profile {}\">snapshot #{} &middot; {}</div></div>",
+             <div class=\"meta small\" title=\"profile {}\"><a href=\"/runs/{run}\">run #{run}</a> &middot; {}</div></div>",
             c.hosts_up,
             plural(c.hosts_up),
             c.open_ports,
             plural(c.open_ports),
             escape(&c.profile),
-            opt_id(c.snapshot),
             escape(&crate::report::text::time(c.started_at)),
+            run = opt_id(c.snapshot),
+            link = escape(&url_component(&c.entry)),
             st = c.status.as_str(),
             name = escape(&c.entry),
             cls = band_class(c.band),

@@ -29,13 +29,15 @@ pub fn heading(snapshot: &Snapshot, delta: &Delta) -> String {
     };
     format!(
         "<h1>Network scan report</h1>\n<p class=\"meta\">{} &middot; profile <b>{}</b> &middot; \
-         started {} &middot; {} targets, {} hosts up, {} open ports &middot; {}</p>\n",
+         started {} &middot; {} &middot; {}</p>\n",
         escape(&id),
         escape(&snapshot.profile),
         escape(&crate::report::text::time(snapshot.started_at)),
-        snapshot.targets.len(),
-        snapshot.hosts_up(),
-        snapshot.open_ports(),
+        crate::report::text::counts_line(
+            snapshot.targets.len(),
+            snapshot.hosts_up(),
+            snapshot.open_ports()
+        ),
         compared
     )
 }

@@ -198,3 +198,36 @@ fn axis_maxima_are_round_and_divisible_in_four() {
         assert!(m >= n && m.is_multiple_of(4), "{n} -> {m}");
     }
 }
+
+#[test]
+fn a_closed_ports_guessed_service_is_not_shown_as_if_it_ran() {
+    use crate::delta::{Change, ChangeKind, PortChange, PortView};
+    let view = |state: &str| PortView {
+        state: state.into(),
+        service: "ms-wbt-server".into(),
+        product: String::new(),
+        version: String::new(),
+    };
+    let opened = Change {
+        kind: ChangeKind::PortOpened,
+        severity: crate::model::Severity::Critical,
+        ip: "192.0.2.6".into(),
+        port: Some(PortChange {
+            protocol: "tcp".into(),
+            port: 3389,
+            before: Some(view("closed")),
+            after: Some(view("open")),
+            unexpected: false,
+        }),
+    };
+    let html = changes_table(&[opened]);
+    assert_eq!(html.matches("ms-wbt-server").count(), 1, "{html}");
+    assert!(
+        html.contains("<span class=\"was\"><span class=\"meta\">closed</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("ms-wbt-server <span class=\"meta\">(open)</span>"),
+        "{html}"
+    );
+}

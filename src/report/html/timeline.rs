@@ -1,4 +1,5 @@
-//! The history timeline as an HTML table: one row per snapshot, newest first.
+//! The history timeline as an HTML table: one row per snapshot, newest first, each linking to
+//! its run page (`/runs/{id}`; the table is only served by `api_server`).
 
 use std::fmt::Write as _;
 
@@ -32,12 +33,11 @@ pub fn timeline_table(rows: &[TimelineRow]) -> String {
         };
         let _ = writeln!(
             out,
-            "<tr><td class=\"mono\">#{}</td><td>{}</td><td>{}</td><td>{}{failed}</td><td>{}</td>\
+            "<tr><td class=\"mono\"><a href=\"/runs/{id}\">#{id}</a></td><td>{}</td><td>{}</td><td>{}{failed}</td><td>{}</td>\
              <td>{}</td><td><b class=\"{cls}\">{score}</b> <span class=\"{cls}\">{band}</span></td>\
              <td>{delta}</td><td><span class=\"badge new\">+{}</span> <span class=\"badge removed\">\
              −{}</span> <span class=\"badge changed\">~{}</span> <span class=\"meta\">+{} −{} hosts\
              </span></td></tr>",
-            s.id,
             escape(&crate::report::text::time(s.started_at)),
             escape(&s.profile),
             s.targets_total,
@@ -49,6 +49,7 @@ pub fn timeline_table(rows: &[TimelineRow]) -> String {
             c.new_hosts,
             c.gone_hosts,
             cls = band_class(r.band),
+            id = s.id,
         );
     }
     format!(

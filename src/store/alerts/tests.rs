@@ -46,6 +46,16 @@ fn unknown_id_is_not_found() {
     ));
 }
 
+/// The ids `filter` lists, in its order.
+fn ids_of(store: &Store, filter: &AlertFilter) -> Vec<i64> {
+    store
+        .list_alerts(filter)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect()
+}
+
 #[test]
 fn filters_by_status_severity_and_cursor() {
     let (_dir, mut store) = temp_store();
@@ -61,14 +71,7 @@ fn filters_by_status_severity_and_cursor() {
     store
         .change_alert_status(high.id, &TO_ACTIONED, Some("ticket 42"))
         .unwrap();
-    let ids = |f: AlertFilter| -> Vec<i64> {
-        store
-            .list_alerts(&f)
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect()
-    };
+    let ids = |f: AlertFilter| ids_of(&store, &f);
     assert_eq!(ids(AlertFilter::default()), vec![crit.id, high.id, low.id]);
     let open = AlertFilter {
         status: Some(AlertStatus::Open),
@@ -162,4 +165,64 @@ fn version_one_database_migrates() {
     drop(store);
     let read = Store::open_read_only(&path).unwrap();
     assert_eq!(read.list_alerts(&AlertFilter::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn filters_by_kind_network_text_and_time() {
+    let (_dir, mut store) = temp_store();
+    let web = store
+        .insert_alert(&port_alert("127.0.0.2", 8080, Severity::Low))
+        .unwrap();
+    let host = store.insert_alert(&host_alert("127.0.1.7")).unwrap();
+    let ssh = store
+        .insert_alert(&port_alert("127.0.1.9", 22, Severity::High))
+        .unwrap();
+    store
+        .change_alert_status(ssh.id, &TO_ACTIONED, Some("Ticket OPS-12"))
+        .unwrap();
+    let ids = |f: AlertFilter| ids_of(&store, &f);
+    let kinds = AlertFilter {
+        kinds: vec![AlertKind::NewHost],
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(kinds), vec![host.id]);
+    let net = AlertFilter {
+        network: Some("127.0.1.0/24".parse().unwrap()),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(net), vec![ssh.id, host.id]);
+    let one = AlertFilter {
+        network: Some("127.0.0.2/32".parse().unwrap()),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(one), vec![web.id]);
+    let limited = AlertFilter {
+        network: Some("127.0.0.0/8".parse().unwrap()),
+        limit: Some(2),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(limited), vec![ssh.id, host.id]);
+    for (text, want) in [
+        ("ops-12", vec![ssh.id]),
+        ("NEW HOST", vec![host.id]),
+        ("127.0.0.2", vec![web.id]),
+        ("nothing", vec![]),
+    ] {
+        let f = AlertFilter {
+            text: Some(text.into()),
+            ..AlertFilter::default()
+        };
+        assert_eq!(ids(f), want, "{text}");
+    }
+    let created = store.alert(host.id).unwrap().created_at;
+    let since = AlertFilter {
+        since: Some(created),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(since), vec![ssh.id, host.id]);
+    let until = AlertFilter {
+        until: Some(created),
+        ..AlertFilter::default()
+    };
+    assert_eq!(ids(until), vec![web.id]);
 }

@@ -209,6 +209,52 @@ impl Session<'_> {
         self.post("/execute/sync", json!({"script": script, "args": []}))
     }
 
+    /// Resizes the window (the viewport follows).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}));
+    }
+
+    pub fn current_url(&self) -> String {
+        self.get("/url").as_str().unwrap_or_default().to_string()
+    }
+
+    /// Types `text` into an input element.
+    pub fn type_into(&self, e: &Element, text: &str) {
+        self.post(&format!("/element/{}/value", e.0), json!({"text": text}));
+    }
+
+    /// Presses Tab once, as a keyboard user does.
+    pub fn press_tab(&self) {
+        let tab = "\u{E004}";
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": tab}, {"type": "keyUp", "value": tab}]}]}),
+        );
+    }
+
+    /// Runs axe-core (`source`: axe.min.js) in the page and returns the violations of impact
+    /// serious or critical, one line each (rule, impact, first target, help).
+    pub fn axe_serious(&self, source: &str) -> Vec<String> {
+        self.execute(&format!("{source}\nreturn true;"));
+        let v = self.execute(
+            "return axe.run(document, {resultTypes: ['violations']}).then(function (r) {\
+               return r.violations.filter(function (v) {\
+                 return v.impact === 'serious' || v.impact === 'critical';\
+               }).map(function (v) {\
+                 return v.id + ' (' + v.impact + ') ' + v.nodes.length + ' nodes, e.g. ' +\
+                   JSON.stringify(v.nodes[0].target) + ': ' + v.help + ' | ' +\
+                   (v.nodes[0].failureSummary || '').replace(/\\n/g, ' ');\
+               });\
+             });",
+        );
+        v.as_array()
+            .unwrap_or_else(|| panic!("axe did not answer a list: {v}"))
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// The text of an open `alert()` dialog, if one is open.
     pub fn dialog_text(&self) -> Option<String> {
         self.driver

@@ -350,3 +350,39 @@ fn bulk_ack_and_unignore_need_a_write_token_and_refuse_cross_site() {
     assert_eq!(r.status, 200, "{}", r.text);
     let _ = HOSTILE;
 }
+
+#[test]
+fn bulk_ignore_ignores_open_and_actioned_alerts_with_the_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(dir.path(), &[&[22]], |_| {});
+    let a = raise(dir.path(), "192.0.2.1", 3389, Severity::Critical);
+    let b = raise(dir.path(), "192.0.2.1", 22, Severity::High);
+    assert_eq!(
+        call(&s, "POST", &format!("/api/alerts/{b}/ack"), &[]).status,
+        200
+    );
+    let body = format!("{{\"ids\": [{a}, {b}, 999], \"note\": \"accepted risk\"}}");
+    let r = post_json(&s, "/api/alerts/ignore", &[], &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["changed"].as_array().unwrap().len(), 2, "{v}");
+    assert!(
+        v["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["status"] == "ignored" && x["note"] == "accepted risk")
+    );
+    assert_eq!(v["failed"][0]["id"], 999);
+    let again = post_json(
+        &s,
+        "/api/alerts/ignore",
+        &[],
+        &format!("{{\"ids\": [{a}]}}"),
+    );
+    assert_eq!(again.json()["failed"][0]["error"], "invalid_transition");
+    assert_eq!(
+        post_json(&s, "/api/alerts/ignore", &[], "{\"ids\": []}").status,
+        400
+    );
+}

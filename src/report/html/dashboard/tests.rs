@@ -155,6 +155,12 @@ fn filters_narrow_and_sorts_order_the_cards() {
         ..CardFilter::default()
     };
     assert_eq!(names(&recent), ["dmz", "dow", "lan"], "same time: by name");
+    let by_name = CardFilter {
+        sort: Sort::Name,
+        ..CardFilter::default()
+    };
+    assert_eq!(names(&by_name), ["dmz", "dow", "lan"]);
+    assert_eq!(Sort::parse("name"), Some(Sort::Name));
 }
 
 #[test]
@@ -174,6 +180,7 @@ fn page_escapes_scan_text_and_allows_only_its_own_script() {
         alerts: &[alert(7, Severity::Critical)],
         open_alerts: 1,
         filter: &filter,
+        message: None,
     });
     assert_eq!(
         html.matches("<script").count(),
@@ -215,6 +222,7 @@ fn an_empty_database_says_how_to_fill_it() {
         alerts: &[],
         open_alerts: 0,
         filter: &CardFilter::default(),
+        message: None,
     });
     assert!(html.contains("No scans yet") && !html.contains("<script"));
 }
@@ -245,6 +253,7 @@ fn the_headline_says_baseline_stable_or_what_opened() {
             alerts: &[],
             open_alerts,
             filter: &CardFilter::default(),
+            message: None,
         })
     };
     let first = snapshot(1, "default", &[80], &[]);
@@ -274,6 +283,7 @@ fn long_not_compared_lists_show_the_first_ones_and_link_to_all() {
             alerts: &[],
             open_alerts: 0,
             filter: &CardFilter::default(),
+            message: None,
         })
     };
     s.delta.not_compared = (0..60)
