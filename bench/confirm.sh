@@ -31,10 +31,20 @@ for c in true false; do
     "$work/$c/out" "$c" > "$work/$c/config.toml"
   "$bin" --config "$work/$c/config.toml" -f "$work/targets.txt" --quiet >/dev/null  # baseline
 done
-run() { hyperfine --runs "${RUNS:-5}" --export-markdown "$work/$1.md" \
+# Mean, median and range per side, and the ratio of medians (the machine may be shared).
+run() { hyperfine --runs "${RUNS:-5}" --export-markdown "$work/$1.md" --export-json "$work/$1.json" \
   -n "confirm=false" "$bin --config $work/false/config.toml -f $work/targets.txt --quiet" \
   -n "confirm=true" "$bin --config $work/true/config.toml -f $work/targets.txt --quiet" >&2
-  echo "### $1"; cat "$work/$1.md"; }
+  echo "### $1"; cat "$work/$1.md"
+  python3 - "$work/$1.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+for name, x in r.items():
+    print(f"{name}: median {x['median']:.3f} s, min {x['min']:.3f}, max {x['max']:.3f}, "
+          f"runs {', '.join(f'{t:.2f}' for t in x['times'])}")
+print(f"ratio of medians (true/false): {r['confirm=true']['median'] / r['confirm=false']['median']:.3f}")
+PY
+}
 run "no loss"
 nft -f - <<'NFT'
 table inet loss {

@@ -5,14 +5,21 @@
 //! Two families of kinds:
 //! - **State** kinds hold whenever the run sees the state, and raise whenever they hold:
 //!   `unexpected_port` (open outside `[[expect]]`; its port's severity, at least high),
+//!   `risky_port_open` (open with a severity of at least `[alerts] open_port_min_severity`,
+//!   default high: RDP, SSH, Telnet, SMB, VNC; the port's severity; from the first run on; not
+//!   for unexpected ports, which are `unexpected_port` already),
 //!   `expected_port_missing` (an expected port not open on an up host; medium), and on ports
 //!   the TLS pass examined: `cert_expiring` (within `[alerts] cert_expiry_days`; medium, high
 //!   within 7 days), `cert_expired` (high), `weak_tls` (TLS 1.0/1.1 or SSL offered, or a
 //!   cipher grade below `[tls] min_grade`; medium) and `self_signed` (only with
 //!   `[alerts] self_signed`; low). A port the pass did not examine is left alone.
 //! - **Change** kinds raise only when the delta reports the change, and then hold while its
-//!   result lasts: `port_opened` (while open; not for unexpected ports, which are
-//!   `unexpected_port` instead), `new_host` (while up), `host_gone` (while down),
+//!   result lasts: `port_opened` (while open; not for unexpected or risky ports, which are
+//!   `unexpected_port` or `risky_port_open` instead), `new_host` (while up), `host_gone`
+//!   (while down), `port_closed` (while not open; info; only for a port no other alert speaks
+//!   for: not on a gone host, not under an `[[expect]]`, not a risky port),
+//!   these two only once the disappearance held for `[alerts] gone_after_runs` confirmed runs
+//!   ([`gone`]),
 //!   `service_changed` (while the port is open), `cert_changed` (the certificate's SHA-256
 //!   differs from the one the port showed last time; info, medium when the issuer changed;
 //!   while the port is open).
@@ -21,6 +28,8 @@
 //! [`Judgement::Unknown`] and left alone, so a failed target neither raises nor resolves.
 
 mod cert;
+mod change;
+pub mod gone;
 pub mod lifecycle;
 pub mod sync;
 
@@ -32,7 +41,7 @@ use jiff::Timestamp;
 use crate::delta::coverage::Coverage;
 use crate::delta::index::Indexed;
 use crate::delta::severity::is_unexpected;
-use crate::delta::{ChangeKind, Delta, DeltaConfig, PortView};
+use crate::delta::{Change, ChangeKind, Delta, DeltaConfig};
 use crate::model::{AlertKind, Grade, Port, Severity};
 use crate::snapshot::{PortCoverage, Snapshot};
 pub use cert::{CertExpiry, SeenCert, URGENT_DAYS, days_left, not_valid_after, utc_time};
@@ -69,6 +78,11 @@ pub struct AlertRules {
     /// The certificate each port showed last time it was examined, by (ip, protocol, port),
     /// for `cert_changed`.
     pub previous_certs: HashMap<(String, String, u16), SeenCert>,
+    /// `[alerts] open_port_min_severity`: open ports at least this severe are `risky_port_open`.
+    pub open_port_min_severity: Severity,
+    /// The `host_gone` and `port_closed` changes to raise ([`gone::held`], with `[alerts]
+    /// gone_after_runs` above 1); `None` raises the delta's own (`gone_after_runs = 1`).
+    pub gone_held: Option<Vec<Change>>,
 }
 
 impl AlertRules {
@@ -80,6 +94,8 @@ impl AlertRules {
             min_grade: Grade::C,
             self_signed: false,
             previous_certs: HashMap::new(),
+            open_port_min_severity: Severity::High,
+            gone_held: None,
         }
     }
 }
@@ -157,7 +173,10 @@ impl Evaluation {
             AlertKind::PortOpened | AlertKind::ServiceChanged | AlertKind::CertChanged => {
                 holds(open)
             }
-            AlertKind::UnexpectedPort => holds(self.holding.contains(key)),
+            AlertKind::PortClosed => holds(!open),
+            AlertKind::UnexpectedPort | AlertKind::RiskyPortOpen => {
+                holds(self.holding.contains(key))
+            }
             AlertKind::ExpectedPortMissing if !self.up.contains(&ip) => Judgement::Unknown,
             AlertKind::ExpectedPortMissing => holds(self.holding.contains(key)),
             AlertKind::CertExpiring | AlertKind::CertExpired | AlertKind::SelfSigned => {
@@ -183,22 +202,6 @@ fn port_key(kind: AlertKind, ip: &str, protocol: &str, port: u16) -> AlertKey {
     }
 }
 
-fn service_text(v: Option<&PortView>) -> String {
-    let Some(v) = v else {
-        return "nothing".to_string();
-    };
-    let words: Vec<&str> = [&v.service, &v.product, &v.version]
-        .into_iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if words.is_empty() {
-        "unknown service".to_string()
-    } else {
-        words.join(" ")
-    }
-}
-
 fn service_name(p: &Port) -> String {
     if p.service.name.is_empty() {
         String::new()
@@ -215,37 +218,34 @@ pub fn evaluate(
     rules: &AlertRules,
 ) -> Evaluation {
     let ix = Indexed::new(snapshot);
-    let mut eval = Evaluation {
-        raise: Vec::new(),
-        covered: ix.covered.clone(),
-        up: HashSet::new(),
-        open: HashSet::new(),
-        holding: HashSet::new(),
-        cert_examined: HashSet::new(),
-        scanned: snapshot.scanned.clone(),
-        ciphers_examined: HashSet::new(),
-    };
+    let mut eval = observe(&ix);
     let mut changes = Vec::new();
-    let mut ips: Vec<IpAddr> = ix.hosts.keys().copied().collect();
+    let mut ips: Vec<IpAddr> = eval.up.iter().copied().collect();
     ips.sort_unstable();
     let mut state = Vec::new();
     for ip in ips {
         let host = &ix.hosts[&ip];
-        if !host.up || !ix.covered.contains(ip) {
-            continue;
-        }
-        eval.up.insert(ip);
         let ip_text = ip.to_string();
         let expected = ix.expected_ports(delta_config, ip);
         for p in host.ports.iter().filter(|p| p.is_open()) {
             let proto = p.protocol.to_ascii_lowercase();
-            eval.open.insert(port_id(ip, &proto, p.portid));
+            let severity = delta_config.severity_of(p.portid);
             if is_unexpected(expected.as_ref(), &p.protocol, p.portid) {
                 state.push(Condition {
                     key: port_key(AlertKind::UnexpectedPort, &ip_text, &proto, p.portid),
-                    severity: delta_config.severity_of(p.portid).max(Severity::High),
+                    severity: severity.max(Severity::High),
                     message: format!(
                         "{ip_text}: {}/{proto}{} is open but not among the expected ports",
+                        p.portid,
+                        service_name(p)
+                    ),
+                });
+            } else if severity >= rules.open_port_min_severity {
+                state.push(Condition {
+                    key: port_key(AlertKind::RiskyPortOpen, &ip_text, &proto, p.portid),
+                    severity,
+                    message: format!(
+                        "{ip_text}: {}/{proto}{} is open ({severity} severity port)",
                         p.portid,
                         service_name(p)
                     ),
@@ -298,7 +298,33 @@ pub fn evaluate(
     }
     eval.holding = state.iter().map(|c| c.key.clone()).collect();
     eval.raise.extend(state);
-    eval.raise.extend(change_conditions(delta));
+    let gone_kinds = |c: &&Change| matches!(c.kind, ChangeKind::HostGone | ChangeKind::PortClosed);
+    let mut gone: Vec<&Change> = match &rules.gone_held {
+        Some(held) => held.iter().collect(),
+        None => delta.changes.iter().filter(gone_kinds).collect(),
+    };
+    // A gone host is one `host_gone`, not also a `port_closed` per port it had open.
+    let gone_hosts: HashSet<&str> = gone
+        .iter()
+        .filter(|c| c.kind == ChangeKind::HostGone)
+        .map(|c| c.ip.as_str())
+        .collect();
+    let risky = |port: u16| delta_config.severity_of(port) >= rules.open_port_min_severity;
+    // A closed port is news only where no other alert speaks for it: under an `[[expect]]` an
+    // expected port is `expected_port_missing` and closing an unexpected one is good news, as
+    // is closing a risky one (its alert resolves).
+    let ordinary = |c: &Change| {
+        let ip = c.ip.parse::<IpAddr>().ok();
+        let expected = ip.and_then(|ip| ix.expected_ports(delta_config, ip));
+        expected.is_none() && c.port.as_ref().is_some_and(|p| !risky(p.port))
+    };
+    gone.retain(|c| match c.kind {
+        ChangeKind::HostGone => true,
+        _ => !gone_hosts.contains(c.ip.as_str()) && ordinary(c),
+    });
+    let others = delta.changes.iter().filter(|c| !gone_kinds(c));
+    eval.raise
+        .extend(change::conditions(others.chain(gone), risky));
     eval.raise.extend(changes);
     eval.raise.sort_by_cached_key(|c| {
         let k = &c.key;
@@ -312,57 +338,29 @@ pub fn evaluate(
     eval
 }
 
-/// The change kinds the delta reports (it only reports addresses covered by both runs).
-fn change_conditions(delta: &Delta) -> Vec<Condition> {
-    let mut out = Vec::new();
-    for c in &delta.changes {
-        let Ok(ip) = c.ip.parse::<IpAddr>() else {
+/// What one run observes, before any condition: covered addresses, up hosts, open ports and
+/// the ports it scanned. Also what [`gone::held`] judges earlier runs by.
+fn observe(ix: &Indexed<'_>) -> Evaluation {
+    let mut eval = Evaluation {
+        raise: Vec::new(),
+        covered: ix.covered.clone(),
+        up: HashSet::new(),
+        open: HashSet::new(),
+        holding: HashSet::new(),
+        cert_examined: HashSet::new(),
+        scanned: ix.snapshot.scanned.clone(),
+        ciphers_examined: HashSet::new(),
+    };
+    for (&ip, host) in &ix.hosts {
+        if !host.up || !ix.covered.contains(ip) {
             continue;
-        };
-        let ip_text = ip.to_string();
-        let host_key = |kind| AlertKey {
-            kind,
-            ip: ip.to_string(),
-            protocol: None,
-            port: None,
-        };
-        let (key, message) = match (c.kind, &c.port) {
-            (ChangeKind::NewHost, _) => (
-                host_key(AlertKind::NewHost),
-                format!("{ip} is up (it was not in the previous run)"),
-            ),
-            (ChangeKind::HostGone, _) => (
-                host_key(AlertKind::HostGone),
-                format!("{ip} is no longer up"),
-            ),
-            (ChangeKind::PortOpened, Some(p)) if !p.unexpected => (
-                port_key(AlertKind::PortOpened, &ip_text, &p.protocol, p.port),
-                format!(
-                    "{ip}: {}/{} opened ({})",
-                    p.port,
-                    p.protocol,
-                    service_text(p.after.as_ref())
-                ),
-            ),
-            (ChangeKind::ServiceChanged, Some(p)) => (
-                port_key(AlertKind::ServiceChanged, &ip_text, &p.protocol, p.port),
-                format!(
-                    "{ip}: {}/{} now runs {} (was {})",
-                    p.port,
-                    p.protocol,
-                    service_text(p.after.as_ref()),
-                    service_text(p.before.as_ref())
-                ),
-            ),
-            _ => continue,
-        };
-        out.push(Condition {
-            key,
-            severity: c.severity,
-            message,
-        });
+        }
+        eval.up.insert(ip);
+        for p in host.ports.iter().filter(|p| p.is_open()) {
+            eval.open.insert(port_id(ip, &p.protocol, p.portid));
+        }
     }
-    out
+    eval
 }
 
 #[cfg(test)]

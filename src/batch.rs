@@ -91,6 +91,8 @@ pub struct Prepared {
     pub plan: Plan,
     /// `[tls] enabled` (after `--tls`/`--no-tls`): the TLS pass follows the port scan.
     pub tls: bool,
+    /// [`Config::warnings`]: `[[expect]]` ports this run does not scan.
+    pub warnings: Vec<String>,
 }
 
 /// Reads and checks everything a run needs (targets file, profile, ports, tuning), resolves
@@ -133,6 +135,7 @@ pub fn prepare(config: &Config, targets_file: &Path) -> Result<Prepared, BatchEr
         chunk_size: config.batch.chunk_size,
         plan,
         tls: config.tls.enabled,
+        warnings: config.warnings(),
     })
 }
 
@@ -380,12 +383,29 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     if let Err(e) = history::record(&store, id, &delta, &opts.delta) {
         warn!("cannot store the delta of snapshot {id} (it is computed on read): {e}");
     }
+    let gone_after = config.alerts.gone_after_runs;
+    let gone_held = if gone_after > 1 {
+        let earlier = history::earlier_runs(
+            &store,
+            id,
+            alerts::gone::runs_needed(gone_after),
+            &opts.delta,
+        )?;
+        let runs: Vec<(&Snapshot, &Delta)> = std::iter::once((&snapshot, &delta))
+            .chain(earlier.iter().map(|(s, d)| (s, d)))
+            .collect();
+        Some(alerts::gone::held(&runs, gone_after))
+    } else {
+        None
+    };
     let rules = AlertRules {
         cert_expiry_days: config.alerts.cert_expiry_days,
         now: Timestamp::now(),
         min_grade: config.tls.min_grade,
         self_signed: config.alerts.self_signed,
         previous_certs: tls::previous_certs(store.latest_port_tls(Some(id))?),
+        open_port_min_severity: config.alerts.open_port_min_severity,
+        gone_held,
     };
     let evaluation = alerts::evaluate(&snapshot, &delta, &opts.delta, &rules);
     let alerts = store.sync_alerts_and_enqueue(

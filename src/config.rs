@@ -509,6 +509,13 @@ impl Config {
         Ok(())
     }
 
+    /// What a run with this configuration should know but that is not an error: `[[expect]]`
+    /// ports outside `[batch]`'s port selection (`--ports` included).
+    pub fn warnings(&self) -> Vec<String> {
+        let ports = PortSpec::parse(self.batch.ports.trim(), None).ok();
+        alerting::expect_outside_selection(&self.expect, self.batch.profile, ports.as_ref())
+    }
+
     /// The SQLite file: `database` when set, else `<output_dir>/scans.db`.
     pub fn database_path(&self) -> PathBuf {
         self.database

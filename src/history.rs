@@ -81,6 +81,33 @@ pub fn delta_of(
     Ok(delta::compare(previous.as_ref(), snapshot, delta_config))
 }
 
+/// Up to `count` stored runs before snapshot `id` on its comparison line (each the one the
+/// next is compared with), newest first, each with its delta against the run before it: what
+/// `[alerts] gone_after_runs` counts a disappearance over.
+pub fn earlier_runs(
+    store: &Store,
+    id: i64,
+    count: usize,
+    delta_config: &DeltaConfig,
+) -> Result<Vec<(Snapshot, Delta)>, StoreError> {
+    let mut snapshots = Vec::new();
+    let mut cursor = id;
+    // One more than `count`: the oldest run's delta needs the run before it.
+    while snapshots.len() <= count {
+        let Some(previous) = store.previous_snapshot_id(cursor)? else {
+            break;
+        };
+        snapshots.push(store.load_snapshot_for_comparison(previous)?);
+        cursor = previous;
+    }
+    let mut out = Vec::with_capacity(count);
+    for i in 0..snapshots.len().min(count) {
+        let d = delta::compare(snapshots.get(i + 1), &snapshots[i], delta_config);
+        out.push((snapshots[i].clone(), d));
+    }
+    Ok(out)
+}
+
 /// The snapshot a run not yet saved will be compared with once it is (the latest stored one of
 /// its technique), loaded for comparison: what its candidate changes are re-checked against.
 pub fn previous_of_unsaved(store: &Store, run: &Snapshot) -> Result<Option<Snapshot>, StoreError> {

@@ -100,6 +100,34 @@ impl Profile {
         }
     }
 
+    /// Whether a run of this profile (with `ports` overriding its selection) scans `port` of
+    /// `protocol`: `Some` when that is known without nmap, `None` when it is up to nmap's
+    /// `--top-ports` list (TCP top 100/1000).
+    pub fn selects(self, ports: Option<&PortSpec>, protocol: &str, port: u16) -> Option<bool> {
+        let protocol = protocol.to_ascii_lowercase();
+        let (tcp, udp) = match self {
+            Profile::Quick | Profile::Default | Profile::Stealth | Profile::TcpFull => {
+                (true, false)
+            }
+            Profile::UdpCommon => (true, true),
+            Profile::UdpFull => (false, true),
+        };
+        let scanned_protocol = (protocol == "tcp" && tcp) || (protocol == "udp" && udp);
+        if !scanned_protocol || port == 0 {
+            return Some(false);
+        }
+        if let Some(spec) = ports {
+            return Some(spec.contains(port));
+        }
+        match (self, protocol.as_str()) {
+            (Profile::TcpFull | Profile::UdpFull, _) => Some(true),
+            (Profile::UdpCommon, "udp") => PortSpec::parse(UDP_TOP_100, None)
+                .ok()
+                .map(|top| top.contains(port)),
+            _ => None,
+        }
+    }
+
     /// nmap's arguments for this profile, except targets and output flags. `ports` replaces
     /// the profile's own port selection (for `udp_common`, on both TCP and UDP).
     pub fn nmap_args(self, tuning: &NmapTuning, ports: Option<&PortSpec>) -> Vec<String> {

@@ -97,17 +97,50 @@ fn state_kinds_hold_on_a_baseline() {
     let e = eval_pair(None, &s, &delta_config);
     use AlertKind::*;
     let ip = "192.0.2.1".to_string();
+    // Expected 22 (high) and 3389 where nothing is expected (critical) are risky from the
+    // first run; unexpected 3389 is unexpected_port only.
     assert_eq!(
         brief(&e),
         [
+            (RiskyPortOpen, ip.clone(), Some(22), Severity::High),
             (ExpectedPortMissing, ip.clone(), Some(443), Severity::Medium),
             (UnexpectedPort, ip.clone(), Some(3389), Severity::Critical),
             (UnexpectedPort, ip.clone(), Some(8080), Severity::High),
+            (
+                RiskyPortOpen,
+                "192.0.2.9".into(),
+                Some(3389),
+                Severity::Critical
+            ),
         ]
     );
-    let msg = &e.raise[1].message;
+    let msg = &e.raise[2].message;
     assert!(msg.contains("3389/tcp (ms-wbt-server)"), "{msg}");
-    assert!(e.raise[0].message.ends_with("expected 443/tcp is closed"));
+    assert!(e.raise[1].message.ends_with("expected 443/tcp is closed"));
+    assert_eq!(
+        e.raise[0].message,
+        "192.0.2.1: 22/tcp (ssh) is open (high severity port)"
+    );
+    assert_eq!(
+        e.judge(&key(RiskyPortOpen, "192.0.2.9", Some(3389))),
+        Judgement::Holds
+    );
+    assert_eq!(
+        e.judge(&key(RiskyPortOpen, "192.0.2.9", Some(22))),
+        Judgement::Gone
+    );
+    let strict = AlertRules {
+        open_port_min_severity: Severity::Critical,
+        ..rules()
+    };
+    let d = delta::compare(None, &s, &delta_config);
+    let kinds: Vec<_> = brief(&evaluate(&s, &d, &delta_config, &strict));
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.0 == RiskyPortOpen && k.2 == Some(22)),
+        "22 is high, below critical: {kinds:?}"
+    );
     assert_eq!(
         e.judge(&key(UnexpectedPort, "192.0.2.1", Some(8080))),
         Judgement::Holds
@@ -168,6 +201,8 @@ fn change_kinds_come_from_the_delta_and_unexpected_ports_only_once() {
     assert_eq!(
         got,
         [
+            // 22 is high: risky_port_open while open, whatever the delta says.
+            (RiskyPortOpen, s("192.0.2.1"), Some(22), Severity::High),
             (ServiceChanged, s("192.0.2.1"), Some(22), Severity::Low),
             (PortOpened, s("192.0.2.1"), Some(443), Severity::Low),
             // 3389 is unexpected: one alert, not also port_opened.
@@ -179,7 +214,8 @@ fn change_kinds_come_from_the_delta_and_unexpected_ports_only_once() {
             ),
             (HostGone, s("192.0.2.3"), None, Severity::Info),
             (NewHost, s("192.0.2.4"), None, Severity::Medium),
-            (PortOpened, s("192.0.2.4"), Some(22), Severity::High),
+            // A risky port that opens is risky_port_open, not also port_opened.
+            (RiskyPortOpen, s("192.0.2.4"), Some(22), Severity::High),
             (PortOpened, s("192.0.2.4"), Some(443), Severity::Low),
             (PortOpened, s("192.0.2.10"), Some(8080), Severity::Low),
         ]
@@ -311,3 +347,52 @@ fn certificates_expiring_or_expired() {
 }
 
 mod tls;
+
+#[test]
+fn a_closed_port_is_an_alert_but_a_gone_host_is_one_alert_not_one_per_port() {
+    let delta_config = DeltaConfig::default();
+    let t = || vec![target("192.0.2.0/28", TargetStatus::Completed)];
+    let before = snap(
+        t(),
+        vec![
+            host(
+                "192.0.2.1",
+                "up",
+                vec![port(80, "open", "http"), port(81, "open", "")],
+            ),
+            host(
+                "192.0.2.2",
+                "up",
+                vec![port(80, "open", "http"), port(81, "open", "")],
+            ),
+        ],
+    );
+    let after = snap(
+        t(),
+        vec![
+            host("192.0.2.1", "up", vec![port(80, "open", "http")]),
+            host("192.0.2.2", "down", vec![]),
+        ],
+    );
+    let e = eval_pair(Some(&before), &after, &delta_config);
+    use AlertKind::*;
+    assert_eq!(
+        brief(&e),
+        [
+            (PortClosed, "192.0.2.1".into(), Some(81), Severity::Info),
+            (HostGone, "192.0.2.2".into(), None, Severity::Info),
+        ]
+    );
+    assert_eq!(
+        e.raise[0].message,
+        "192.0.2.1: 81/tcp closed (was unknown service)"
+    );
+    assert_eq!(
+        e.judge(&key(PortClosed, "192.0.2.1", Some(81))),
+        Judgement::Holds
+    );
+    assert_eq!(
+        e.judge(&key(PortClosed, "192.0.2.1", Some(80))),
+        Judgement::Gone
+    );
+}

@@ -59,6 +59,12 @@ impl Prepared {
                 shell_words(&argv)
             );
         }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(out, "\nWarnings:");
+            for w in &self.warnings {
+                let _ = writeln!(out, "  {w}");
+            }
+        }
         if self.tls {
             let _ = writeln!(
                 out,

@@ -13,9 +13,9 @@ use std::io::{self, Write};
 
 use std::path::Path;
 
-use crate::delta::{ChangeKind, Delta, DeltaConfig};
+use crate::delta::{ChangeKind, Delta, DeltaConfig, DeltaStatus};
 use crate::model::Severity;
-use crate::snapshot::{Snapshot, TargetStatus};
+use crate::snapshot::{Snapshot, SnapshotStatus, TargetStatus};
 
 const CHANGE_KINDS: [ChangeKind; 5] = [
     ChangeKind::NewHost,
@@ -23,6 +23,19 @@ const CHANGE_KINDS: [ChangeKind; 5] = [
     ChangeKind::PortOpened,
     ChangeKind::PortClosed,
     ChangeKind::ServiceChanged,
+];
+
+const RUN_STATUSES: [SnapshotStatus; 3] = [
+    SnapshotStatus::Complete,
+    SnapshotStatus::Partial,
+    SnapshotStatus::Failed,
+];
+
+const DELTA_STATUSES: [DeltaStatus; 4] = [
+    DeltaStatus::Critical,
+    DeltaStatus::Changes,
+    DeltaStatus::Stable,
+    DeltaStatus::Failed,
 ];
 
 const TARGET_STATUSES: [TargetStatus; 4] = [
@@ -68,6 +81,14 @@ impl Exposition {
         let _ = writeln!(self.text, "}} {value}");
     }
 
+    /// One sample per `status` label: 1 for the one that holds, 0 for the others.
+    fn one_hot<const N: usize>(&mut self, name: &str, help: &str, statuses: [(&str, bool); N]) {
+        self.family(name, help);
+        for (status, on) in statuses {
+            self.sample(name, &[("status", status)], f64::from(u8::from(on)));
+        }
+    }
+
     fn gauge(&mut self, name: &str, help: &str, value: f64) {
         self.family(name, help);
         self.sample(name, &[], value);
@@ -99,6 +120,16 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
             id as f64,
         );
     }
+    m.one_hot(
+        "daily_scan_last_run_status",
+        "1 for the last run's status (complete, partial, or failed: no target completed), 0 for the others.",
+        RUN_STATUSES.map(|st| (st.as_str(), snapshot.status == st)),
+    );
+    m.one_hot(
+        "daily_scan_delta_status",
+        "1 for the last run's delta status (critical, changes, stable, failed), 0 for the others.",
+        DELTA_STATUSES.map(|st| (st.as_str(), delta.status == st)),
+    );
     m.family(
         "daily_scan_targets",
         "Targets of the last run by outcome (completed, failed, timeout, unresolved).",
@@ -179,6 +210,12 @@ pub fn render(snapshot: &Snapshot, delta: &Delta, delta_config: &DeltaConfig) ->
         let n = delta.changes.iter().filter(|c| c.kind == kind).count();
         m.sample("daily_scan_changes", &[("kind", kind.as_str())], n as f64);
     }
+    m.gauge(
+        "daily_scan_unconfirmed_changes",
+        "Candidate changes of the last run that the confirmation re-check did not confirm \
+         (flaps, not reported; summary.unconfirmed of delta.json).",
+        delta.summary.unconfirmed as f64,
+    );
     m.gauge(
         "daily_scan_not_compared_targets",
         "Targets the last run could not compare (failed now or before, added or removed).",

@@ -58,6 +58,11 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
     let prepared = batch::prepare(config, &command.targets)?;
+    if !command.dry_run {
+        for w in &prepared.warnings {
+            log::warn!("{w}");
+        }
+    }
     if command.dry_run {
         let mut text = prepared.describe();
         let env = |key: &str| std::env::var(key).ok();

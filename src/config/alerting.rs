@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::model::{AlertKind, Severity};
+use crate::profile::{PortSpec, Profile};
 
 /// One `[[expect]]` table: on these targets, exactly these ports are expected open.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -82,13 +83,24 @@ pub struct AlertsConfig {
     /// Raise `self_signed` for a self-signed certificate (info). Off: loopback and lab
     /// services are often self-signed on purpose.
     pub self_signed: bool,
+    /// Every open port whose severity (`[port_severity]`) is at least this is a
+    /// `risky_port_open` alert on every run while it is open, the first run included.
+    pub open_port_min_severity: Severity,
+    /// A `host_gone` or `port_closed` alert is raised only once the disappearance has held for
+    /// this many consecutive confirmed runs that scanned it (1: the run that finds it).
+    pub gone_after_runs: u32,
 }
+
+/// Largest `[alerts] gone_after_runs`: each run past the first reads one more snapshot.
+pub const MAX_GONE_AFTER_RUNS: u32 = 30;
 
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
             cert_expiry_days: 30,
             self_signed: false,
+            open_port_min_severity: Severity::High,
+            gone_after_runs: 1,
         }
     }
 }
@@ -163,6 +175,38 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
+/// Warnings about `[[expect]]` ports a run of `profile` (with `ports` overriding its
+/// selection) does not scan: they will be neither missing nor present. Ports whose selection
+/// is up to nmap's `--top-ports` list are not judged.
+pub fn expect_outside_selection(
+    list: &[ExpectConfig],
+    profile: Profile,
+    ports: Option<&PortSpec>,
+) -> Vec<String> {
+    let selection = match ports {
+        Some(spec) => format!("profile {} with ports {spec}", profile.name()),
+        None => format!("profile {}", profile.name()),
+    };
+    let mut out = Vec::new();
+    for (i, exp) in list.iter().enumerate() {
+        let outside: Vec<String> = exp
+            .ports
+            .iter()
+            .filter_map(|p| parse_expected_port(p))
+            .filter(|(proto, port)| profile.selects(ports, proto, *port) == Some(false))
+            .map(|(proto, port)| format!("{port}/{proto}"))
+            .collect();
+        if !outside.is_empty() {
+            out.push(format!(
+                "expect[{i}]: {} not scanned by this run ({selection}): neither missing nor \
+                 present, no alert either way",
+                outside.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 pub(super) fn validate_expect(list: &[ExpectConfig]) -> Result<(), ConfigError> {
     for (i, exp) in list.iter().enumerate() {
         let key = format!("expect[{i}]");
@@ -196,6 +240,12 @@ pub(super) fn validate_alerts(a: &AlertsConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::invalid(
             "alerts.cert_expiry_days",
             "must be between 1 and 3650 days",
+        ));
+    }
+    if !(1..=MAX_GONE_AFTER_RUNS).contains(&a.gone_after_runs) {
+        return Err(ConfigError::invalid(
+            "alerts.gone_after_runs",
+            format!("must be between 1 and {MAX_GONE_AFTER_RUNS} runs"),
         ));
     }
     Ok(())

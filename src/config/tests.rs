@@ -320,9 +320,9 @@ fn bad_webhooks_are_named_without_echoing_the_url() {
     }
     let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nformat = \"xml\"").unwrap_err();
     assert!(err.contains("xml"), "{err}");
-    let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nkinds = [\"port_closed\"]")
+    let err = Config::from_toml("[[webhook]]\nurl = \"http://x/\"\nkinds = [\"port_flapped\"]")
         .unwrap_err();
-    assert!(err.contains("port_closed"), "{err}");
+    assert!(err.contains("port_flapped"), "{err}");
 }
 
 #[test]

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     PortOpened,
+    PortClosed,
     UnexpectedPort,
+    RiskyPortOpen,
     ExpectedPortMissing,
     NewHost,
     HostGone,
@@ -26,9 +28,11 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 11] = [
+    pub const ALL: [AlertKind; 13] = [
         AlertKind::PortOpened,
+        AlertKind::PortClosed,
         AlertKind::UnexpectedPort,
+        AlertKind::RiskyPortOpen,
         AlertKind::ExpectedPortMissing,
         AlertKind::NewHost,
         AlertKind::HostGone,
@@ -43,7 +47,9 @@ impl AlertKind {
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::PortOpened => "port_opened",
+            AlertKind::PortClosed => "port_closed",
             AlertKind::UnexpectedPort => "unexpected_port",
+            AlertKind::RiskyPortOpen => "risky_port_open",
             AlertKind::ExpectedPortMissing => "expected_port_missing",
             AlertKind::NewHost => "new_host",
             AlertKind::HostGone => "host_gone",
@@ -146,7 +152,8 @@ text_enum!(
     AlertKind,
     UnknownAlertKind,
     "alert kind",
-    "port_opened, unexpected_port, expected_port_missing, new_host, host_gone, \
+    "port_opened, port_closed, unexpected_port, risky_port_open, expected_port_missing, \
+     new_host, host_gone, \
      service_changed, cert_expiring, cert_expired, cert_changed, weak_tls or self_signed"
 );
 text_enum!(

@@ -101,6 +101,16 @@ pub fn recommended_actions(kind: AlertKind) -> Vec<&'static str> {
             "Confirm the service on this port is meant to be reachable from the scanned network.",
             "If it is not, stop the service or block the port in the host or network firewall.",
         ],
+        AlertKind::PortClosed => vec![
+            "Check whether the service on this port was retired on purpose or has stopped.",
+            "If it should be running, restart it and check the host's firewall.",
+        ],
+        AlertKind::RiskyPortOpen => vec![
+            "This port's service is a frequent target (remote desktop, SSH, Telnet, SMB, VNC...): \
+             confirm it must be reachable from the scanned network.",
+            "If not, close it or restrict it to a management network or VPN; if it must stay, \
+             ignore this alert (ignored alerts do not fire again).",
+        ],
         AlertKind::UnexpectedPort => vec![
             "This port is not in the host's [[expect]] list: close it or block it.",
             "If it is intended, add it to [[expect]] so it stops alerting.",

@@ -275,15 +275,23 @@ pub fn score_card(score: &Score, status: DeltaStatus) -> String {
 /// The counts of the delta's summary.
 pub fn summary_card(delta: &Delta) -> String {
     let s = &delta.summary;
-    let cell = |n: usize, what: &str| format!("<div><b>{n}</b>{what}</div>");
+    // "1 port closed", "2 ports closed": the noun takes the count's plural ending.
+    let cell = |n: usize, noun: &str, what: &str| {
+        let s = if noun.is_empty() {
+            ""
+        } else {
+            crate::report::text::plural(n)
+        };
+        format!("<div><b>{n}</b>{noun}{s}{what}</div>")
+    };
     format!(
         "<div class=\"card counts\">{}{}{}{}{}{}</div>\n",
-        cell(s.ports_opened, "ports opened"),
-        cell(s.ports_closed, "ports closed"),
-        cell(s.services_changed, "services changed"),
-        cell(s.new_hosts, "new hosts"),
-        cell(s.gone_hosts, "hosts gone"),
-        cell(s.not_compared, "not compared"),
+        cell(s.ports_opened, "port", " opened"),
+        cell(s.ports_closed, "port", " closed"),
+        cell(s.services_changed, "service", " changed"),
+        cell(s.new_hosts, "new host", ""),
+        cell(s.gone_hosts, "host", " gone"),
+        cell(s.not_compared, "", "not compared"),
     )
 }
 

@@ -61,7 +61,8 @@ fn a_critical_alert_is_mailed_once_over_starttls_and_the_password_stays_out() {
     );
     for part in [text, html] {
         assert!(part.contains("127.0.27.1 3389/tcp"), "{part}");
-        assert!(part.contains("port_opened"), "{part}");
+        // RDP is risky: risky_port_open, not also port_opened.
+        assert!(part.contains("risky_port_open"), "{part}");
         assert!(part.contains("https://scanner.example.org/"), "{part}");
     }
     assert!(text.contains("to do: "), "{text}");

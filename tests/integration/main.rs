@@ -32,6 +32,7 @@ mod smtp_env;
 mod support;
 mod tls_env;
 mod tls_watch;
+mod truth_alerts;
 mod truth_coverage;
 mod truth_loss;
 mod web_api;

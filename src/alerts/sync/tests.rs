@@ -64,7 +64,11 @@ impl Runs {
         s.id = Some(id);
         let prev = self.previous.take().filter(|p| p.profile == profile);
         let d = delta::compare(prev.as_ref(), &s, &delta_config());
-        let rules = AlertRules::at(at);
+        // Lifecycle only: 22 (high) is not also risky_port_open here.
+        let rules = AlertRules {
+            open_port_min_severity: Severity::Critical,
+            ..AlertRules::at(at)
+        };
         let e = evaluate(&s, &d, &delta_config(), &rules);
         let out = self
             .store

@@ -5,6 +5,15 @@
 use super::*;
 use crate::model::{CertInfo, Grade, TlsInfo};
 
+/// The default rules with `risky_port_open` limited to critical ports, so 445 (high) here is
+/// only about TLS.
+fn rules() -> AlertRules {
+    AlertRules {
+        open_port_min_severity: Severity::Critical,
+        ..super::rules()
+    }
+}
+
 fn tls_port(portid: u16, not_after: &str, sha256: &str, issuer: &str) -> Port {
     let mut p = port(portid, "open", "https");
     p.tls = Some(TlsInfo {

@@ -225,7 +225,7 @@ fn bad_query_values_are_400_and_unknown_ids_404() {
             "invalid_parameter",
             "severity",
         ),
-        ("/api/alerts?kind=port_closed", "invalid_parameter", "kind"),
+        ("/api/alerts?kind=port_flapped", "invalid_parameter", "kind"),
         ("/api/alerts?ip=127.0.0.300", "invalid_parameter", "ip"),
         ("/api/alerts?ip=127.0.0.0/33", "invalid_parameter", "ip"),
         ("/api/alerts?since=yesterday", "invalid_parameter", "since"),

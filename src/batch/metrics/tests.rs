@@ -183,6 +183,15 @@ fn a_run_becomes_valid_exposition_with_every_family() {
     assert_eq!(v("daily_scan_changes", Some(("kind", "new_host"))), 1.0);
     assert_eq!(v("daily_scan_changes", Some(("kind", "port_closed"))), 0.0);
     assert_eq!(v("daily_scan_not_compared_targets", None), 1.0);
+    assert_eq!(v("daily_scan_unconfirmed_changes", None), 0.0);
+    assert_eq!(
+        v("daily_scan_last_run_status", Some(("status", "partial"))),
+        1.0
+    );
+    assert_eq!(
+        v("daily_scan_last_run_status", Some(("status", "failed"))),
+        0.0
+    );
     let score = d.score.overall.map(f64::from);
     assert_eq!(Some(v("daily_scan_security_score", None)), score);
     assert_eq!(
@@ -233,6 +242,56 @@ fn no_score_sample_when_no_target_completed() {
     assert!(!samples.iter().any(|(n, _, _)| n.contains("security_score")));
     assert_eq!(value(&samples, "daily_scan_targets_failed", None), 1.0);
     assert_eq!(value(&samples, "daily_scan_hosts_up", None), 0.0);
+    let status = |name, s| value(&samples, name, Some(("status", s)));
+    assert_eq!(status("daily_scan_last_run_status", "failed"), 1.0);
+    assert_eq!(status("daily_scan_last_run_status", "complete"), 0.0);
+    assert_eq!(status("daily_scan_last_run_status", "partial"), 0.0);
+    assert_eq!(status("daily_scan_delta_status", "failed"), 1.0);
+    assert_eq!(status("daily_scan_delta_status", "stable"), 0.0);
+}
+
+/// A run whose re-check dropped flaps exports how many: the delta's `summary.unconfirmed`.
+#[test]
+fn the_unconfirmed_changes_of_a_run_are_exported() {
+    use crate::snapshot::Unconfirmed;
+    let whole = || target("192.0.2.0/29", TargetStatus::Completed, "192.0.2.0/29");
+    let before = snapshot(
+        "quick",
+        1_800_000_000,
+        vec![whole()],
+        vec![host("192.0.2.1", &[22, 80])],
+    );
+    let mut after = snapshot(
+        "quick",
+        1_800_086_400,
+        vec![whole()],
+        vec![host("192.0.2.1", &[22, 80])],
+    );
+    after.unconfirmed = [22, 80]
+        .into_iter()
+        .map(|port| Unconfirmed {
+            kind: "port_closed".into(),
+            ip: "192.0.2.1".into(),
+            protocol: Some("tcp".into()),
+            port: Some(port),
+            checked: true,
+        })
+        .collect();
+    let cfg = DeltaConfig::default();
+    let d = delta::compare(Some(&before), &after, &cfg);
+    assert_eq!(d.summary.unconfirmed, 2);
+    let samples = parse(&render(&after, &d, &cfg));
+    assert_eq!(value(&samples, "daily_scan_unconfirmed_changes", None), 2.0);
+    assert_eq!(
+        value(
+            &samples,
+            "daily_scan_changes",
+            Some(("kind", "port_closed"))
+        ),
+        0.0
+    );
+    let status = |s| value(&samples, "daily_scan_last_run_status", Some(("status", s)));
+    assert_eq!(status("complete"), 1.0);
 }
 
 #[test]
