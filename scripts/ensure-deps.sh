@@ -81,6 +81,18 @@ ensure_systemd_analyze() {
   apt_install systemd
 }
 
+# The store's tests and the end-to-end tests run on PostgreSQL too: a private cluster made by
+# scripts/pg-cluster.sh (initdb as the `postgres` user, loopback only), never the system
+# service. Debian's `postgresql` brings the server binaries under /usr/lib/postgresql/*/bin
+# and the `postgres` user; the service it may start is not used.
+ensure_postgres() {
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && id postgres >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "==> PostgreSQL server not found: installing postgresql with apt (the PostgreSQL store tests need it)" >&2
+  apt_install postgresql
+}
+
 # scripts/api-conformance.sh: `promtool check metrics` (Debian's `prometheus` package), curl, and
 # a Python virtualenv for schemathesis (Debian splits `venv` into `python3-venv`).
 ensure_conformance_tools() {

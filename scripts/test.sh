@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs nmap, Chromium, axe-core, systemd-analyze, aiosmtpd and openssl (and Rust) when
-# missing, then formatting, lints, and every unit and end-to-end test (real nmap against loopback
-# listeners).
+# The whole test suite, as CI runs it: installs nmap, Chromium, axe-core, systemd-analyze,
+# aiosmtpd and openssl, PostgreSQL (and Rust) when missing, then formatting, lints, and every
+# unit and end-to-end test (real nmap against loopback listeners; the store on SQLite and on a
+# private PostgreSQL cluster that the tests start and stop themselves, see
+# scripts/pg-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-deps.sh
@@ -13,6 +15,7 @@ ensure_systemd_analyze
 ensure_nftables
 ensure_conformance_tools
 ensure_aiosmtpd
+ensure_postgres
 ensure_cargo
 command -v rustfmt >/dev/null 2>&1 || rustup component add rustfmt clippy 2>/dev/null || true
 
@@ -20,6 +23,13 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+# Under CI=true a PostgreSQL test that cannot start its cluster fails instead of skipping; check
+# here too, so a broken install says so once, up front.
+if [ "${CI:-}" = true ]; then
+  echo "==> PostgreSQL: a private cluster starts"
+  pg_check_dir="/tmp/scanner-pg-check-$$"
+  echo | PG_FAST=1 bash scripts/pg-cluster.sh serve "$pg_check_dir" 55$((RANDOM % 900 + 100)) >/dev/null
+fi
 echo "==> cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -26,7 +26,7 @@ use log::{info, warn};
 use rayon::prelude::*;
 
 use crate::alerts::{self, AlertRules};
-use crate::config::Config;
+use crate::config::{Config, Database};
 use crate::delta::{Delta, DeltaConfig};
 use crate::history::{self, TimelineRow};
 use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
@@ -37,9 +37,9 @@ use crate::report;
 use crate::snapshot::{
     PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, runs_version_detection,
 };
-use crate::store::{AlertSync, Store, StoreError};
+use crate::store::{AlertSync, PgWriterLock, Store, StoreError};
 use crate::target::{self, TargetError, TargetFileError};
-use lock::{LockError, WriterLock};
+use lock::{HeldLock, LockError, WriterLock};
 use plan::{Chunk, Plan};
 use progress::{ChunkEnd, Progress};
 
@@ -355,10 +355,11 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         source,
     })?;
     // Opened before scanning: a bad database fails the run before hours of nmap.
-    let (mut store, _lock) = open_for_writing(config)?;
+    let (mut store, _lock) = open_for_writing(config, Some(&p.profile_label))?;
     let mut snapshot = scan(p, opts.show_progress)?;
+    // What the run is compared with: loaded once for the re-check and the delta.
+    let previous = history::previous_of_unsaved(&store, &snapshot)?;
     let confirmation = if config.batch.confirm {
-        let previous = history::previous_of_unsaved(&store, &snapshot)?;
         confirm::confirm(
             p,
             previous.as_ref(),
@@ -370,19 +371,17 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
         confirm::Confirmation::default()
     };
     let tls = tls::pass(config, &mut snapshot);
-    let id = store.save_snapshot(&snapshot)?;
-    snapshot.id = Some(id);
+    // The delta is stored in the snapshot's transaction, for the readers (dashboard, delta
+    // routes, timelines).
+    let (id, delta) =
+        history::save_with_delta(&mut store, &mut snapshot, previous.as_ref(), &opts.delta)?;
+    drop(previous);
     info!(
         "saved snapshot {id} ({}): {} up, {}",
         snapshot.status.as_str(),
         report::text::count(snapshot.hosts_up() as u64, "host"),
         report::text::count(snapshot.open_ports() as u64, "open port")
     );
-    let delta = history::delta_of(&store, id, &snapshot, &opts.delta)?;
-    // Stored for the readers (dashboard, delta routes, timelines); without it they compute it.
-    if let Err(e) = history::record(&store, id, &delta, &opts.delta) {
-        warn!("cannot store the delta of snapshot {id} (it is computed on read): {e}");
-    }
     let gone_after = config.alerts.gone_after_runs;
     let gone_held = if gone_after > 1 {
         let earlier = history::earlier_runs(
@@ -454,19 +453,38 @@ pub fn run(config: &Config, p: &Prepared, opts: &RunOptions) -> Result<RunOutput
     })
 }
 
-/// The database for writing (a run, `import`, `prune`), behind the writer lock that keeps
-/// two writers apart (see [`lock`]); its directory is created when it is the default one
-/// under `output_dir`. The lock is released when the returned [`WriterLock`] is dropped.
-pub fn open_for_writing(config: &Config) -> Result<(Store, WriterLock), BatchError> {
+/// The database for writing (a run of `profile`; `import` and `prune` pass `None`), behind
+/// the writer lock that keeps two writers apart (see [`lock`]); a SQLite file's directory is
+/// created when it is the default one under `output_dir`. The lock is released when the
+/// returned [`HeldLock`] is dropped.
+pub fn open_for_writing(
+    config: &Config,
+    profile: Option<&str>,
+) -> Result<(Store, HeldLock), BatchError> {
+    let db = match config.database() {
+        Database::Sqlite(db) => db,
+        Database::Postgres(url) => {
+            let lock = PgWriterLock::try_acquire(&url, profile)?.ok_or_else(|| {
+                LockError::PostgresBusy {
+                    database: url.to_string(),
+                    scope: profile
+                        .map_or("(import or prune)".to_string(), |p| format!("profile {p}")),
+                }
+            })?;
+            return Ok((
+                Store::connect(&Database::Postgres(url))?,
+                HeldLock::Postgres(lock),
+            ));
+        }
+    };
     if config.database.is_none() {
         std::fs::create_dir_all(&config.output_dir).map_err(|source| BatchError::Output {
             path: config.output_dir.clone(),
             source,
         })?;
     }
-    let db = config.database_path();
     let lock = WriterLock::acquire(&db)?;
-    Ok((Store::open(&db)?, lock))
+    Ok((Store::open(&db)?, HeldLock::File(lock)))
 }
 
 /// What retention removed.

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod migrate_store;
 pub mod notify;
 pub mod parse;
 pub mod prune;
@@ -125,15 +126,17 @@ fn csv_text(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> Result<Vec<u8
     Ok(buf)
 }
 
-/// The database for reading; a missing file is an error, never created.
+/// The database for reading; a missing file is an error, never created, and a PostgreSQL
+/// database must already be at this binary's schema.
 fn read_store(config: &Config) -> Result<Store, CommandError> {
-    Ok(Store::open_read_only(&config.database_path())?)
+    Ok(Store::connect_read_only(&config.database())?)
 }
 
 /// The database for reading, or `None` when no run has created it yet (a fresh install has
-/// nothing to list, which is not an error).
+/// nothing to list, which is not an error). Only a SQLite file can be missing; a PostgreSQL
+/// database that cannot be read is an error, as [`read_store`] says.
 fn read_store_if_any(config: &Config) -> Result<Option<Store>, CommandError> {
-    match Store::open_read_only(&config.database_path()) {
+    match Store::connect_read_only(&config.database()) {
         Ok(store) => Ok(Some(store)),
         Err(StoreError::Missing { .. }) => Ok(None),
         Err(e) => Err(e.into()),

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize};
 
 mod alerting;
+mod database;
 mod notify;
 mod tls;
 use crate::logging::LogLevel;
@@ -17,6 +18,7 @@ use crate::model::Severity;
 use crate::profile::{NmapTuning, PortSpec, Profile, ProfileError};
 use crate::target::NetworkPolicy;
 pub use alerting::{AlertsConfig, ExpectConfig, ExpectedPorts, WebhookConfig, WebhookFormat};
+pub use database::{Database, PostgresUrl, TlsVerify};
 pub use notify::{EmailConfig, EmailTls, NotifyConfig, parse_age};
 pub use tls::TlsConfig;
 
@@ -62,7 +64,7 @@ impl ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub output_dir: PathBuf,
-    /// SQLite file; `<output_dir>/scans.db` when unset.
+    /// SQLite file or `postgres://` URL; `<output_dir>/scans.db` when unset.
     pub database: Option<PathBuf>,
     #[serde(deserialize_with = "deserialize_log_level")]
     pub log_level: LogLevel,
@@ -314,6 +316,9 @@ impl Config {
                 )
             })?;
         }
+        if let Some(v) = env("SCANNER_DATABASE") {
+            self.database = Some(PathBuf::from(v));
+        }
         if let Some(v) = env("SCANNER_BIND") {
             self.api.bind = v;
         }
@@ -497,6 +502,9 @@ impl Config {
                 format!("`{}` is not a port number (0-65535)", bad.escape_debug()),
             ));
         }
+        if let Some(db) = &self.database {
+            Database::parse(db).map_err(|e| ConfigError::invalid("database", e))?;
+        }
         alerting::validate_expect(&self.expect)?;
         alerting::validate_alerts(&self.alerts)?;
         tls::validate_tls(&self.tls)?;
@@ -516,11 +524,20 @@ impl Config {
         alerting::expect_outside_selection(&self.expect, self.batch.profile, ports.as_ref())
     }
 
-    /// The SQLite file: `database` when set, else `<output_dir>/scans.db`.
+    /// The SQLite file: `database` when set, else `<output_dir>/scans.db`. Meaningful only
+    /// when [`Config::database`] is SQLite.
     pub fn database_path(&self) -> PathBuf {
         self.database
             .clone()
             .unwrap_or_else(|| self.output_dir.join("scans.db"))
+    }
+
+    /// `database` told apart: a SQLite file (the default) or a PostgreSQL URL. Checked by
+    /// `validate`, so it cannot fail on a loaded configuration; a bad URL here falls back to
+    /// being a file name only in a hand-built `Config`.
+    pub fn database(&self) -> Database {
+        let path = self.database_path();
+        Database::parse(&path).unwrap_or(Database::Sqlite(path))
     }
 
     pub fn nmap_timeout(&self) -> std::time::Duration {

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
+use crate::config::Database;
 use crate::delta::{self, Delta, DeltaConfig};
 use crate::model::{Host, Port, Service};
 use crate::nmap::xml::{self, XmlError};
@@ -103,7 +104,7 @@ pub struct Diff {
 pub fn diff(
     from: &Side,
     to: &Side,
-    db: &Path,
+    db: &Database,
     delta_config: &DeltaConfig,
 ) -> Result<Diff, DiffError> {
     let (mut a, mut b, a_listed, skipped) = match from {
@@ -184,9 +185,9 @@ pub fn diff(
     })
 }
 
-fn load(side: &Side, db: &Path) -> Result<Snapshot, DiffError> {
+fn load(side: &Side, db: &Database) -> Result<Snapshot, DiffError> {
     match side {
-        Side::Snapshot(id) => Ok(Store::open_read_only(db)?.load_snapshot_for_comparison(*id)?),
+        Side::Snapshot(id) => Ok(Store::connect_read_only(db)?.load_snapshot_for_comparison(*id)?),
         Side::File(path) => load_file(path),
     }
 }

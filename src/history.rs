@@ -3,13 +3,16 @@
 //! scores and deltas behind `daily_scan history`, the report's chart and the dashboard. The
 //! batch, the `report` command, the read API and the dashboard all call it, so they agree.
 //!
-//! Each run stores its delta when it commits ([`record`], schema V7); readers use it while it
-//! holds (same previous snapshot, same severity table and `[[expect]]`: see `stored.rs`), so a
-//! changed configuration is still reflected everywhere at once. Otherwise, and for snapshots
-//! stored before V7, the delta is recomputed from the stored hosts: one snapshot load per row,
+//! Each run stores its delta in the transaction that saves it ([`save_with_delta`]); readers
+//! use it while it holds (same previous snapshot, same severity table and `[[expect]]`: see
+//! `stored.rs`), so a changed configuration is still reflected everywhere at once. Otherwise,
+//! and for snapshots stored before SQLite V7 / PostgreSQL V4, the delta is recomputed from the stored hosts: one snapshot load per row,
 //! oldest first, keeping only the latest of each profile in memory.
 
 mod stored;
+
+#[cfg(test)]
+pub use stored::record;
 
 use std::collections::HashMap;
 
@@ -18,7 +21,6 @@ use serde::Serialize;
 use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
 use crate::snapshot::{Snapshot, technique};
 use crate::store::{SnapshotSummary, Store, StoreError};
-pub use stored::record;
 
 /// How many timeline points the report chart and the dashboard draw.
 pub const CHART_POINTS: usize = 30;
@@ -61,7 +63,7 @@ pub fn delta_json_of_id(
     }
     let (_, delta) = delta_with_previous(store, id, delta_config)?;
     serde_json::to_string(&delta).map_err(|e| StoreError::Corrupt {
-        path: store.path().to_path_buf(),
+        db: store.name().to_string(),
         detail: format!("delta of snapshot {id}: {e}"),
     })
 }
@@ -115,6 +117,26 @@ pub fn previous_of_unsaved(store: &Store, run: &Snapshot) -> Result<Option<Snaps
         .latest_of_technique(technique(&run.profile), run.started_at)?
         .map(|id| store.load_snapshot_for_comparison(id))
         .transpose()
+}
+
+/// Saves `snapshot` (a run's or an import's, not yet saved) and its delta against
+/// `previous` (what [`previous_of_unsaved`] gives for it) in one transaction, so readers find
+/// the delta stored from the moment the snapshot is visible. Sets `snapshot.id`; returns the
+/// delta, as [`delta_of`] gives it for the saved snapshot.
+pub fn save_with_delta(
+    store: &mut Store,
+    snapshot: &mut Snapshot,
+    previous: Option<&Snapshot>,
+    delta_config: &DeltaConfig,
+) -> Result<(i64, Delta), StoreError> {
+    snapshot.id = None;
+    let mut delta = delta::compare(previous, snapshot, delta_config);
+    let id = store.save_snapshot_with_delta(snapshot, &mut |id| {
+        delta.to.snapshot = Some(id);
+        stored::row_of(&delta, delta_config)
+    })?;
+    snapshot.id = Some(id);
+    Ok((id, delta))
 }
 
 /// The delta of stored snapshot `to` against stored snapshot `from` (any two; the delta says

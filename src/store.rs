@@ -1,40 +1,50 @@
-//! SQLite storage of snapshots and alerts.
+//! Storage of snapshots, alerts and deliveries: one contract ([`Store`]), two backends.
 //!
-//! One file, WAL mode so `api_server` reads while `daily_scan` writes, a 5 s busy timeout, and
-//! foreign keys on. A snapshot is written in one transaction: a reader never sees half of one.
+//! `database` names a SQLite file (the embedded default: WAL mode so `api_server` reads while
+//! `daily_scan` writes) or a PostgreSQL server (`postgres://...`, for several scanners and
+//! `api_server` replicas on one database). [`Store`] is the only type callers see; it hands
+//! each call to a [`backend::Backend`], whose SQL lives in `store/sqlite/` or
+//! `store/postgres/` and nowhere else. What a column holds and how it is encoded is shared
+//! (`rows`), so both backends read back the same snapshot. A snapshot is written in one
+//! transaction on either: a reader never sees half of one.
 //!
 //! Everything in [`crate::model::Host`] round-trips, scripts and OS matches included (as JSON
 //! text): storing them costs little and keeps `report [ID]` as rich as the run that made it.
 
 mod alert_sync;
 mod alerts;
+mod backend;
 mod certificates;
 mod deliveries;
 mod deltas;
 mod hosts;
-mod latest;
+mod migrate;
 mod outbox;
+mod postgres;
 mod rows;
-mod schema;
+mod sqlite;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
+use crate::config::Database;
 use crate::model::{AlertAction, AlertStatus};
 use crate::snapshot::{Snapshot, SnapshotStatus};
 pub use alert_sync::{AlertChanges, AlertSync, UnresolvedAlert};
 pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
+use backend::Backend;
 pub use certificates::PortTls;
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryFilter, DeliveryOutcome};
-pub use deltas::DeltaRow;
+pub use deltas::{DeltaOf, DeltaRow};
 pub use hosts::HostRange;
+pub use migrate::{CopiedTable, MigrateError};
 pub use outbox::{NewOutbox, OutboxItem};
-use schema::Migration;
-pub use schema::SCHEMA_VERSION;
+pub use postgres::{PgPool, PgWriterLock, SCHEMA_VERSION_POSTGRES};
+use rows::{Detail, HeadRow, parse_time, time_text};
+pub use sqlite::SCHEMA_VERSION;
 
 /// How long a statement waits for another process's lock before [`StoreError::Busy`].
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -46,49 +56,54 @@ pub enum StoreError {
     #[error("database {path} does not exist (a daily_scan run or import creates it)")]
     Missing { path: PathBuf },
     #[error(
-        "database {path} has schema version {found}, newer than this program's {supported}: \
+        "database {db} has schema version {found}, newer than this program's {supported}: \
          upgrade the program"
     )]
     TooNew {
-        path: PathBuf,
+        db: String,
         found: i64,
         supported: i64,
     },
     #[error(
-        "database {path} has schema version {found}, older than this program's {supported}: \
+        "database {db} has schema version {found}, older than this program's {supported}: \
          run daily_scan once to migrate it"
     )]
     TooOld {
-        path: PathBuf,
+        db: String,
         found: i64,
         supported: i64,
     },
     #[error(
-        "database {path} is locked by another process (waited {}s); try again",
+        "database {db} is locked by another process (waited {}s); try again",
         BUSY_TIMEOUT.as_secs()
     )]
-    Busy { path: PathBuf },
+    Busy { db: String },
     #[error(
-        "{path} is not an SQLite database (wrong file, or damaged): point `database` / --db at \
+        "{db} is not an SQLite database (wrong file, or damaged): point `database` / --db at \
          the scans.db daily_scan writes, or move this file away"
     )]
-    NotADatabase { path: PathBuf },
-    #[error("database {path}: the disk is full; free space on it and run again")]
-    Full { path: PathBuf },
+    NotADatabase { db: String },
+    #[error("database {db}: the disk is full; free space on it and run again")]
+    Full { db: String },
     #[error(
-        "database {path} is read-only: the program needs write access to the file and its \
+        "database {db} is read-only: the program needs write access to the file and its \
          directory"
     )]
-    ReadOnly { path: PathBuf },
+    ReadOnly { db: String },
     #[error(
-        "database {path}: disk I/O error ({source}); check that its disk has free space and \
+        "database {db}: disk I/O error ({source}); check that its disk has free space and \
          that the file and its directory are writable"
     )]
     Io {
-        path: PathBuf,
+        db: String,
         #[source]
         source: rusqlite::Error,
     },
+    /// The database server cannot be used at all: unreachable, refused the login, no such
+    /// database, no TLS where the URL requires it. One line naming the host, never the
+    /// password.
+    #[error("database server {host} is unavailable: {reason}")]
+    Unavailable { host: String, reason: String },
     #[error("snapshot {0} not found")]
     NotFound(i64),
     #[error("alert {0} not found")]
@@ -101,14 +116,38 @@ pub enum StoreError {
     },
     #[error("note is longer than {max} characters")]
     NoteTooLong { max: usize },
-    #[error("database {path} holds an invalid value: {detail}")]
-    Corrupt { path: PathBuf, detail: String },
-    #[error("database {path}: {source}")]
+    #[error("database {db} holds an invalid value: {detail}")]
+    Corrupt { db: String, detail: String },
+    #[error("database {db}: {source}")]
     Sqlite {
-        path: PathBuf,
+        db: String,
         #[source]
         source: rusqlite::Error,
     },
+    /// `detail` is the server's message when it gave one (the client's `Display` says only
+    /// "db error").
+    #[error("database {db}: {detail}")]
+    Postgres {
+        db: String,
+        detail: String,
+        #[source]
+        source: ::postgres::Error,
+    },
+}
+
+impl StoreError {
+    /// Whether the database itself is unusable (HTTP 503 `database_unavailable`), rather than
+    /// one request or one value being wrong.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. }
+                | StoreError::TooNew { .. }
+                | StoreError::TooOld { .. }
+                | StoreError::MissingDirectory { .. }
+                | StoreError::NotADatabase { .. }
+        )
+    }
 }
 
 /// A snapshot retention deleted: its id and start time (which name its report folder).
@@ -132,97 +171,77 @@ pub struct SnapshotSummary {
     pub targets_failed: u64,
 }
 
+/// The store: one open database of either backend. Reads take `&self`, writes `&mut self`.
 pub struct Store {
-    conn: Connection,
-    path: PathBuf,
+    db: Box<dyn Backend>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and migrates it to this binary's
+    /// Opens (creating if needed) the SQLite file at `path` and migrates it to this binary's
     /// schema. The parent directory must exist: a typo in `--db` should not create a tree.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.is_dir()
-        {
-            return Err(StoreError::MissingDirectory {
-                path: path.to_path_buf(),
-                dir: dir.to_path_buf(),
-            });
-        }
-        let sql = |source| sql_error(path, source);
-        let mut conn = Connection::open(path).map_err(sql)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        // journal_mode answers with a row, so it is queried rather than set with pragma_update.
-        let _mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
-            .map_err(sql)?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(sql)?;
-        match schema::migrate(&mut conn).map_err(sql)? {
-            Migration::Current => {}
-            Migration::TooNew(found) => {
-                return Err(StoreError::TooNew {
-                    path: path.to_path_buf(),
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-        }
         Ok(Store {
-            conn,
-            path: path.to_path_buf(),
+            db: Box::new(sqlite::Sqlite::open(path)?),
         })
     }
 
-    /// Opens an existing database for reading only (the read API): never creates or migrates,
-    /// and refuses a schema other than this binary's.
+    /// Opens an existing SQLite file for reading only (the read API): never creates or
+    /// migrates, and refuses a schema other than this binary's.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        if !path.is_file() {
-            return Err(StoreError::Missing {
-                path: path.to_path_buf(),
-            });
-        }
-        let sql = |source| sql_error(path, source);
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        conn.execute_batch("PRAGMA query_only = ON;").map_err(sql)?;
-        let found = schema::version(&conn).map_err(sql)?;
-        let (path, supported) = (path.to_path_buf(), SCHEMA_VERSION);
-        if found > supported {
-            return Err(StoreError::TooNew {
-                path,
-                found,
-                supported,
-            });
-        }
-        if found < supported {
-            return Err(StoreError::TooOld {
-                path,
-                found,
-                supported,
-            });
-        }
-        Ok(Store { conn, path })
+        Ok(Store {
+            db: Box::new(sqlite::Sqlite::open_read_only(path)?),
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens `db` for writing: a SQLite file as [`Store::open`]; a PostgreSQL database is
+    /// connected to and migrated.
+    pub fn connect(db: &Database) -> Result<Store, StoreError> {
+        match db {
+            Database::Sqlite(path) => Store::open(path),
+            Database::Postgres(url) => Ok(Store {
+                db: Box::new(postgres::Postgres::connect(url)?),
+            }),
+        }
+    }
+
+    /// Opens `db` for reading: a SQLite file as [`Store::open_read_only`]; a PostgreSQL
+    /// database is connected to and must be at this binary's schema (never migrated here).
+    pub fn connect_read_only(db: &Database) -> Result<Store, StoreError> {
+        match db {
+            Database::Sqlite(path) => Store::open_read_only(path),
+            Database::Postgres(url) => Ok(Store {
+                db: Box::new(postgres::Postgres::connect_read_only(url)?),
+            }),
+        }
+    }
+
+    /// A store over a connection of `pool` (api_server's PostgreSQL requests); the connection
+    /// goes back to the pool when the store is dropped.
+    pub fn from_pool(pool: &PgPool) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: Box::new(pool.get()?),
+        })
+    }
+
+    /// The database as messages name it: the file path, or `postgres://user@host:port/db`
+    /// (never the password).
+    pub fn name(&self) -> &str {
+        self.db.name()
     }
 
     /// Saves `s` as a new snapshot (ignoring `s.id`) in one transaction and returns its id.
     pub fn save_snapshot(&mut self, s: &Snapshot) -> Result<i64, StoreError> {
-        rows::save(&mut self.conn, s).map_err(|e| self.error(e))
+        self.db.save_snapshot(s, None)
     }
 
     pub fn load_snapshot(&self, id: i64) -> Result<Snapshot, StoreError> {
-        rows::load(&self.conn, id, rows::Detail::Full).map_err(|e| self.error(e))
+        self.load(id, Detail::Full)
     }
 
     /// Snapshot `id` without its hosts (`hosts` is empty): its head and targets, for a reader
     /// that walks the hosts apart ([`Store::for_each_host`]).
     pub fn load_snapshot_head(&self, id: i64) -> Result<Snapshot, StoreError> {
-        rows::load(&self.conn, id, rows::Detail::Head).map_err(|e| self.error(e))
+        self.load(id, Detail::Head)
     }
 
     /// Loads snapshot `id` with only what a comparison or a score reads: host state,
@@ -231,32 +250,24 @@ impl Store {
     /// than [`Store::load_snapshot`] on large snapshots; `delta::compare` gives the same
     /// result on either.
     pub fn load_snapshot_for_comparison(&self, id: i64) -> Result<Snapshot, StoreError> {
-        rows::load(&self.conn, id, rows::Detail::Comparison).map_err(|e| self.error(e))
+        self.load(id, Detail::Comparison)
+    }
+
+    fn load(&self, id: i64, detail: Detail) -> Result<Snapshot, StoreError> {
+        let rows = self
+            .db
+            .load_snapshot(id, detail)?
+            .ok_or(StoreError::NotFound(id))?;
+        rows.into_snapshot(id, detail).map_err(|d| self.corrupt(d))
     }
 
     /// The latest snapshot of the same technique (profile without its `+ports=` override) that
     /// started before snapshot `id` (the delta's `from`). Ordered by start time, then id, so an
     /// imported old file sorts where it ran.
     pub fn previous_snapshot_id(&self, id: i64) -> Result<Option<i64>, StoreError> {
-        let exists: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM snapshots WHERE id = ?1", [id], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.sql(e))?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound(id));
-        }
-        self.conn
-            .query_row(
-                "SELECT p.id FROM snapshots AS s JOIN snapshots AS p
-                   ON p.technique = s.technique AND (p.started_at, p.id) < (s.started_at, s.id)
-                 WHERE s.id = ?1
-                 ORDER BY p.started_at DESC, p.id DESC LIMIT 1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))
+        self.db
+            .previous_snapshot_id(id)?
+            .ok_or(StoreError::NotFound(id))
     }
 
     /// The latest stored snapshot of `technique` that started at or before `started_at`: what
@@ -264,35 +275,21 @@ impl Store {
     pub fn latest_of_technique(
         &self,
         technique: &str,
-        started_at: jiff::Timestamp,
+        started_at: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT id FROM snapshots WHERE technique = ?1 AND started_at <= ?2
-                 ORDER BY started_at DESC, id DESC LIMIT 1",
-                rusqlite::params![technique, rows::time_text(started_at)],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))
+        self.db
+            .latest_of_technique(technique, &time_text(started_at))
     }
 
     /// The most recent snapshot, of `profile` when given.
     pub fn latest_snapshot_id(&self, profile: Option<&str>) -> Result<Option<i64>, StoreError> {
-        let query = match profile {
-            Some(p) => self.conn.query_row(
-                "SELECT id FROM snapshots WHERE profile = ?1
-                 ORDER BY started_at DESC, id DESC LIMIT 1",
-                [p],
-                |r| r.get(0),
-            ),
-            None => self.conn.query_row(
-                "SELECT id FROM snapshots ORDER BY started_at DESC, id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            ),
-        };
-        query.optional().map_err(|e| self.sql(e))
+        self.db.latest_snapshot_id(profile)
+    }
+
+    /// The id of the latest snapshot of each profile, newest first (what the dashboard
+    /// starts from).
+    pub fn latest_per_profile(&self) -> Result<Vec<i64>, StoreError> {
+        self.db.latest_per_profile()
     }
 
     /// Up to `limit` snapshots, newest first; with `before`, only those older than that
@@ -305,197 +302,105 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let cursor = match before {
             None => None,
-            Some(id) => Some(
-                self.conn
-                    .query_row(
-                        "SELECT started_at FROM snapshots WHERE id = ?1",
-                        [id],
-                        |r| r.get::<_, String>(0).map(|t| (t, id)),
-                    )
-                    .optional()
-                    .map_err(|e| self.sql(e))?
-                    .ok_or(StoreError::NotFound(id))?,
-            ),
+            Some(id) => Some((
+                self.db
+                    .snapshot_summary(id)?
+                    .ok_or(StoreError::NotFound(id))?
+                    .1
+                    .started_at,
+                id,
+            )),
         };
-        let (cursor_time, cursor_id) = cursor.unzip();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, started_at, finished_at, profile, status, hosts_up, open_ports,
-                        targets_total, targets_failed
-                   FROM snapshots
-                  WHERE ?1 IS NULL OR (started_at, id) < (?1, ?2)
-                  ORDER BY started_at DESC, id DESC LIMIT ?3",
-            )
-            .map_err(|e| self.sql(e))?;
-        let raw = stmt
-            .query_map(params![cursor_time, cursor_id, limit], summary_row)
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.sql(e))?;
-        raw.into_iter().map(|raw| self.summary_of(raw)).collect()
+        self.db
+            .list_snapshots(limit, cursor.as_ref().map(|(t, id)| (t.as_str(), *id)))?
+            .into_iter()
+            .map(|raw| self.summary_of(raw))
+            .collect()
     }
 
     /// The listing line of one snapshot (`history` and the report start from a given id).
     pub fn snapshot_summary(&self, id: i64) -> Result<SnapshotSummary, StoreError> {
         let raw = self
-            .conn
-            .query_row(
-                "SELECT id, started_at, finished_at, profile, status, hosts_up, open_ports,
-                        targets_total, targets_failed
-                   FROM snapshots WHERE id = ?1",
-                [id],
-                summary_row,
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?
+            .db
+            .snapshot_summary(id)?
             .ok_or(StoreError::NotFound(id))?;
         self.summary_of(raw)
     }
 
-    fn summary_of(&self, raw: RawSummary) -> Result<SnapshotSummary, StoreError> {
+    fn summary_of(&self, (id, head): (i64, HeadRow)) -> Result<SnapshotSummary, StoreError> {
         let count = |c: i64| u64::try_from(c).unwrap_or(0);
-        let status = &raw.status;
+        let status = &head.status;
         Ok(SnapshotSummary {
-            id: raw.id,
-            started_at: self.timestamp(&raw.started_at)?,
-            finished_at: self.timestamp(&raw.finished_at)?,
+            id,
+            started_at: self.timestamp(&head.started_at)?,
+            finished_at: self.timestamp(&head.finished_at)?,
             status: SnapshotStatus::parse(status)
                 .ok_or_else(|| self.corrupt(format!("snapshot status {status:?}")))?,
-            profile: raw.profile,
-            hosts_up: count(raw.hosts_up),
-            open_ports: count(raw.open_ports),
-            targets_total: count(raw.targets_total),
-            targets_failed: count(raw.targets_failed),
+            profile: head.profile,
+            hosts_up: count(head.hosts_up),
+            open_ports: count(head.open_ports),
+            targets_total: count(head.targets_total),
+            targets_failed: count(head.targets_failed),
         })
     }
 
     /// Retention: deletes snapshots that started before `cutoff`, except the latest of each
     /// profile (the next run's baseline). Returns the deleted snapshots.
     pub fn delete_older_than(&mut self, cutoff: Timestamp) -> Result<Vec<Deleted>, StoreError> {
-        self.delete_returning(
-            "DELETE FROM snapshots WHERE started_at < ?1 AND id NOT IN (
-                 SELECT (SELECT l.id FROM snapshots AS l WHERE l.profile = p.profile
-                          ORDER BY l.started_at DESC, l.id DESC LIMIT 1)
-                   FROM (SELECT DISTINCT profile FROM snapshots) AS p)
-             RETURNING id, started_at",
-            rows::time_text(cutoff),
-        )
+        let rows = self.db.delete_older_than(&time_text(cutoff))?;
+        self.deleted(rows)
     }
 
     /// Retention: keeps the `n` most recent snapshots of each profile, deletes the rest.
     /// Returns the deleted snapshots.
     pub fn keep_latest(&mut self, n: usize) -> Result<Vec<Deleted>, StoreError> {
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
-        self.delete_returning(
-            "DELETE FROM snapshots WHERE id IN (
-                 SELECT id FROM (
-                     SELECT id, row_number() OVER (
-                         PARTITION BY profile ORDER BY started_at DESC, id DESC) AS rank
-                       FROM snapshots)
-                  WHERE rank > ?1)
-             RETURNING id, started_at",
-            n,
-        )
+        let rows = self.db.keep_latest(i64::try_from(n).unwrap_or(i64::MAX))?;
+        self.deleted(rows)
     }
 
-    fn delete_returning(
-        &mut self,
-        sql: &str,
-        value: impl rusqlite::ToSql,
-    ) -> Result<Vec<Deleted>, StoreError> {
-        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
-        let raw = stmt
-            .query_map([value], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.sql(e))?;
-        drop(stmt);
-        raw.into_iter()
+    fn deleted(&self, rows: Vec<(i64, String)>) -> Result<Vec<Deleted>, StoreError> {
+        rows.into_iter()
             .map(|(id, at)| {
                 Ok(Deleted {
                     id,
-                    started_at: rows::parse_time(&at).map_err(|e| self.error(e))?,
+                    started_at: self.timestamp(&at)?,
                 })
             })
             .collect()
     }
 
-    /// Returns freed pages to the file system (after retention deleted much).
+    /// Returns freed space to the file system (after retention deleted much).
     pub fn vacuum(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("VACUUM").map_err(|e| self.sql(e))
+        self.db.vacuum()
     }
 
-    fn sql(&self, source: rusqlite::Error) -> StoreError {
-        sql_error(&self.path, source)
+    /// Tests: runs `sql` on the connection (see [`Backend::test_execute`]).
+    #[cfg(test)]
+    pub(crate) fn test_execute(&self, sql: &str) {
+        self.db.test_execute(sql).unwrap();
     }
 
-    fn error(&self, e: rows::RowError) -> StoreError {
-        row_error(&self.path, e)
+    /// Tests: an integer `sql` selects.
+    #[cfg(test)]
+    pub(crate) fn test_query(&self, sql: &str) -> i64 {
+        self.db.test_query(sql).unwrap()
+    }
+
+    /// Tests: whether this store is the PostgreSQL one.
+    #[cfg(test)]
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.name().starts_with("postgres://")
     }
 
     fn corrupt(&self, detail: String) -> StoreError {
         StoreError::Corrupt {
-            path: self.path.clone(),
+            db: self.name().to_string(),
             detail,
         }
     }
 
     fn timestamp(&self, text: &str) -> Result<Timestamp, StoreError> {
-        rows::parse_time(text).map_err(|e| self.error(e))
-    }
-}
-
-/// The columns of a [`SnapshotSummary`], as read (see [`summary_row`]).
-struct RawSummary {
-    id: i64,
-    started_at: String,
-    finished_at: String,
-    profile: String,
-    status: String,
-    hosts_up: i64,
-    open_ports: i64,
-    targets_total: i64,
-    targets_failed: i64,
-}
-
-fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
-    Ok(RawSummary {
-        id: r.get(0)?,
-        started_at: r.get(1)?,
-        finished_at: r.get(2)?,
-        profile: r.get(3)?,
-        status: r.get(4)?,
-        hosts_up: r.get(5)?,
-        open_ports: r.get(6)?,
-        targets_total: r.get(7)?,
-        targets_failed: r.get(8)?,
-    })
-}
-
-fn row_error(path: &Path, e: rows::RowError) -> StoreError {
-    match e {
-        rows::RowError::Sql(source) => sql_error(path, source),
-        rows::RowError::NotFound(id) => StoreError::NotFound(id),
-        rows::RowError::Corrupt(detail) => StoreError::Corrupt {
-            path: path.to_path_buf(),
-            detail,
-        },
-    }
-}
-
-fn sql_error(path: &Path, source: rusqlite::Error) -> StoreError {
-    let path = path.to_path_buf();
-    match source.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy { path },
-        Some(ErrorCode::DiskFull) => StoreError::Full { path },
-        Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
-        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
-        // A full disk often surfaces as an I/O error (growing the WAL index, for one).
-        Some(ErrorCode::SystemIoFailure) => StoreError::Io { path, source },
-        _ => StoreError::Sqlite { path, source },
+        parse_time(text).map_err(|d| self.corrupt(d))
     }
 }
 

@@ -4,9 +4,12 @@
 
 use jiff::Timestamp;
 
+use crate::config::Database;
 use crate::model::{Address, AlertKind, Host, Port, Service, Severity};
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
 use crate::store::{NewAlert, Store};
+
+pub(crate) mod postgres;
 
 /// A CIDR block, or a single address as its host block.
 pub(crate) fn net(text: &str) -> ipnet::IpNet {
@@ -117,6 +120,24 @@ pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("scans.db")).unwrap();
     (dir, store)
+}
+
+/// An empty database of each backend, for one test body run on both: a SQLite file in a
+/// temporary directory (deleted when the guard drops), then a fresh PostgreSQL database in
+/// the test cluster (see [`postgres`]).
+pub(crate) fn each_database(test: impl Fn(&Database)) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut databases = vec![Database::Sqlite(dir.path().join("scans.db"))];
+    databases.extend(postgres::fresh_database().map(Database::Postgres));
+    for db in &databases {
+        eprintln!("backend: {db}");
+        test(db);
+    }
+}
+
+/// [`each_database`], opened for writing: one test body, both backends.
+pub(crate) fn each_store(test: impl Fn(&mut Store)) {
+    each_database(|db| test(&mut Store::connect(db).unwrap()));
 }
 
 /// An `unexpected_port` alert on `ip` `port`/tcp, raised by snapshot 1.

@@ -9,6 +9,7 @@ use security_scanner::commands::diff::DiffCommand;
 use security_scanner::commands::export::ExportCommand;
 use security_scanner::commands::history::HistoryCommand;
 use security_scanner::commands::import::ImportCommand;
+use security_scanner::commands::migrate_store::MigrateStoreCommand;
 use security_scanner::commands::notify::NotifyCommand;
 use security_scanner::commands::parse::{self, ParseCommand};
 use security_scanner::commands::prune::PruneCommand;
@@ -44,8 +45,8 @@ pub struct GlobalArgs {
     /// Configuration file [default: $SCANNER_CONFIG, else ./config.toml when present].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// SQLite database [default: <output_dir>/scans.db].
-    #[arg(long, global = true, value_name = "PATH")]
+    /// SQLite file or postgres:// URL [env: SCANNER_DATABASE; default: <output_dir>/scans.db].
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// Where each run writes its report folder [config: output_dir].
     #[arg(long, global = true, value_name = "DIR")]
@@ -183,6 +184,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Apply retention now: config retention_days and/or --keep N, then VACUUM.
     Prune(PruneArgs),
+    /// Copy every snapshot, alert and delivery into another, empty database (e.g. SQLite to
+    /// postgres://...) and compare the row counts.
+    MigrateStore(MigrateStoreArgs),
     /// List alerts (newest first), or act on one: ack, ignore, unignore; deliveries.
     Alerts(AlertsArgs),
     /// Write every stored run's scan.json, delta.json, delta.csv and report.html into one ZIP.
@@ -230,6 +234,13 @@ pub struct ImportArgs {
     /// Profile name the snapshots are stored under (deltas compare within a profile).
     #[arg(long, value_name = "NAME", default_value = "imported")]
     profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStoreArgs {
+    /// The target database: a SQLite file path or a postgres:// URL.
+    #[arg(long, value_name = "PATH|URL")]
+    to: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -420,6 +431,12 @@ impl From<ImportArgs> for ImportCommand {
             files: a.files,
             profile: a.profile,
         }
+    }
+}
+
+impl From<MigrateStoreArgs> for MigrateStoreCommand {
+    fn from(a: MigrateStoreArgs) -> Self {
+        MigrateStoreCommand { to: a.to }
     }
 }
 

@@ -38,6 +38,9 @@ fn dispatch(cli: Cli) -> Result<Outcome, CommandError> {
         Some(Command::Report(args)) => commands::report::report(&config, &args.into(), out),
         Some(Command::Import(args)) => commands::import::import(&config, &args.into(), out),
         Some(Command::Prune(args)) => commands::prune::prune(&config, &args.into(), out),
+        Some(Command::MigrateStore(args)) => {
+            commands::migrate_store::migrate_store(&config, &args.into(), out)
+        }
         Some(Command::Alerts(args)) => commands::alerts::alerts(&config, &args.into(), out),
         Some(Command::Export(args)) => commands::export::export(&config, &args.into(), out),
         Some(Command::Notify(args)) => commands::notify::notify(&config, &args.into(), out),

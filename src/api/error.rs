@@ -171,6 +171,15 @@ impl ApiError {
                 "the scan database is busy; retry shortly",
             )
             .with_retry_after(Duration::from_secs(1)),
+            StoreError::Unavailable { .. } => {
+                log::warn!("{e}");
+                Self::new(
+                    Kind::Unavailable,
+                    "database_unavailable",
+                    "the scan database is unavailable; retry shortly",
+                )
+                .with_retry_after(Duration::from_secs(5))
+            }
             StoreError::NotADatabase { .. } => Self::new(
                 Kind::Unavailable,
                 "database_unavailable",

@@ -4,14 +4,41 @@
 //! A leaf: it imports no other api file but [`super::error`], so every handler may use it
 //! without reaching into the router or into another handler.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use rouille::Response;
 use serde::Serialize;
 
 use super::error::{ApiError, json_response};
+use crate::config::Database;
 use crate::report::html::content_security_policy;
-use crate::store::{Store, StoreError};
+use crate::store::{PgPool, Store, StoreError};
+
+/// The database the server reads: a SQLite file opened per request (read-only for reads; WAL
+/// lets it read while a batch writes), or a bounded pool of PostgreSQL connections.
+pub enum Db {
+    Sqlite(PathBuf),
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// The configured database; a PostgreSQL pool connects lazily, so the server starts while
+    /// the database is down.
+    pub fn of(database: &Database) -> Result<Db, StoreError> {
+        Ok(match database {
+            Database::Sqlite(path) => Db::Sqlite(path.clone()),
+            Database::Postgres(url) => Db::Postgres(PgPool::new(url)?),
+        })
+    }
+
+    /// `sqlite` or `postgres`, for `/api/health`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+}
 
 /// Rows of a list page when `limit` is not given, and the most a page may have.
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -94,17 +121,32 @@ pub fn with_next(
     }
 }
 
-/// The database read-only, or `None` when no run has created it yet.
-pub fn open_store(database: &Path) -> Result<Option<Store>, ApiError> {
-    match Store::open_read_only(database) {
+/// The database for reading, or `None` when no run has created the SQLite file yet.
+pub fn open_store(database: &Db) -> Result<Option<Store>, ApiError> {
+    let opened = match database {
+        Db::Sqlite(path) => Store::open_read_only(path),
+        Db::Postgres(pool) => Store::from_pool(pool),
+    };
+    match opened {
         Ok(store) => Ok(Some(store)),
         Err(StoreError::Missing { .. }) => Ok(None),
         Err(e) => Err(ApiError::from_store(&e)),
     }
 }
 
+/// The database for an operator's action (one statement), or `None` when no run has created
+/// the SQLite file yet.
+pub fn open_store_for_writing(database: &Db) -> Result<Option<Store>, ApiError> {
+    let opened = match database {
+        Db::Sqlite(path) if !path.is_file() => return Ok(None),
+        Db::Sqlite(path) => Store::open(path),
+        Db::Postgres(pool) => Store::from_pool(pool),
+    };
+    opened.map(Some).map_err(|e| ApiError::from_store(&e))
+}
+
 /// The store, or a 404 for snapshot `id` when there is no database yet.
-pub fn store_for(database: &Path, id: i64) -> Result<Store, ApiError> {
+pub fn store_for(database: &Db, id: i64) -> Result<Store, ApiError> {
     open_store(database)?.ok_or_else(|| store_err(StoreError::NotFound(id)))
 }
 

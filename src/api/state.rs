@@ -28,8 +28,11 @@ pub struct State {
     pub(super) nmap: Arc<NmapProbe>,
     pub(super) engine: ScanEngine,
     pub(super) in_flight: Arc<AtomicUsize>,
-    /// The SQLite file `daily_scan` writes; opened per request (read-only for reads).
-    pub(super) database: std::path::PathBuf,
+    /// The database `daily_scan` writes: a SQLite file opened per request (read-only for
+    /// reads), or a PostgreSQL pool.
+    pub(super) database: super::respond::Db,
+    /// The last look at the database for `/api/health`: when, its state, the error.
+    pub(super) database_probe: std::sync::Mutex<DatabaseProbe>,
     /// Where `daily_scan` writes each run's report folder (run pages link to its files).
     pub(super) output_dir: std::path::PathBuf,
     pub(super) delta_config: crate::delta::DeltaConfig,
@@ -40,6 +43,9 @@ pub struct State {
     /// `[tls] min_grade`: below it a port is weak.
     pub(super) min_grade: crate::model::Grade,
 }
+
+/// When `/api/health` last looked at the database, what it found, and why not `ok`.
+pub(super) type DatabaseProbe = Option<(Instant, &'static str, Option<String>)>;
 
 /// Why the server could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +85,9 @@ impl State {
             nmap,
             engine,
             in_flight: Arc::new(AtomicUsize::new(0)),
-            database: config.database_path(),
+            database: super::respond::Db::of(&config.database())
+                .map_err(|e| ServeError::Start(e.to_string()))?,
+            database_probe: std::sync::Mutex::new(None),
             output_dir: config.output_dir.clone(),
             delta_config: crate::delta::DeltaConfig::from_config(&config),
             hosts: super::host::AllowedHosts::from_config(&config.api),

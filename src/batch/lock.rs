@@ -7,6 +7,10 @@
 //! drops it when the holder exits, even on `kill -9`, so a crash never leaves a stale lock.
 //! A second writer does not wait: it exits with a message naming the holder (cron starts the
 //! next run a day later; piling up runs would not help).
+//!
+//! On PostgreSQL there is no file next to the database: the same rule is an advisory lock on
+//! the server (`store::PgWriterLock`: per profile for a run, database-wide for import and
+//! prune), and [`HeldLock`] is whichever of the two a writer holds.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -23,12 +27,23 @@ pub enum LockError {
         lock: PathBuf,
         holder: String,
     },
+    #[error(
+        "another daily_scan is already writing {scope} to {database}; this one exits without \
+         scanning: wait for it to finish, or stop it"
+    )]
+    PostgresBusy { database: String, scope: String },
     #[error("cannot use lock file {lock}: {source}")]
     Io {
         lock: PathBuf,
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The writer lock of either backend; dropping it releases the lock.
+pub enum HeldLock {
+    File(WriterLock),
+    Postgres(crate::store::PgWriterLock),
 }
 
 /// Held for as long as the value lives; dropping it releases the lock.

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::{CommandError, Outcome, TableFormat, csv_text, emit, json_text, read_store_if_any};
 use crate::alerts::lifecycle;
-use crate::config::Config;
+use crate::config::{Config, Database};
 use crate::model::{AlertStatus, Severity};
 use crate::report;
 use crate::store::{Alert, AlertFilter, Store, StoreError};
@@ -105,11 +105,13 @@ fn no_alerts(status: Option<AlertStatus>, min_severity: Option<Severity>) -> Str
 /// The database for an operator's action. No writer lock: a transition is one statement, and
 /// acknowledging an alert must work while a long run holds the lock.
 fn operator_store(config: &Config) -> Result<Store, CommandError> {
-    let path = config.database_path();
-    if !path.is_file() {
-        return Err(StoreError::Missing { path }.into());
+    let db = config.database();
+    if let Database::Sqlite(path) = &db
+        && !path.is_file()
+    {
+        return Err(StoreError::Missing { path: path.clone() }.into());
     }
-    Ok(Store::open(&path)?)
+    Ok(Store::connect(&db)?)
 }
 
 fn alerts_text(list: &[Alert], format: TableFormat) -> Result<Vec<u8>, CommandError> {

@@ -25,7 +25,7 @@ pub fn compare(config: &Config, command: &DiffCommand) -> Result<Diff, CommandEr
     Ok(diff::diff(
         &command.from,
         &command.to,
-        &config.database_path(),
+        &config.database(),
         &delta_config,
     )?)
 }

@@ -8,7 +8,6 @@ use super::{CommandError, Outcome, emit};
 use crate::batch::{self, import};
 use crate::config::Config;
 use crate::delta::DeltaConfig;
-use crate::history;
 
 #[derive(Debug, Clone)]
 pub struct ImportCommand {
@@ -22,15 +21,10 @@ pub fn import(
     command: &ImportCommand,
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
-    let (mut store, _lock) = batch::open_for_writing(config)?;
+    let (mut store, _lock) = batch::open_for_writing(config, None)?;
+    let delta_config = DeltaConfig::from_config(config);
     for file in &command.files {
-        let s = import::import_file(&mut store, file, &command.profile)?;
-        // The delta is stored as a run's is, so readers do not compute it.
-        if let Some(id) = s.id {
-            let delta_config = DeltaConfig::from_config(config);
-            let delta = history::delta_of(&store, id, &s, &delta_config)?;
-            history::record(&store, id, &delta, &delta_config)?;
-        }
+        let s = import::import_file(&mut store, file, &command.profile, &delta_config)?;
         let line = format!(
             "{}: snapshot {} (profile {}, {}), {} up, {}\n",
             file.display(),

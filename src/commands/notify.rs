@@ -46,7 +46,7 @@ pub fn notify(
             }
         }
         NotifyCommand::Retry => {
-            let (mut store, _lock) = batch::open_for_writing(config)?;
+            let (mut store, _lock) = batch::open_for_writing(config, None)?;
             let results = notify::flush(&mut store, config, &env, Backoff::default());
             if results.is_empty() {
                 text.push_str("nothing pending\n");

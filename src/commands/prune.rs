@@ -22,7 +22,7 @@ pub fn prune(
             "nothing to prune: give --keep N or set batch.retention_days".into(),
         ));
     }
-    let (mut store, _lock) = batch::open_for_writing(config)?;
+    let (mut store, _lock) = batch::open_for_writing(config, None)?;
     let pruned = batch::retention(
         &mut store,
         &config.output_dir,

@@ -27,10 +27,7 @@ pub fn report(
     let id = match command.id {
         Some(id) => id,
         None => store.latest_snapshot_id(None)?.ok_or_else(|| {
-            CommandError::Usage(format!(
-                "database {} holds no snapshot yet",
-                config.database_path().display()
-            ))
+            CommandError::Usage(format!("database {} holds no snapshot yet", store.name()))
         })?,
     };
     let delta_config = DeltaConfig::from_config(config);

@@ -17,7 +17,7 @@ fn files(a: &str, b: &str) -> Diff {
     diff(
         &file(a),
         &file(b),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap()
@@ -115,7 +115,7 @@ fn an_nmap_error_document_is_refused() {
     let err = diff(
         &file("loopback/error_exit.xml"),
         &file("peer/ndiff/simple.xml"),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap_err();
@@ -123,7 +123,7 @@ fn an_nmap_error_document_is_refused() {
     let err = diff(
         &file("peer/libnmap/libnmap__test__files__1_hosts_incomplete.xml"),
         &file("peer/ndiff/simple.xml"),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap_err();
@@ -133,8 +133,9 @@ fn an_nmap_error_document_is_refused() {
 #[test]
 fn snapshot_against_file_keeps_the_snapshots_coverage() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("scans.db");
-    let mut store = Store::open(&db).unwrap();
+    let path = dir.path().join("scans.db");
+    let db = Database::Sqlite(path.clone());
+    let mut store = Store::open(&path).unwrap();
     // The stored run covered the host, plus a target that failed: never compared.
     let (_, ip) = NdiffOracle::pair("single", "down").host();
     let mut s = load_file(&fixture("peer/ndiff/single.xml")).unwrap();
@@ -202,7 +203,7 @@ fn assert_lean_equals_full(a: &Path, b: &Path) -> (usize, usize) {
     let lean = diff(
         &Side::File(a.to_path_buf()),
         &Side::File(b.to_path_buf()),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap();
@@ -263,7 +264,7 @@ fn repeated_reports_of_an_address_are_all_compared() {
     let d = diff(
         &Side::File(a.clone()),
         &Side::File(b.clone()),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap();
@@ -291,7 +292,7 @@ fn snapshot_against_file_compares_the_ports_both_scanned() {
     assert_eq!(s.scanned.as_ref().unwrap().to_string(), "tcp:1-100");
     let id = store.save_snapshot(&s).unwrap();
     drop(store);
-    let d = diff_with_simple(id, &db);
+    let d = diff_with_simple(id, &Database::Sqlite(db.clone()));
     assert!(
         summary(&d).is_empty(),
         "53 and 80 were not scanned: {:?}",
@@ -319,7 +320,7 @@ fn snapshot_against_file_compares_the_ports_both_scanned() {
 }
 
 /// `diff SNAPSHOT peer/ndiff/simple.xml`.
-fn diff_with_simple(id: i64, db: &Path) -> Diff {
+fn diff_with_simple(id: i64, db: &Database) -> Diff {
     diff(
         &Side::Snapshot(id),
         &file("peer/ndiff/simple.xml"),
@@ -358,7 +359,7 @@ fn files_at(a: &Path, b: &Path) -> Diff {
     diff(
         &Side::File(a.to_path_buf()),
         &Side::File(b.to_path_buf()),
-        Path::new("/nonexistent/scans.db"),
+        &Database::Sqlite("/nonexistent/scans.db".into()),
         &DeltaConfig::default(),
     )
     .unwrap()

@@ -30,13 +30,10 @@ fn fingerprint(config: &DeltaConfig) -> String {
     format!("{hash:016x}")
 }
 
-/// Stores snapshot `id`'s `delta` (computed with `config`), replacing any earlier one.
-pub fn record(
-    store: &Store,
-    id: i64,
-    delta: &Delta,
-    config: &DeltaConfig,
-) -> Result<(), StoreError> {
+/// The stored form of `delta` (computed with `config`): its row and `delta.json` text;
+/// `None` when it cannot be written as JSON (not reachable with these types; the delta is
+/// then computed on read).
+pub(super) fn row_of(delta: &Delta, config: &DeltaConfig) -> Option<(DeltaRow, String)> {
     let head = Head {
         status: delta.status,
         score: delta.score.overall,
@@ -44,16 +41,22 @@ pub fn record(
         summary: delta.summary.clone(),
     };
     let (Ok(head), Ok(json)) = (serde_json::to_string(&head), serde_json::to_string(delta)) else {
-        // Not reachable with these types; the delta is then computed on read.
-        log::warn!("cannot serialise the delta of snapshot {id}; it is computed on read");
-        return Ok(());
+        log::warn!("cannot serialise a delta; it is computed on read");
+        return None;
     };
     let row = DeltaRow {
         compared_with: delta.from.as_ref().and_then(|f| f.snapshot),
         config: fingerprint(config),
         head,
     };
-    store.save_delta(id, &row, &json)
+    Some((row, json))
+}
+
+/// Tests: stores `delta` as snapshot `id`'s, replacing what its save stored (to doctor one).
+#[cfg(test)]
+pub fn record(store: &Store, id: i64, delta: &Delta, config: &DeltaConfig) {
+    let (row, json) = row_of(delta, config).unwrap();
+    store.test_replace_delta(id, &row, &json);
 }
 
 /// Snapshot `id`'s stored row when it still holds for `config`.

@@ -172,8 +172,23 @@ fn attempts(
 
 /// Expires pending notifications older than `[notify] max_age`, then sends every other
 /// pending one, recording each attempt. Store errors are logged, never raised: a run that
-/// cannot notify still succeeds (its notifications stay pending).
+/// cannot notify still succeeds (its notifications stay pending). Holds the store's outbox
+/// lock throughout, so two runs sharing a PostgreSQL database never send one row twice.
 pub fn flush(
+    store: &mut Store,
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    backoff: Backoff,
+) -> Vec<WebhookResult> {
+    store
+        .with_outbox_lock(|store| flush_locked(store, config, env, backoff))
+        .unwrap_or_else(|e| {
+            warn!("outbox: cannot take the outbox lock: {e}; notifications stay pending");
+            Vec::new()
+        })
+}
+
+fn flush_locked(
     store: &mut Store,
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,

@@ -2,18 +2,18 @@
 //!
 //! Which alerts a run refreshes, resolves and raises is an alert rule (`alerts::sync::plan`);
 //! the store knows only rows. [`Store::sync_alerts`] reads the unresolved alerts, hands them to
-//! the caller's decision and writes what it decided, all inside one `IMMEDIATE` transaction,
-//! so no other writer changes the rows between the read and the writes.
+//! the caller's decision and writes what it decided, all inside one transaction that no other
+//! writer enters between the read and the writes (SQLite `IMMEDIATE`; PostgreSQL an advisory
+//! transaction lock), the same on both backends.
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use rusqlite::{TransactionBehavior, params};
 
-use super::alerts::{Alert, NewAlert, RawAlert, insert_open, raw_alert};
-use super::outbox::{NewOutbox, insert_all};
+use super::alerts::{Alert, NewAlert};
+use super::outbox::NewOutbox;
 use super::rows::{parse_time, time_text};
-use super::{Store, StoreError, row_error, sql_error};
+use super::{Store, StoreError};
 use crate::model::AlertStatus;
 
 /// An unresolved alert as read for a run's decision.
@@ -47,25 +47,6 @@ pub struct AlertSync {
     pub resolved: Vec<Alert>,
 }
 
-/// An unresolved alert's columns and its last snapshot's profile, as read.
-struct UnresolvedRow {
-    alert: RawAlert,
-    last_profile: Option<String>,
-}
-
-/// The alert columns in `raw_alert`'s order, then the profile of the alert's last snapshot.
-const SELECT_UNRESOLVED: &str = "
-    SELECT a.id, a.kind, a.severity, a.ip, a.protocol, a.port, a.message, a.status,
-           a.first_snapshot, a.last_snapshot, a.created_at, a.updated_at, a.note, s.profile
-      FROM alerts AS a LEFT JOIN snapshots AS s ON s.id = a.last_snapshot
-     WHERE a.status <> 'resolved' ORDER BY a.id";
-// Refreshes and resolutions are one statement each over a JSON array of ids: a run that sees
-// 200,000 alerts again does not pay 200,000 statements.
-const REFRESH: &str = "UPDATE alerts SET last_snapshot = ?2, updated_at = ?3
-                        WHERE id IN (SELECT value FROM json_each(?1)) AND last_snapshot < ?2";
-const RESOLVE: &str = "UPDATE alerts SET status = 'resolved', updated_at = ?2
-                        WHERE id IN (SELECT value FROM json_each(?1))";
-
 impl Store {
     /// Reads the unresolved alerts, asks `decide` what snapshot `snapshot_id` changes about
     /// them, and applies its answer, in one transaction. Ids `decide` names that are not among
@@ -87,34 +68,23 @@ impl Store {
         decide: impl FnOnce(&[UnresolvedAlert]) -> AlertChanges,
         enqueue: impl FnOnce(&AlertSync) -> Vec<NewOutbox>,
     ) -> Result<AlertSync, StoreError> {
-        let path = self.path.clone();
-        let sql = |e| sql_error(&path, e);
+        let name = self.name().to_string();
+        let corrupt = |detail| StoreError::Corrupt {
+            db: name.clone(),
+            detail,
+        };
         let now_ts = Timestamp::now();
         let now = time_text(now_ts);
         // Stored times have nine fractional digits: the returned alerts carry the same value.
         let now_ts = parse_time(&now).unwrap_or(now_ts);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let rows: Vec<UnresolvedRow> = tx
-            .prepare_cached(SELECT_UNRESOLVED)
-            .and_then(|mut stmt| {
-                stmt.query_map([], |r| {
-                    Ok(UnresolvedRow {
-                        alert: raw_alert(r)?,
-                        last_profile: r.get(13)?,
-                    })
-                })?
-                .collect()
-            })
-            .map_err(sql)?;
-        let unresolved = rows
+        let mut tx = self.db.alert_sync()?;
+        let unresolved = tx
+            .unresolved()?
             .into_iter()
-            .map(|row| {
+            .map(|(raw, last_profile)| {
                 Ok(UnresolvedAlert {
-                    alert: row.alert.into_alert().map_err(|e| row_error(&path, e))?,
-                    last_profile: row.last_profile,
+                    alert: raw.into_alert().map_err(corrupt)?,
+                    last_profile,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -147,24 +117,25 @@ impl Store {
                 ..alert
             })
             .collect();
-        let ids = |list: &[i64]| serde_json::to_string(list).unwrap_or_else(|_| "[]".into());
         if !refreshed.is_empty() {
-            tx.prepare_cached(REFRESH)
-                .and_then(|mut st| st.execute(params![ids(&refreshed), snapshot_id, now]))
-                .map_err(sql)?;
+            tx.refresh(&refreshed, snapshot_id, &now)?;
         }
         // Before the inserts: a replaced alert must stop being unresolved first (one
         // unresolved alert per identity).
         if !resolved.is_empty() {
             let resolved_ids: Vec<i64> = resolved.iter().map(|a| a.id).collect();
-            tx.prepare_cached(RESOLVE)
-                .and_then(|mut st| st.execute(params![ids(&resolved_ids), now]))
-                .map_err(sql)?;
+            tx.resolve(&resolved_ids, &now)?;
         }
-        let mut raised = Vec::with_capacity(changes.raise.len());
-        for new in changes.raise {
-            let id = insert_open(&tx, &new, &now).map_err(sql)?;
-            raised.push(Alert {
+        let ids = if changes.raise.is_empty() {
+            Vec::new()
+        } else {
+            tx.raise(&changes.raise, &now)?
+        };
+        let raised = changes
+            .raise
+            .into_iter()
+            .zip(ids)
+            .map(|(new, id)| Alert {
                 id,
                 kind: new.kind,
                 severity: new.severity,
@@ -178,15 +149,18 @@ impl Store {
                 created_at: now_ts,
                 updated_at: now_ts,
                 note: None,
-            });
-        }
+            })
+            .collect();
         let sync = AlertSync {
             raised,
             refreshed: seen_again,
             resolved,
         };
-        insert_all(&tx, &enqueue(&sync), &now).map_err(sql)?;
-        tx.commit().map_err(sql)?;
+        let outbox = enqueue(&sync);
+        if !outbox.is_empty() {
+            tx.enqueue(&outbox, &now)?;
+        }
+        tx.commit()?;
         Ok(sync)
     }
 }

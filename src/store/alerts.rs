@@ -10,10 +10,9 @@
 use std::fmt;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::rows::{RowError, parse_time, time_text};
+use super::rows::{parse_time, time_text};
 use super::{Store, StoreError};
 use crate::model::{AlertAction, AlertKind, AlertStatus, Severity};
 
@@ -88,50 +87,82 @@ pub struct StatusChange {
 /// Longest operator note kept; a longer one is refused rather than cut.
 pub const MAX_NOTE_CHARS: usize = 1000;
 
-/// The columns of [`RawAlert`], in its order.
-const COLUMNS: &str = "id, kind, severity, ip, protocol, port, message, status, \
-                       first_snapshot, last_snapshot, created_at, updated_at, note";
-
-/// Inserts a [`NewAlert`] as open: `?1`-`?7` its fields, `?8` the time.
-const INSERT: &str = "
-    INSERT INTO alerts (kind, severity, ip, protocol, port, message, status,
-                        first_snapshot, last_snapshot, created_at, updated_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?7, ?8, ?8)";
-
-/// The columns of an alert as read, before their text is checked.
-pub(super) struct RawAlert {
-    id: i64,
-    kind: String,
-    severity: String,
-    ip: String,
-    protocol: Option<String>,
-    port: Option<i64>,
-    message: String,
-    status: String,
-    first_snapshot: i64,
-    last_snapshot: i64,
-    created_at: String,
-    updated_at: String,
-    note: Option<String>,
+/// An [`AlertFilter`] as a backend runs it: the minimum severity spelled out as the
+/// severities it allows (severity order is not text order), the text lower-cased, times as
+/// stored. Everything but a network wider than one address is narrowed in SQL; such a
+/// network is tested by [`Store::list_alerts`] on the rows that come back, so the query then
+/// has no limit.
+pub(super) struct AlertQuery {
+    pub status: Option<&'static str>,
+    pub severity: Option<&'static str>,
+    pub allowed: Option<Vec<&'static str>>,
+    pub before_id: Option<i64>,
+    /// Any of these kinds.
+    pub kinds: Option<Vec<&'static str>>,
+    /// A lower-case part of `lower(message || ' ' || ip || ' ' || coalesce(note, ''))`.
+    pub text: Option<String>,
+    /// `created_at` at or after / before these.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Exactly this address (a network of one address; the index on ip serves it).
+    pub exact_ip: Option<String>,
+    pub limit: i64,
 }
 
-/// Reads [`COLUMNS`] from the start of `r`.
-pub(super) fn raw_alert(r: &Row<'_>) -> rusqlite::Result<RawAlert> {
-    Ok(RawAlert {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        severity: r.get(2)?,
-        ip: r.get(3)?,
-        protocol: r.get(4)?,
-        port: r.get(5)?,
-        message: r.get(6)?,
-        status: r.get(7)?,
-        first_snapshot: r.get(8)?,
-        last_snapshot: r.get(9)?,
-        created_at: r.get(10)?,
-        updated_at: r.get(11)?,
-        note: r.get(12)?,
-    })
+impl AlertQuery {
+    fn of(filter: &AlertFilter) -> AlertQuery {
+        let exact_ip = filter
+            .network
+            .filter(|n| n.prefix_len() == n.max_prefix_len())
+            .map(|n| n.addr().to_string());
+        let wide_network = filter.network.is_some() && exact_ip.is_none();
+        AlertQuery {
+            status: filter.status.map(AlertStatus::as_str),
+            severity: filter.severity.map(Severity::as_str),
+            allowed: filter.min_severity.map(|min| {
+                Severity::ALL
+                    .into_iter()
+                    .filter(|s| *s >= min)
+                    .map(Severity::as_str)
+                    .collect()
+            }),
+            before_id: filter.before_id,
+            kinds: (!filter.kinds.is_empty())
+                .then(|| filter.kinds.iter().map(|k| k.as_str()).collect()),
+            text: filter
+                .text
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_lowercase),
+            since: filter.since.map(time_text),
+            until: filter.until.map(time_text),
+            exact_ip,
+            limit: match filter.limit {
+                Some(l) if !wide_network => i64::try_from(l).unwrap_or(i64::MAX),
+                _ => i64::MAX,
+            },
+        }
+    }
+}
+
+/// The columns of an alert as read, before their text is checked; backends read them in
+/// this order (`id, kind, severity, ip, protocol, port, message, status, first_snapshot,
+/// last_snapshot, created_at, updated_at, note`).
+pub(super) struct RawAlert {
+    pub id: i64,
+    pub kind: String,
+    pub severity: String,
+    pub ip: String,
+    pub protocol: Option<String>,
+    pub port: Option<i64>,
+    pub message: String,
+    pub status: String,
+    pub first_snapshot: i64,
+    pub last_snapshot: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub note: Option<String>,
 }
 
 impl Store {
@@ -139,75 +170,12 @@ impl Store {
     /// narrowed in SQL; addresses are parsed and tested against the network while the rows
     /// stream, and reading stops at `limit`.
     pub fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
-        let limit = filter.limit.unwrap_or(usize::MAX);
-        // Severity order is not text order, so the minimum is passed as the list it allows.
-        let allowed: Option<String> = filter.min_severity.map(|min| {
-            Severity::ALL
-                .into_iter()
-                .filter(|s| *s >= min)
-                .map(Severity::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        });
-        let kinds: Option<String> = (!filter.kinds.is_empty()).then(|| {
-            filter
-                .kinds
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
-        });
-        let text = filter
-            .text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_lowercase);
-        // A single address is matched in SQL (the index on ip serves it); a wider network
-        // is tested per row below.
-        let exact_ip = filter
-            .network
-            .filter(|n| n.prefix_len() == n.max_prefix_len())
-            .map(|n| n.addr().to_string());
-        let sql = format!(
-            "SELECT {COLUMNS} FROM alerts
-              WHERE (?1 IS NULL OR status = ?1)
-                AND (?2 IS NULL OR severity = ?2)
-                AND (?3 IS NULL OR instr(',' || ?3 || ',', ',' || severity || ',') > 0)
-                AND (?4 IS NULL OR id < ?4)
-                AND (?5 IS NULL OR instr(',' || ?5 || ',', ',' || kind || ',') > 0)
-                AND (?6 IS NULL OR instr(lower(message || ' ' || ip || ' ' || coalesce(note, '')), ?6) > 0)
-                AND (?7 IS NULL OR created_at >= ?7)
-                AND (?8 IS NULL OR created_at < ?8)
-                AND (?9 IS NULL OR ip = ?9)
-              ORDER BY id DESC"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sql(e))?;
-        let rows = stmt
-            .query_map(
-                params![
-                    filter.status.map(AlertStatus::as_str),
-                    filter.severity.map(Severity::as_str),
-                    allowed,
-                    filter.before_id,
-                    kinds,
-                    text,
-                    filter.since.map(time_text),
-                    filter.until.map(time_text),
-                    exact_ip,
-                ],
-                raw_alert,
-            )
-            .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
-        for raw in rows {
-            if out.len() >= limit {
+        for raw in self.db.list_alerts(&AlertQuery::of(filter))? {
+            if out.len() >= filter.limit.unwrap_or(usize::MAX) {
                 break;
             }
-            let alert = raw
-                .map_err(|e| self.sql(e))?
-                .into_alert()
-                .map_err(|e| self.error(e))?;
+            let alert = raw.into_alert().map_err(|d| self.corrupt(d))?;
             if let Some(net) = filter.network
                 && !alert
                     .ip
@@ -223,7 +191,8 @@ impl Store {
 
     /// Alerts a run raised (its `first_snapshot`), worst first.
     pub fn alerts_raised_by(&self, snapshot: i64) -> Result<Vec<Alert>, StoreError> {
-        self.alerts_where("first_snapshot = ?1", params![snapshot])
+        let rows = self.db.alerts_raised_by(snapshot)?;
+        self.worst_first(rows)
     }
 
     /// Resolved alerts last seen by snapshot `last_seen` and resolved at or after `since`:
@@ -234,27 +203,17 @@ impl Store {
         last_seen: i64,
         since: Timestamp,
     ) -> Result<Vec<Alert>, StoreError> {
-        self.alerts_where(
-            "status = 'resolved' AND last_snapshot = ?1 AND updated_at >= ?2",
-            params![last_seen, time_text(since)],
-        )
+        let rows = self
+            .db
+            .alerts_resolved_after(last_seen, &time_text(since))?;
+        self.worst_first(rows)
     }
 
-    fn alerts_where(
-        &self,
-        condition: &str,
-        values: impl rusqlite::Params,
-    ) -> Result<Vec<Alert>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE {condition} ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sql(e))?;
-        let raw = stmt
-            .query_map(values, raw_alert)
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.sql(e))?;
-        let mut alerts = raw
+    /// `rows` (in id order) as alerts, worst severity first, then by id.
+    fn worst_first(&self, rows: Vec<RawAlert>) -> Result<Vec<Alert>, StoreError> {
+        let mut alerts = rows
             .into_iter()
-            .map(|r| r.into_alert().map_err(|e| self.error(e)))
+            .map(|r| r.into_alert().map_err(|d| self.corrupt(d)))
             .collect::<Result<Vec<_>, _>>()?;
         alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
         Ok(alerts)
@@ -262,25 +221,15 @@ impl Store {
 
     /// One alert by id.
     pub fn alert(&self, id: i64) -> Result<Alert, StoreError> {
-        let raw = self
-            .conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM alerts WHERE id = ?1"),
-                [id],
-                raw_alert,
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?
-            .ok_or(StoreError::AlertNotFound(id))?;
-        raw.into_alert().map_err(|e| self.error(e))
+        let raw = self.db.alert(id)?.ok_or(StoreError::AlertNotFound(id))?;
+        raw.into_alert().map_err(|d| self.corrupt(d))
     }
 
     /// Inserts `new` as an open alert as it is, without looking for an existing one: callers
     /// that raise alerts from a run check for an unresolved alert of the same identity first
     /// (the unique index refuses a second one).
     pub fn insert_alert(&mut self, new: &NewAlert) -> Result<Alert, StoreError> {
-        let now = time_text(Timestamp::now());
-        let id = insert_open(&self.conn, new, &now).map_err(|e| self.sql(e))?;
+        let id = self.db.insert_alert(new, &time_text(Timestamp::now()))?;
         self.alert(id)
     }
 
@@ -299,21 +248,10 @@ impl Store {
                 max: MAX_NOTE_CHARS,
             });
         }
-        let from: Vec<&str> = change.from.iter().map(|s| s.as_str()).collect();
+        let now = time_text(Timestamp::now());
         let changed = self
-            .conn
-            .execute(
-                "UPDATE alerts SET status = ?2, updated_at = ?3, note = coalesce(?4, note)
-                  WHERE id = ?1 AND instr(',' || ?5 || ',', ',' || status || ',') > 0",
-                params![
-                    id,
-                    change.to.as_str(),
-                    time_text(Timestamp::now()),
-                    note,
-                    from.join(",")
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
+            .db
+            .change_alert_status(id, change.from, change.to, &now, note)?;
         let alert = self.alert(id)?;
         if changed == 0 {
             return Err(StoreError::AlertTransition {
@@ -328,10 +266,9 @@ impl Store {
 
 impl RawAlert {
     /// The alert, once its text columns are checked.
-    pub(super) fn into_alert(self) -> Result<Alert, RowError> {
-        let bad = |what: &str, value: &dyn fmt::Debug| {
-            RowError::Corrupt(format!("alert {}: {what} {value:?}", self.id))
-        };
+    pub(super) fn into_alert(self) -> Result<Alert, String> {
+        let bad =
+            |what: &str, value: &dyn fmt::Debug| format!("alert {}: {what} {value:?}", self.id);
         Ok(Alert {
             id: self.id,
             kind: self.kind.parse().map_err(|_| bad("kind", &self.kind))?,
@@ -357,21 +294,6 @@ impl RawAlert {
             note: self.note,
         })
     }
-}
-
-/// Inserts `new` as an open alert at time `now` (stored text); returns its id.
-pub(super) fn insert_open(conn: &Connection, new: &NewAlert, now: &str) -> rusqlite::Result<i64> {
-    conn.prepare_cached(INSERT)?.execute(params![
-        new.kind.as_str(),
-        new.severity.as_str(),
-        new.ip,
-        new.protocol,
-        new.port,
-        new.message,
-        new.snapshot,
-        now
-    ])?;
-    Ok(conn.last_insert_rowid())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The TLS facts stored with ports (`ports.tls`, schema V4), read across snapshots: the latest
-//! certificate each port showed, for `cert_changed` and for the certificates listing.
+//! The TLS facts stored with ports (`ports.tls`, SQLite schema V5, PostgreSQL V2), read across
+//! snapshots: the latest certificate each port showed, for `cert_changed` and for the
+//! certificates listing.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -18,37 +19,33 @@ pub struct PortTls {
     pub tls: TlsInfo,
 }
 
+/// A port's TLS facts as read, before they are checked; backends read them in this order.
+pub(super) struct RawPortTls {
+    pub snapshot_id: i64,
+    pub started_at: String,
+    pub ip: String,
+    pub protocol: String,
+    pub port: i64,
+    pub tls: String,
+}
+
 impl Store {
     /// For every port ever examined by a TLS pass in a snapshot older than `before` (all
     /// snapshots when `None`), its latest TLS facts; ordered by address text, protocol, port.
     pub fn latest_port_tls(&self, before: Option<i64>) -> Result<Vec<PortTls>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT p.snapshot_id, s.started_at, p.ip, p.protocol, p.port, p.tls
-                   FROM ports AS p JOIN snapshots AS s ON s.id = p.snapshot_id
-                  WHERE p.tls IS NOT NULL
-                    AND p.snapshot_id = (SELECT max(q.snapshot_id) FROM ports AS q
-                                          WHERE q.tls IS NOT NULL AND q.ip = p.ip
-                                            AND q.protocol = p.protocol AND q.port = p.port
-                                            AND q.snapshot_id < ?1)
-                  ORDER BY p.ip, p.protocol, p.port",
-            )
-            .map_err(|e| self.sql(e))?;
-        let before = before.unwrap_or(i64::MAX);
-        let mut rows = stmt.query([before]).map_err(|e| self.sql(e))?;
-        let mut out: Vec<PortTls> = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| self.sql(e))? {
-            let text: String = r.get(1).map_err(|e| self.sql(e))?;
-            let tls: String = r.get(5).map_err(|e| self.sql(e))?;
+        let rows = self.db.latest_port_tls(before.unwrap_or(i64::MAX))?;
+        let mut out: Vec<PortTls> = Vec::with_capacity(rows.len());
+        for r in rows {
+            let tls = &r.tls;
             let row = PortTls {
-                snapshot_id: r.get(0).map_err(|e| self.sql(e))?,
-                seen_at: super::rows::parse_time(&text).map_err(|e| self.error(e))?,
-                ip: r.get(2).map_err(|e| self.sql(e))?,
-                protocol: r.get(3).map_err(|e| self.sql(e))?,
-                port: r.get(4).map_err(|e| self.sql(e))?,
-                tls: serde_json::from_str(&tls)
+                snapshot_id: r.snapshot_id,
+                seen_at: self.timestamp(&r.started_at)?,
+                port: u16::try_from(r.port)
+                    .map_err(|_| self.corrupt(format!("port {}", r.port)))?,
+                tls: serde_json::from_str(tls)
                     .map_err(|e| self.corrupt(format!("port TLS facts {tls:?}: {e}")))?,
+                ip: r.ip,
+                protocol: r.protocol,
             };
             // One port listed twice by one snapshot (two hosts with one address): keep one.
             if out.last().is_some_and(|l| {

@@ -7,10 +7,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use jiff::Timestamp;
-use rusqlite::params;
 use serde::Serialize;
 
-use super::rows::{parse_time, time_text};
 use super::{Store, StoreError};
 
 /// How one attempt ended.
@@ -104,27 +102,7 @@ pub struct Delivery {
 impl Store {
     /// Records one attempt; returns its id.
     pub fn record_delivery(&mut self, d: &DeliveryAttempt) -> Result<i64, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO deliveries (snapshot_id, webhook, endpoint, format, alerts, attempt,
-                                         attempted_at, status_code, outcome, error, outbox_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    d.snapshot_id,
-                    d.webhook,
-                    d.endpoint,
-                    d.format,
-                    d.alerts,
-                    d.attempt,
-                    time_text(d.attempted_at),
-                    d.status_code,
-                    d.outcome.as_str(),
-                    d.error,
-                    d.outbox_id
-                ],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(self.conn.last_insert_rowid())
+        self.db.record_delivery(d)
     }
 
     /// The latest `limit` attempts, newest first.
@@ -137,49 +115,14 @@ impl Store {
 
     /// The attempts `filter` keeps, newest first.
     pub fn query_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
-        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, snapshot_id, webhook, endpoint, format, alerts, attempt,
-                        attempted_at, status_code, outcome, error, outbox_id
-                   FROM deliveries
-                  WHERE (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR webhook = ?3)
-                    AND (?4 IS NULL OR outcome = ?4)
-                  ORDER BY id DESC LIMIT ?1",
-            )
-            .map_err(|e| self.sql(e))?;
-        let rows: Vec<RawDelivery> = stmt
-            .query_map(
-                params![
-                    limit,
-                    filter.before_id,
-                    filter.destination,
-                    filter.outcome.map(DeliveryOutcome::as_str)
-                ],
-                |r| {
-                    Ok(RawDelivery {
-                        id: r.get(0)?,
-                        snapshot_id: r.get(1)?,
-                        webhook: r.get(2)?,
-                        endpoint: r.get(3)?,
-                        format: r.get(4)?,
-                        alerts: r.get(5)?,
-                        attempt: r.get(6)?,
-                        attempted_at: r.get(7)?,
-                        status_code: r.get(8)?,
-                        outcome: r.get(9)?,
-                        error: r.get(10)?,
-                        outbox_id: r.get(11)?,
-                    })
-                },
-            )
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.sql(e))?;
-        rows.into_iter()
+        self.db
+            .list_deliveries(filter)?
+            .into_iter()
             .map(|r| {
                 let id = r.id;
+                let bad = |what: &str, v: &dyn fmt::Debug| {
+                    self.corrupt(format!("delivery {id}: {what} {v:?}"))
+                };
                 Ok(Delivery {
                     id,
                     attempt: DeliveryAttempt {
@@ -187,14 +130,15 @@ impl Store {
                         webhook: r.webhook,
                         endpoint: r.endpoint,
                         format: r.format,
-                        alerts: r.alerts,
-                        attempt: r.attempt,
-                        attempted_at: parse_time(&r.attempted_at).map_err(|e| self.error(e))?,
-                        status_code: r.status_code,
-                        outcome: r
-                            .outcome
-                            .parse()
-                            .map_err(|e: String| self.corrupt(format!("delivery {id}: {e}")))?,
+                        alerts: u32::try_from(r.alerts).map_err(|_| bad("alerts", &r.alerts))?,
+                        attempt: u32::try_from(r.attempt)
+                            .map_err(|_| bad("attempt", &r.attempt))?,
+                        attempted_at: self.timestamp(&r.attempted_at)?,
+                        status_code: match r.status_code {
+                            None => None,
+                            Some(c) => Some(u16::try_from(c).map_err(|_| bad("status", &c))?),
+                        },
+                        outcome: r.outcome.parse().map_err(|_| bad("outcome", &r.outcome))?,
                         error: r.error,
                         outbox_id: r.outbox_id,
                     },
@@ -204,20 +148,21 @@ impl Store {
     }
 }
 
-/// The columns of a delivery as read, before the time and outcome are checked.
-struct RawDelivery {
-    id: i64,
-    snapshot_id: i64,
-    webhook: String,
-    endpoint: String,
-    format: String,
-    alerts: u32,
-    attempt: u32,
-    attempted_at: String,
-    status_code: Option<u16>,
-    outcome: String,
-    error: Option<String>,
-    outbox_id: Option<i64>,
+/// The columns of a delivery as read, before they are checked; backends read them in this
+/// order.
+pub(super) struct RawDelivery {
+    pub id: i64,
+    pub snapshot_id: i64,
+    pub webhook: String,
+    pub endpoint: String,
+    pub format: String,
+    pub alerts: i64,
+    pub attempt: i64,
+    pub attempted_at: String,
+    pub status_code: Option<i64>,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub outbox_id: Option<i64>,
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
-//! Stored deltas: each snapshot's comparison with its previous one, written once when its run
-//! commits (see schema V7). The store keeps the texts; [`crate::history`] decides what they
-//! mean and whether they still hold.
-
-use rusqlite::{OptionalExtension, params};
+//! Stored deltas: each snapshot's comparison with its previous one, written in the
+//! transaction that saves the snapshot (SQLite schema V7, PostgreSQL V4). The store keeps
+//! the texts; [`crate::history`] decides what they mean and whether they still hold.
 
 use super::{Store, StoreError};
+use crate::snapshot::Snapshot;
 
-/// One `snapshot_deltas` row: JSON texts the history layer writes and reads.
+/// One `snapshot_deltas` row without the delta itself: JSON texts the history layer writes
+/// and reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeltaRow {
     /// The snapshot it was compared with; `None` for a baseline.
@@ -17,48 +17,45 @@ pub struct DeltaRow {
     pub head: String,
 }
 
+/// Makes a snapshot's delta row and `delta.json` text once its id is known (inside the
+/// transaction that saves it); `None` stores none (readers then compute it).
+pub type DeltaOf<'a> = &'a mut dyn FnMut(i64) -> Option<(DeltaRow, String)>;
+
 impl Store {
-    /// Stores (or replaces) snapshot `id`'s delta.
-    pub fn save_delta(&self, id: i64, row: &DeltaRow, delta_json: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO snapshot_deltas
-                     (snapshot_id, compared_with, config, head, delta)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, row.compared_with, row.config, row.head, delta_json],
-            )
-            .map(drop)
-            .map_err(|e| self.sql(e))
+    /// [`Store::save_snapshot`] with the snapshot's delta, written in the same transaction:
+    /// a reader never sees the one without the other.
+    pub fn save_snapshot_with_delta(
+        &mut self,
+        s: &Snapshot,
+        delta: DeltaOf<'_>,
+    ) -> Result<i64, StoreError> {
+        self.db.save_snapshot(s, Some(delta))
     }
 
     /// Snapshot `id`'s stored delta row without the delta itself, if any.
     pub fn delta_row(&self, id: i64) -> Result<Option<DeltaRow>, StoreError> {
-        self.conn
-            .prepare_cached(
-                "SELECT compared_with, config, head FROM snapshot_deltas WHERE snapshot_id = ?1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row([id], |r| {
-                    Ok(DeltaRow {
-                        compared_with: r.get(0)?,
-                        config: r.get(1)?,
-                        head: r.get(2)?,
-                    })
-                })
-                .optional()
-            })
-            .map_err(|e| self.sql(e))
+        self.db.delta_row(id)
     }
 
     /// Snapshot `id`'s stored `delta.json` text, if any.
     pub fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT delta FROM snapshot_deltas WHERE snapshot_id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))
+        self.db.delta_json(id)
+    }
+
+    /// Tests: replaces snapshot `id`'s stored delta (plain SQL both backends read alike).
+    #[cfg(test)]
+    pub(crate) fn test_replace_delta(&self, id: i64, row: &DeltaRow, json: &str) {
+        let text = |t: &str| format!("'{}'", t.replace('\'', "''"));
+        let compared = row
+            .compared_with
+            .map_or("NULL".to_string(), |c| c.to_string());
+        self.test_execute(&format!(
+            "DELETE FROM snapshot_deltas WHERE snapshot_id = {id};
+             INSERT INTO snapshot_deltas (snapshot_id, compared_with, config, head, delta)
+             VALUES ({id}, {compared}, {}, {}, {});",
+            text(&row.config),
+            text(&row.head),
+            text(json)
+        ));
     }
 }

@@ -3,13 +3,13 @@
 //! again by later runs (and `daily_scan notify retry`) until it is delivered or older than
 //! `[notify] max_age`, when it becomes `expired`. A delivered row is never sent again: the
 //! sender marks it delivered the moment the destination accepted it, and only pending rows
-//! are read for sending (writers are serialised by the batch writer lock).
+//! are read for sending (writers are serialised by the batch writer lock). The SQL is in each
+//! backend.
 
 use jiff::Timestamp;
-use rusqlite::{Transaction, params};
 use serde::Serialize;
 
-use super::rows::{parse_time, time_text};
+use super::rows::time_text;
 use super::{Store, StoreError};
 
 /// A notification to write in a run's commit.
@@ -49,57 +49,46 @@ pub struct OutboxItem {
     pub delivered_at: Option<Timestamp>,
 }
 
-/// Writes `items` inside the run's transaction.
-pub(super) fn insert_all(
-    tx: &Transaction<'_>,
-    items: &[NewOutbox],
-    now: &str,
-) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO outbox (snapshot_id, destination, channel, format, alerts, body,
-                             created_at, status, attempts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0)",
-    )?;
-    for i in items {
-        stmt.execute(params![
-            i.snapshot_id,
-            i.destination,
-            i.channel,
-            i.format,
-            i.alerts,
-            i.body,
-            now
-        ])?;
-    }
-    Ok(())
+/// The columns of an outbox row as read, in this order: `id, snapshot_id, destination,
+/// channel, format, alerts, body, created_at, status, attempts, last_error, delivered_at`.
+pub(super) struct RawOutbox {
+    pub id: i64,
+    pub snapshot_id: i64,
+    pub destination: String,
+    pub channel: String,
+    pub format: String,
+    pub alerts: i64,
+    pub body: String,
+    pub created_at: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<String>,
 }
 
-const COLUMNS: &str = "id, snapshot_id, destination, channel, format, alerts, body, created_at,
-                       status, attempts, last_error, delivered_at";
+/// Which rows a backend reads, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OutboxRows {
+    Pending,
+    All,
+}
 
 impl Store {
     /// Marks pending notifications created before `cutoff` expired; returns them.
     pub fn expire_outbox(&mut self, cutoff: Timestamp) -> Result<Vec<OutboxItem>, StoreError> {
-        let cutoff = time_text(cutoff);
-        let expired = self.outbox_where("status = 'pending' AND created_at < ?1", &cutoff)?;
-        self.conn
-            .execute(
-                "UPDATE outbox SET status = 'expired'
-                  WHERE status = 'pending' AND created_at < ?1",
-                [&cutoff],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(expired)
+        let raw = self.db.expire_outbox(&time_text(cutoff))?;
+        self.outbox_items(raw)
     }
 
     /// Pending notifications, oldest first.
     pub fn pending_outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
-        self.outbox_where("status = 'pending' AND ?1 = ?1", "")
+        let raw = self.db.outbox(OutboxRows::Pending)?;
+        self.outbox_items(raw)
     }
 
     /// Every notification, newest first (at most `limit`).
     pub fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        let mut all = self.outbox_where("?1 = ?1", "")?;
+        let mut all = self.outbox_items(self.db.outbox(OutboxRows::All)?)?;
         all.reverse();
         all.truncate(limit);
         Ok(all)
@@ -114,75 +103,47 @@ impl Store {
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         let now = time_text(Timestamp::now());
-        self.conn
-            .execute(
-                "UPDATE outbox SET attempts = attempts + ?2, last_error = ?3,
-                        status = CASE WHEN ?4 THEN 'delivered' ELSE status END,
-                        delivered_at = CASE WHEN ?4 THEN ?5 ELSE delivered_at END
-                  WHERE id = ?1 AND status = 'pending'",
-                params![id, attempts, error, delivered, now],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(())
+        self.db
+            .finish_outbox(id, i64::from(attempts), delivered, error, &now)
     }
 
-    fn outbox_where(&self, condition: &str, arg: &str) -> Result<Vec<OutboxItem>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE {condition} ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.sql(e))?;
-        type Raw = (
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            u32,
-            String,
-            String,
-            String,
-            u32,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Raw> = stmt
-            .query_map([arg], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            })
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.sql(e))?;
-        rows.into_iter()
+    /// Runs `f` holding the outbox lock: on PostgreSQL an advisory lock that every sender
+    /// takes, since runs of different profiles write the database side by side; on SQLite the
+    /// writer lock file already keeps senders apart.
+    pub fn with_outbox_lock<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> T,
+    ) -> Result<T, StoreError> {
+        self.db.lock_outbox(true)?;
+        let out = f(self);
+        self.db.lock_outbox(false)?;
+        Ok(out)
+    }
+
+    fn outbox_items(&self, raw: Vec<RawOutbox>) -> Result<Vec<OutboxItem>, StoreError> {
+        raw.into_iter()
             .map(|r| {
+                let number = |what: &str, n: i64| {
+                    u32::try_from(n)
+                        .map_err(|_| self.corrupt(format!("outbox {}: {what} {n}", r.id)))
+                };
                 Ok(OutboxItem {
-                    id: r.0,
-                    snapshot_id: r.1,
-                    destination: r.2,
-                    channel: r.3,
-                    format: r.4,
-                    alerts: r.5,
-                    body: r.6,
-                    created_at: parse_time(&r.7).map_err(|e| self.error(e))?,
-                    status: r.8,
-                    attempts: r.9,
-                    last_error: r.10,
+                    id: r.id,
+                    snapshot_id: r.snapshot_id,
+                    alerts: number("alerts", r.alerts)?,
+                    attempts: number("attempts", r.attempts)?,
+                    created_at: self.timestamp(&r.created_at)?,
                     delivered_at: r
-                        .11
+                        .delivered_at
                         .as_deref()
-                        .map(parse_time)
-                        .transpose()
-                        .map_err(|e| self.error(e))?,
+                        .map(|t| self.timestamp(t))
+                        .transpose()?,
+                    destination: r.destination,
+                    channel: r.channel,
+                    format: r.format,
+                    body: r.body,
+                    status: r.status,
+                    last_error: r.last_error,
                 })
             })
             .collect()

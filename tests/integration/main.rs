@@ -29,6 +29,7 @@ mod ops_metrics;
 mod parse_cmd;
 mod runner;
 mod smtp_env;
+mod store_postgres;
 mod support;
 mod tls_env;
 mod tls_watch;

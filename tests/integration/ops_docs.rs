@@ -91,6 +91,18 @@ const NOT_RUN: &[(&str, &str)] = &[
     ),
     ("journalctl ", "needs systemd as PID 1"),
     (
+        "scripts/pg-cluster.sh ",
+        "the PostgreSQL tests start and stop their clusters with it (support/postgres.rs)",
+    ),
+    (
+        "./daily_scan --db postgres://",
+        "store_postgres runs daily_scan against a private PostgreSQL cluster",
+    ),
+    (
+        "./daily_scan migrate-store ",
+        "store_postgres::migrate_store_* runs it into a private PostgreSQL cluster",
+    ),
+    (
         "podman ",
         "scripts/container-smoke.sh runs it (checked below)",
     ),
@@ -314,6 +326,7 @@ fn the_configuration_reference_matches_the_program() {
         ("SCANNER_LOG_LEVEL", "debug"),
         ("SCANNER_NMAP_TIMEOUT", "7"),
         ("SCANNER_BIND", "127.0.0.1:7"),
+        ("SCANNER_DATABASE", "/probe/scans.db"),
         ("SCANNER_API_TOKENS", "probe-token-0123456789"),
         ("SCANNER_API_READ_TOKENS", "probe-reader-0123456789"),
     ];

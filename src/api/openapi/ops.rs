@@ -12,7 +12,7 @@ pub(super) fn paths() -> Value {
           "summary": "Liveness and nmap availability; never needs a token.",
           "responses": {
             "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
-            "503": {"description": "degraded: nmap is unusable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
+            "503": {"description": "degraded: nmap or the database is unusable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
           }
         }},
         "/api/openapi.json": {"get": {
@@ -36,7 +36,7 @@ pub(super) fn schemas() -> Value {
     json!({
           "Health": {
             "type": "object",
-            "required": ["status", "version", "nmap", "active_scans", "max_concurrent_scans", "uptime_seconds"],
+            "required": ["status", "version", "nmap", "active_scans", "max_concurrent_scans", "uptime_seconds", "database"],
             "properties": {
               "status": {"type": "string", "enum": ["ok", "degraded"]},
               "version": {"type": "string"},
@@ -45,7 +45,11 @@ pub(super) fn schemas() -> Value {
                 "version": {"type": "string", "nullable": true}}},
               "active_scans": {"type": "integer"},
               "max_concurrent_scans": {"type": "integer"},
-              "uptime_seconds": {"type": "integer"}
+              "uptime_seconds": {"type": "integer"},
+              "database": {"type": "object", "required": ["backend", "state"], "properties": {
+                "backend": {"type": "string", "enum": ["sqlite", "postgres"]},
+                "state": {"type": "string", "enum": ["ok", "missing", "unavailable"]},
+                "error": {"type": "string"}}}
             }
           }
     })

@@ -12,7 +12,8 @@ use crate::alerts::lifecycle;
 use crate::api::body;
 use crate::api::error::ApiError;
 use crate::api::respond::{
-    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store, with_next,
+    DEFAULT_LIMIT, Format, MAX_LIMIT, csv_response, next_page, ok_json, open_store,
+    open_store_for_writing, with_next,
 };
 use crate::api::state::State;
 use std::net::IpAddr;
@@ -215,11 +216,7 @@ fn change_many(
         changed: Vec::new(),
         failed: Vec::new(),
     };
-    let mut store = if state.database.is_file() {
-        Some(Store::open(&state.database).map_err(|e| ApiError::from_store(&e))?)
-    } else {
-        None
-    };
+    let mut store = open_store_for_writing(&state.database)?;
     for id in ids {
         let outcome = match store.as_mut() {
             Some(store) => store.change_alert_status(id, change, note.as_deref()),
@@ -302,10 +299,8 @@ fn act(
     let id = path_id(request, 2, "alert")?;
     Query::parse(request, &[])?;
     let note = note_of(request)?;
-    if !state.database.is_file() {
-        return Err(ApiError::from_store(&StoreError::AlertNotFound(id)));
-    }
-    let mut store = Store::open(&state.database).map_err(|e| ApiError::from_store(&e))?;
+    let mut store = open_store_for_writing(&state.database)?
+        .ok_or_else(|| ApiError::from_store(&StoreError::AlertNotFound(id)))?;
     let alert = action(&mut store, id, note.as_deref()).map_err(|e| ApiError::from_store(&e))?;
     Ok(ok_json(&alert))
 }

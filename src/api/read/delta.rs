@@ -32,7 +32,7 @@ pub fn of_snapshot(state: &State, request: &Request) -> Result<Response, ApiErro
         Format::Csv => {
             let delta: Delta = serde_json::from_str(&text).map_err(|e| {
                 store_err(StoreError::Corrupt {
-                    path: store.path().to_path_buf(),
+                    db: store.name().to_string(),
                     detail: format!("stored delta of snapshot {id}: {e}"),
                 })
             })?;

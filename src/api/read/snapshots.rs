@@ -78,8 +78,7 @@ pub fn one(state: &State, request: &Request) -> Result<Response, ApiError> {
         return host_page(&store, id, limit.unwrap_or(DEFAULT_LIMIT), after);
     }
     let head = store.load_snapshot_head(id).map_err(store_err)?;
-    drop(store);
-    match stream::body(state.database.clone(), &head) {
+    match stream::body(store, &head) {
         Some(body) => Ok(Response {
             status_code: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],

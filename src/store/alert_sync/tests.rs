@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::model::Severity;
-use crate::testdata::{done, port_alert, snapshot, temp_store};
+use crate::testdata::{done, each_store, port_alert, snapshot};
 
 fn new_alert(port: u16, snapshot: i64) -> NewAlert {
     NewAlert {
@@ -20,53 +20,54 @@ fn save(store: &mut Store, profile: &str) -> i64 {
 
 #[test]
 fn decisions_are_applied_and_returned_as_stored() {
-    let (_dir, mut store) = temp_store();
-    let first = save(&mut store, "default");
-    let raised = store
-        .sync_alerts(first, |unresolved| {
-            assert!(unresolved.is_empty());
-            AlertChanges {
-                raise: vec![new_alert(22, first), new_alert(3389, first)],
-                ..AlertChanges::default()
-            }
-        })
-        .unwrap()
-        .raised;
-    assert_eq!(raised.len(), 2);
-    assert_eq!(store.alert(raised[0].id).unwrap(), raised[0]);
+    each_store(|store| {
+        let first = save(store, "default");
+        let raised = store
+            .sync_alerts(first, |unresolved| {
+                assert!(unresolved.is_empty());
+                AlertChanges {
+                    raise: vec![new_alert(22, first), new_alert(3389, first)],
+                    ..AlertChanges::default()
+                }
+            })
+            .unwrap()
+            .raised;
+        assert_eq!(raised.len(), 2);
+        assert_eq!(store.alert(raised[0].id).unwrap(), raised[0]);
 
-    let second = save(&mut store, "quick");
-    let sync = store
-        .sync_alerts(second, |unresolved| {
-            let seen: Vec<_> = unresolved
-                .iter()
-                .map(|u| (u.alert.id, u.last_profile.as_deref()))
-                .collect();
-            assert_eq!(
-                seen,
-                [
-                    (raised[0].id, Some("default")),
-                    (raised[1].id, Some("default"))
-                ]
-            );
-            AlertChanges {
-                seen_again: vec![raised[0].id, raised[1].id, 999],
-                resolve: vec![raised[1].id, 999],
-                raise: vec![],
-            }
-        })
-        .unwrap();
-    assert_eq!(sync.refreshed, 2, "unknown ids are ignored");
-    assert_eq!(sync.resolved.len(), 1);
-    let resolved = &sync.resolved[0];
-    assert_eq!(store.alert(resolved.id).unwrap(), *resolved);
-    assert_eq!(
-        (resolved.status, resolved.last_snapshot),
-        (AlertStatus::Resolved, second)
-    );
-    let kept = store.alert(raised[0].id).unwrap();
-    assert_eq!(
-        (kept.status, kept.last_snapshot),
-        (AlertStatus::Open, second)
-    );
+        let second = save(store, "quick");
+        let sync = store
+            .sync_alerts(second, |unresolved| {
+                let seen: Vec<_> = unresolved
+                    .iter()
+                    .map(|u| (u.alert.id, u.last_profile.as_deref()))
+                    .collect();
+                assert_eq!(
+                    seen,
+                    [
+                        (raised[0].id, Some("default")),
+                        (raised[1].id, Some("default"))
+                    ]
+                );
+                AlertChanges {
+                    seen_again: vec![raised[0].id, raised[1].id, 999],
+                    resolve: vec![raised[1].id, 999],
+                    raise: vec![],
+                }
+            })
+            .unwrap();
+        assert_eq!(sync.refreshed, 2, "unknown ids are ignored");
+        assert_eq!(sync.resolved.len(), 1);
+        let resolved = &sync.resolved[0];
+        assert_eq!(store.alert(resolved.id).unwrap(), *resolved);
+        assert_eq!(
+            (resolved.status, resolved.last_snapshot),
+            (AlertStatus::Resolved, second)
+        );
+        let kept = store.alert(raised[0].id).unwrap();
+        assert_eq!(
+            (kept.status, kept.last_snapshot),
+            (AlertStatus::Open, second)
+        );
+    });
 }

@@ -1,5 +1,6 @@
-//! Ports' TLS facts (schema V4): round trip, the latest certificate per port before a
-//! snapshot, and a version-3 database gaining the column with its rows intact.
+//! Ports' TLS facts (SQLite V5, PostgreSQL V2): round trip and the latest certificate per port
+//! before a snapshot on both backends, and a SQLite version-3 database gaining the column with
+//! its rows intact (the PostgreSQL upgrade is in `postgres.rs`).
 
 use super::*;
 use crate::model::{CertInfo, Grade, TlsInfo};
@@ -28,33 +29,34 @@ fn with_tls(started: &str, sha256: Option<&str>) -> Snapshot {
 
 #[test]
 fn tls_facts_round_trip_and_the_latest_per_port_is_found() {
-    let (_dir, mut store) = temp_store();
-    let mut s1 = with_tls("2026-11-20T02:00:00Z", Some("aa"));
-    let id1 = store.save_snapshot(&s1).unwrap();
-    s1.id = Some(id1);
-    assert_eq!(store.load_snapshot(id1).unwrap(), s1);
-    // A run without a TLS pass does not hide the certificate seen before it.
-    let id2 = store
-        .save_snapshot(&with_tls("2026-11-21T02:00:00Z", None))
-        .unwrap();
-    let id3 = store
-        .save_snapshot(&with_tls("2026-11-22T02:00:00Z", Some("bb")))
-        .unwrap();
+    each_store(|store| {
+        let mut s1 = with_tls("2026-11-20T02:00:00Z", Some("aa"));
+        let id1 = store.save_snapshot(&s1).unwrap();
+        s1.id = Some(id1);
+        assert_eq!(store.load_snapshot(id1).unwrap(), s1);
+        // A run without a TLS pass does not hide the certificate seen before it.
+        let id2 = store
+            .save_snapshot(&with_tls("2026-11-21T02:00:00Z", None))
+            .unwrap();
+        let id3 = store
+            .save_snapshot(&with_tls("2026-11-22T02:00:00Z", Some("bb")))
+            .unwrap();
 
-    let latest = store.latest_port_tls(None).unwrap();
-    assert_eq!(latest.len(), 1);
-    assert_eq!(
-        (latest[0].snapshot_id, latest[0].ip.as_str(), latest[0].port),
-        (id3, "192.0.2.1", 22)
-    );
-    assert_eq!(latest[0].tls.cert.as_ref().unwrap().sha256, "bb");
+        let latest = store.latest_port_tls(None).unwrap();
+        assert_eq!(latest.len(), 1);
+        assert_eq!(
+            (latest[0].snapshot_id, latest[0].ip.as_str(), latest[0].port),
+            (id3, "192.0.2.1", 22)
+        );
+        assert_eq!(latest[0].tls.cert.as_ref().unwrap().sha256, "bb");
 
-    let before3 = store.latest_port_tls(Some(id3)).unwrap();
-    assert_eq!(before3.len(), 1);
-    assert_eq!(before3[0].snapshot_id, id1);
-    assert_eq!(before3[0].tls.cert.as_ref().unwrap().sha256, "aa");
-    assert!(store.latest_port_tls(Some(id1)).unwrap().is_empty());
-    assert!(id2 > id1);
+        let before3 = store.latest_port_tls(Some(id3)).unwrap();
+        assert_eq!(before3.len(), 1);
+        assert_eq!(before3[0].snapshot_id, id1);
+        assert_eq!(before3[0].tls.cert.as_ref().unwrap().sha256, "aa");
+        assert!(store.latest_port_tls(Some(id1)).unwrap().is_empty());
+        assert!(id2 > id1);
+    });
 }
 
 #[test]
@@ -63,7 +65,7 @@ fn a_version_3_database_gains_the_tls_column_and_keeps_its_rows() {
     let path = dir.path().join("scans.db");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for sql in &schema::MIGRATIONS[..3] {
+        for sql in &crate::store::sqlite::schema::MIGRATIONS[..3] {
             conn.execute_batch(sql).unwrap();
         }
         conn.pragma_update(None, "user_version", 3).unwrap();
@@ -78,7 +80,7 @@ fn a_version_3_database_gains_the_tls_column_and_keeps_its_rows() {
         .unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(schema::version(&store.conn).unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.test_query("PRAGMA user_version"), SCHEMA_VERSION);
     let s = store.load_snapshot(1).unwrap();
     assert_eq!(s.hosts[0].ports[0].portid, 443);
     assert_eq!(s.hosts[0].ports[0].tls, None);

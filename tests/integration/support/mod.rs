@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each theme uses a different subset
 
+pub mod postgres;
 pub mod server;
 pub mod webdriver;
 

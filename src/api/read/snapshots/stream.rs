@@ -4,7 +4,6 @@
 //! whole [`Snapshot`].
 
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::snapshot::Snapshot;
@@ -26,10 +25,11 @@ fn split_around_hosts(head: &Snapshot) -> Option<(Vec<u8>, Vec<u8>)> {
 }
 
 /// A reader over the JSON of snapshot `head` (loaded without its hosts), whose hosts a thread
-/// reads from the database at `database` and serialises as the connection takes them. A
+/// reads through `store` (moved to it: a pooled PostgreSQL connection goes back when the
+/// stream ends) and serialises as the connection takes them. A
 /// failure half-way is an error of the reader (the connection then closes without finishing
 /// the body, so the client sees it is cut), never a well-formed short body.
-pub fn body(database: PathBuf, head: &Snapshot) -> Option<impl Read + Send + 'static> {
+pub fn body(store: Store, head: &Snapshot) -> Option<impl Read + Send + 'static> {
     let (before, after) = split_around_hosts(head)?;
     let id = head.id?;
     let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
@@ -40,7 +40,7 @@ pub fn body(database: PathBuf, head: &Snapshot) -> Option<impl Read + Send + 'st
                 tx,
                 buf: Vec::with_capacity(CHUNK),
             };
-            let result = write_all(&database, id, &before, &after, &mut out);
+            let result = write_all(&store, id, &before, &after, &mut out);
             match result {
                 Ok(()) => {
                     let _ = out.finish();
@@ -62,13 +62,12 @@ pub fn body(database: PathBuf, head: &Snapshot) -> Option<impl Read + Send + 'st
 }
 
 fn write_all(
-    database: &std::path::Path,
+    store: &Store,
     id: i64,
     before: &[u8],
     after: &[u8],
     out: &mut ChunkWriter,
 ) -> io::Result<()> {
-    let store = Store::open_read_only(database).map_err(io::Error::other)?;
     out.write_all(before)?;
     let mut first = true;
     let mut failed: Option<io::Error> = None;

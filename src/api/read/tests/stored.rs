@@ -75,14 +75,14 @@ fn a_stored_delta_is_read_while_it_holds_and_recomputed_when_not() {
     let db = store(dir.path());
     let config = DeltaConfig::default();
     let mut delta = history::delta_of_id(&db, 2, &config).unwrap();
-    history::record(&db, 2, &delta, &config).unwrap();
+    history::record(&db, 2, &delta, &config);
     assert_eq!(get(&s, "/api/snapshots/2/delta").text, computed);
     assert_eq!(get(&s, "/api/stats/trends?days=3660").json(), trends);
 
     // The route reads the stored row (a doctored one shows)...
     delta.status = DeltaStatus::Stable;
     delta.summary.ports_opened = 7;
-    history::record(&db, 2, &delta, &config).unwrap();
+    history::record(&db, 2, &delta, &config);
     let served = get(&s, "/api/snapshots/2/delta").json();
     assert_eq!(served["status"], "stable");
     let points = get(&s, "/api/stats/trends?days=3660").json();
@@ -91,13 +91,13 @@ fn a_stored_delta_is_read_while_it_holds_and_recomputed_when_not() {
     // ...but not one computed with another severity table...
     let mut other = DeltaConfig::default();
     other.port_severity.insert(22, Severity::Low);
-    history::record(&db, 2, &delta, &other).unwrap();
+    history::record(&db, 2, &delta, &other);
     assert_eq!(get(&s, "/api/snapshots/2/delta").text, computed);
     assert_eq!(get(&s, "/api/stats/trends?days=3660").json(), trends);
 
     // ...nor one compared with a snapshot that is no longer the previous one (an older file
     // imported afterwards sorts between them).
-    history::record(&db, 2, &delta, &config).unwrap();
+    history::record(&db, 2, &delta, &config);
     let mut middle = snapshot(1, &[22, 3389]);
     middle.started_at += jiff::SignedDuration::from_hours(12);
     store(dir.path()).save_snapshot(&middle).unwrap();
