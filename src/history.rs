@@ -245,3 +245,6 @@ pub fn timeline(
     out.reverse();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;
