@@ -3,47 +3,18 @@
 
 use serde_json::{Value, json};
 
+use super::params::{after, before, format, limit, query, query_empty};
 use super::responses::{err, retry_err};
 use crate::api::read::trends::MAX_DAYS;
-use crate::api::respond::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::model::{AlertKind, Grade};
 use crate::store::MAX_NOTE_CHARS;
 
 /// The paths of the read routes.
 pub(super) fn paths() -> Value {
     let read_security = json!([{"bearer": []}, {"basic": []}, {}]);
-    let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
-    // An empty value of an optional choice (`?status=`) is taken as "not given", as the server does.
-    let q_empty = |name: &str, description: &str, schema: Value| {
-        let mut p = q(
-            name,
-            &format!("{description} An empty value is the same as leaving it out."),
-            schema,
-        );
-        p["allowEmptyValue"] = json!(true);
-        p
-    };
-    let limit = || {
-        q(
-            "limit",
-            &format!("Rows per page (default {DEFAULT_LIMIT})."),
-            json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
-        )
-    };
-    let before = |d: &str| {
-        q(
-            "before",
-            d,
-            json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
-        )
-    };
-    let format = || {
-        q_empty(
-            "format",
-            "json (default) or csv.",
-            json!({"type": "string", "enum": ["json", "csv"]}),
-        )
-    };
+    let q = query;
+    let q_empty = query_empty;
+    let limit = || limit("Rows", "");
     let id_param = |d: &str| {
         json!({"name": "id", "in": "path", "required": true, "description": d,
                "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}})
@@ -112,10 +83,8 @@ pub(super) fn paths() -> Value {
           "security": read_security,
           "parameters": [
             id_param("Snapshot id."),
-            q("limit", &format!("Hosts per page (default {DEFAULT_LIMIT}); asks for a page."),
-              json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})),
-            q("after", "Only hosts after this position (the previous page's next_after); asks for a page.",
-              json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX}))
+            super::params::limit("Hosts", "; asks for a page"),
+            after("Only hosts after this position (the previous page's next_after); asks for a page.")
           ],
           "responses": {
             "200": {"description": "The snapshot, or a page of its hosts",
