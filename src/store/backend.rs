@@ -9,7 +9,7 @@ use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
 use super::deltas::{DeltaOf, DeltaRow};
 use super::hosts::HostRange;
 use super::outbox::{NewOutbox, OutboxRows, RawOutbox};
-use super::rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows};
+use super::rows::{Detail, EachHost, HeadRow, SnapshotRows};
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
 use crate::store::NewAlert;
@@ -36,7 +36,7 @@ pub(super) trait Backend: Send {
         &self,
         id: i64,
         range: HostRange,
-        each: &mut dyn FnMut(i64, HostRow, Vec<PortRow>) -> bool,
+        each: EachHost<'_>,
     ) -> Result<bool, StoreError>;
     /// Every up host of snapshot `id`, in order: its `ip` column and how many of its ports
     /// are open.

@@ -28,7 +28,7 @@ use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
 use super::deltas::{DeltaOf, DeltaRow};
 use super::hosts::HostRange;
 use super::outbox::{OutboxRows, RawOutbox};
-use super::rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows, WalkError};
+use super::rows::{Detail, EachHost, HeadRow, SnapshotRows};
 use super::{NewAlert, StoreError};
 use crate::config::PostgresUrl;
 use crate::model::AlertStatus;
@@ -222,16 +222,11 @@ impl Backend for Postgres {
         &self,
         id: i64,
         range: HostRange,
-        each: &mut dyn FnMut(i64, HostRow, Vec<PortRow>) -> bool,
+        each: EachHost<'_>,
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn.borrow_mut();
-        hosts::walk(&mut conn, id, range, each).map_err(|e| match e {
-            WalkError::Db(e) => self.names.error(e),
-            WalkError::Corrupt(detail) => StoreError::Corrupt {
-                db: self.names.name.clone(),
-                detail,
-            },
-        })
+        hosts::walk(&mut conn, id, range, each)
+            .map_err(|e| e.into_store(&self.names.name, |e| self.names.error(e)))
     }
 
     fn up_hosts_open_ports(&self, id: i64) -> Result<Vec<(String, i64)>, StoreError> {

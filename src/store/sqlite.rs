@@ -24,7 +24,7 @@ use super::outbox::{OutboxRows, RawOutbox};
 use super::{BUSY_TIMEOUT, alerts::AlertQuery, alerts::RawAlert};
 use super::{
     NewAlert,
-    rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows, WalkError},
+    rows::{Detail, EachHost, HeadRow, SnapshotRows},
 };
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
@@ -130,15 +130,10 @@ impl Backend for Sqlite {
         &self,
         id: i64,
         range: HostRange,
-        each: &mut dyn FnMut(i64, HostRow, Vec<PortRow>) -> bool,
+        each: EachHost<'_>,
     ) -> Result<bool, StoreError> {
-        hosts::walk(&self.conn, id, range, each).map_err(|e| match e {
-            WalkError::Db(e) => self.sql(e),
-            WalkError::Corrupt(detail) => StoreError::Corrupt {
-                db: self.name.clone(),
-                detail,
-            },
-        })
+        hosts::walk(&self.conn, id, range, each)
+            .map_err(|e| e.into_store(&self.name, |e| self.sql(e)))
     }
 
     fn up_hosts_open_ports(&self, id: i64) -> Result<Vec<(String, i64)>, StoreError> {

@@ -6,9 +6,10 @@ use std::collections::VecDeque;
 
 use postgres::{Client, IsolationLevel, Portal, Row, Transaction};
 
-use super::snapshots::{host_row, port_row};
 use crate::store::hosts::HostRange;
-use crate::store::rows::{HostRow, PortRow, WalkError, host_columns, merge_hosts, port_columns};
+use crate::store::rows::{
+    EachHost, HostRow, PortRow, WalkError, host_columns, merge_hosts, port_columns,
+};
 
 /// Rows fetched from a portal at a time: memory stays bounded whatever the snapshot's size.
 const BATCH: i32 = 512;
@@ -38,7 +39,7 @@ pub(super) fn walk(
     client: &mut Client,
     id: i64,
     range: HostRange,
-    each: &mut dyn FnMut(i64, HostRow, Vec<PortRow>) -> bool,
+    each: EachHost<'_>,
 ) -> Result<bool, WalkError<postgres::Error>> {
     let db = WalkError::Db;
     let mut tx = client
@@ -88,10 +89,15 @@ pub(super) fn walk(
         || {
             hosts
                 .next(&tx)?
-                .map(|r| Ok((r.try_get(0)?, host_row(&r, 1, true)?)))
+                .map(|r| Ok((r.try_get(0)?, HostRow::read(&r, 1, true)?)))
                 .transpose()
         },
-        || ports.next(&tx)?.map(|r| port_row(&r, true)).transpose(),
+        || {
+            ports
+                .next(&tx)?
+                .map(|r| PortRow::read(&r, true))
+                .transpose()
+        },
         range.limit.is_none(),
         each,
     )?;

@@ -10,7 +10,8 @@ use super::deltas;
 use crate::snapshot::Snapshot;
 use crate::store::deltas::DeltaOf;
 use crate::store::rows::{
-    Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count, host_columns, port_columns,
+    Columns, Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count, host_columns,
+    port_columns,
 };
 
 /// Saves `s` in one transaction: the head with INSERT, targets, hosts and ports with binary
@@ -255,24 +256,19 @@ pub(super) fn load(
         },
     )?;
     if detail == Detail::Head {
-        return Ok(Some(SnapshotRows {
-            head,
-            targets,
-            hosts: Vec::new(),
-            ports: Vec::new(),
-        }));
+        return Ok(Some(SnapshotRows::head_only(head, targets)));
     }
     let full = detail == Detail::Full;
     let hosts_sql = format!(
         "SELECT {} FROM hosts WHERE snapshot_id = $1 ORDER BY position",
         host_columns(full)
     );
-    let hosts = each(client, &hosts_sql, id, |r| host_row(r, 0, full))?;
+    let hosts = each(client, &hosts_sql, id, |r| HostRow::read(r, 0, full))?;
     let ports_sql = format!(
         "SELECT {} FROM ports WHERE snapshot_id = $1 ORDER BY host_position, position",
         port_columns(full)
     );
-    let ports = each(client, &ports_sql, id, |r| port_row(r, full))?;
+    let ports = each(client, &ports_sql, id, |r| PortRow::read(r, full))?;
     Ok(Some(SnapshotRows {
         head,
         targets,
@@ -281,54 +277,18 @@ pub(super) fn load(
     }))
 }
 
-/// Reads [`host_columns`] from column `at` on.
-pub(super) fn host_row(r: &Row, at: usize, full: bool) -> Result<HostRow, postgres::Error> {
-    let lean = HostRow {
-        state: r.try_get(at)?,
-        addresses: r.try_get(at + 1)?,
-        hostnames: r.try_get(at + 2)?,
-        ..HostRow::default()
-    };
-    if !full {
-        return Ok(lean);
+impl Columns for Row {
+    type Error = postgres::Error;
+    fn text(&self, at: usize) -> Result<String, postgres::Error> {
+        self.try_get(at)
     }
-    Ok(HostRow {
-        reason: r.try_get(at + 3)?,
-        extraports: r.try_get(at + 4)?,
-        os_matches: r.try_get(at + 5)?,
-        scripts: r.try_get(at + 6)?,
-        starttime: r.try_get(at + 7)?,
-        endtime: r.try_get(at + 8)?,
-        ..lean
-    })
-}
-
-/// Reads [`port_columns`]: (host position, port).
-pub(super) fn port_row(r: &Row, full: bool) -> Result<(i64, PortRow), postgres::Error> {
-    let lean = PortRow {
-        protocol: r.try_get(1)?,
-        port: r.try_get(2)?,
-        state: r.try_get(3)?,
-        service: r.try_get(4)?,
-        product: r.try_get(5)?,
-        version: r.try_get(6)?,
-        ..PortRow::default()
-    };
-    let port = if full {
-        PortRow {
-            reason: r.try_get(7)?,
-            extrainfo: r.try_get(8)?,
-            ostype: r.try_get(9)?,
-            tunnel: r.try_get(10)?,
-            method: r.try_get(11)?,
-            conf: r.try_get(12)?,
-            cpe: r.try_get(13)?,
-            scripts: r.try_get(14)?,
-            tls: r.try_get(15)?,
-            ..lean
-        }
-    } else {
-        lean
-    };
-    Ok((r.try_get(0)?, port))
+    fn text_or_null(&self, at: usize) -> Result<Option<String>, postgres::Error> {
+        self.try_get(at)
+    }
+    fn int(&self, at: usize) -> Result<i64, postgres::Error> {
+        self.try_get(at)
+    }
+    fn int_or_null(&self, at: usize) -> Result<Option<i64>, postgres::Error> {
+        self.try_get(at)
+    }
 }

@@ -3,9 +3,10 @@
 
 use rusqlite::{Connection, params};
 
-use super::snapshots::{host_row, port_row};
 use crate::store::hosts::HostRange;
-use crate::store::rows::{HostRow, PortRow, WalkError, host_columns, merge_hosts, port_columns};
+use crate::store::rows::{
+    EachHost, HostRow, PortRow, WalkError, host_columns, merge_hosts, port_columns,
+};
 
 /// Walks the hosts of snapshot `id` in `range` inside one read transaction (hosts and ports
 /// by two statements stepped side by side). `Ok(false)`: no such snapshot.
@@ -13,7 +14,7 @@ pub(super) fn walk(
     conn: &Connection,
     id: i64,
     range: HostRange,
-    each: &mut dyn FnMut(i64, HostRow, Vec<PortRow>) -> bool,
+    each: EachHost<'_>,
 ) -> Result<bool, WalkError<rusqlite::Error>> {
     let db = WalkError::Db;
     let tx = conn.unchecked_transaction().map_err(db)?;
@@ -47,10 +48,15 @@ pub(super) fn walk(
         || {
             host_rows
                 .next()?
-                .map(|r| Ok((r.get(0)?, host_row(r, 1, true)?)))
+                .map(|r| Ok((r.get(0)?, HostRow::read(r, 1, true)?)))
                 .transpose()
         },
-        || port_rows.next()?.map(|r| port_row(r, true)).transpose(),
+        || {
+            port_rows
+                .next()?
+                .map(|r| PortRow::read(r, true))
+                .transpose()
+        },
         range.limit.is_none(),
         each,
     )?;

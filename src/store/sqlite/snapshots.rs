@@ -6,7 +6,8 @@ use super::deltas;
 use crate::snapshot::Snapshot;
 use crate::store::deltas::DeltaOf;
 use crate::store::rows::{
-    Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count, host_columns, port_columns,
+    Columns, Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count, host_columns,
+    port_columns,
 };
 
 /// Saves `s` in one transaction, with the delta `delta` makes of its new id when given.
@@ -176,12 +177,7 @@ pub(super) fn load(
         })?
         .collect::<Result<_, _>>()?;
     if detail == Detail::Head {
-        return Ok(Some(SnapshotRows {
-            head,
-            targets,
-            hosts: Vec::new(),
-            ports: Vec::new(),
-        }));
+        return Ok(Some(SnapshotRows::head_only(head, targets)));
     }
     let full = detail == Detail::Full;
     let hosts = conn
@@ -189,14 +185,14 @@ pub(super) fn load(
             "SELECT {} FROM hosts WHERE snapshot_id = ?1 ORDER BY position",
             host_columns(full)
         ))?
-        .query_map([id], |r| host_row(r, 0, full))?
+        .query_map([id], |r| HostRow::read(r, 0, full))?
         .collect::<Result<_, _>>()?;
     let ports = conn
         .prepare_cached(&format!(
             "SELECT {} FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
             port_columns(full)
         ))?
-        .query_map([id], |r| port_row(r, full))?
+        .query_map([id], |r| PortRow::read(r, full))?
         .collect::<Result<_, _>>()?;
     Ok(Some(SnapshotRows {
         head,
@@ -206,56 +202,20 @@ pub(super) fn load(
     }))
 }
 
-/// Reads [`host_columns`] from column `at` on.
-pub(super) fn host_row(r: &Row<'_>, at: usize, full: bool) -> rusqlite::Result<HostRow> {
-    let lean = HostRow {
-        state: r.get(at)?,
-        addresses: r.get(at + 1)?,
-        hostnames: r.get(at + 2)?,
-        ..HostRow::default()
-    };
-    if !full {
-        return Ok(lean);
+impl Columns for Row<'_> {
+    type Error = rusqlite::Error;
+    fn text(&self, at: usize) -> rusqlite::Result<String> {
+        self.get(at)
     }
-    Ok(HostRow {
-        reason: r.get(at + 3)?,
-        extraports: r.get(at + 4)?,
-        os_matches: r.get(at + 5)?,
-        scripts: r.get(at + 6)?,
-        starttime: r.get(at + 7)?,
-        endtime: r.get(at + 8)?,
-        ..lean
-    })
-}
-
-/// Reads [`port_columns`]: (host position, port).
-pub(super) fn port_row(r: &Row<'_>, full: bool) -> rusqlite::Result<(i64, PortRow)> {
-    let lean = PortRow {
-        protocol: r.get(1)?,
-        port: r.get(2)?,
-        state: r.get(3)?,
-        service: r.get(4)?,
-        product: r.get(5)?,
-        version: r.get(6)?,
-        ..PortRow::default()
-    };
-    let port = if full {
-        PortRow {
-            reason: r.get(7)?,
-            extrainfo: r.get(8)?,
-            ostype: r.get(9)?,
-            tunnel: r.get(10)?,
-            method: r.get(11)?,
-            conf: r.get(12)?,
-            cpe: r.get(13)?,
-            scripts: r.get(14)?,
-            tls: r.get(15)?,
-            ..lean
-        }
-    } else {
-        lean
-    };
-    Ok((r.get(0)?, port))
+    fn text_or_null(&self, at: usize) -> rusqlite::Result<Option<String>> {
+        self.get(at)
+    }
+    fn int(&self, at: usize) -> rusqlite::Result<i64> {
+        self.get(at)
+    }
+    fn int_or_null(&self, at: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(at)
+    }
 }
 
 pub(super) fn previous(conn: &Connection, id: i64) -> rusqlite::Result<Option<Option<i64>>> {
