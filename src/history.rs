@@ -14,12 +14,13 @@ mod stored;
 #[cfg(test)]
 pub use stored::record;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
-use crate::snapshot::{Snapshot, technique};
+use crate::snapshot::entries::{self, EntryCount};
+use crate::snapshot::{Snapshot, TargetRecord, parse_host_ip, technique};
 use crate::store::{SnapshotSummary, Store, StoreError};
 
 /// How many timeline points the report chart and the dashboard draw.
@@ -119,6 +120,25 @@ pub fn previous_of_unsaved(store: &Store, run: &Snapshot) -> Result<Option<Snaps
         .transpose()
 }
 
+/// Per `targets.txt` entry of stored snapshot `id` (whose targets are `targets`): its up
+/// hosts and open ports, as the dashboard's cards show them. Stored with the delta when the
+/// snapshot was saved; else counted from its up hosts (one query, no port loaded).
+pub fn entry_counts(
+    store: &Store,
+    id: i64,
+    targets: &[TargetRecord],
+) -> Result<BTreeMap<String, EntryCount>, StoreError> {
+    if let Some(counts) = stored::entries(store, id)? {
+        return Ok(counts);
+    }
+    let up_hosts: Vec<_> = store
+        .up_hosts_open_ports(id)?
+        .into_iter()
+        .filter_map(|(ip, open)| Some((parse_host_ip(&ip)?, open)))
+        .collect();
+    Ok(entries::entry_counts(targets, &up_hosts))
+}
+
 /// Saves `snapshot` (a run's or an import's, not yet saved) and its delta against
 /// `previous` (what [`previous_of_unsaved`] gives for it) in one transaction, so readers find
 /// the delta stored from the moment the snapshot is visible. Sets `snapshot.id`; returns the
@@ -131,9 +151,10 @@ pub fn save_with_delta(
 ) -> Result<(i64, Delta), StoreError> {
     snapshot.id = None;
     let mut delta = delta::compare(previous, snapshot, delta_config);
+    let entries = entries::entry_counts(&snapshot.targets, &entries::up_hosts(snapshot));
     let id = store.save_snapshot_with_delta(snapshot, &mut |id| {
         delta.to.snapshot = Some(id);
-        stored::row_of(&delta, delta_config)
+        stored::row_of(&delta, delta_config, &entries)
     })?;
     snapshot.id = Some(id);
     Ok((id, delta))

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Host, ScanResult};
 
+pub mod entries;
 pub mod ports;
 pub use ports::{PortCoverage, runs_version_detection};
 

@@ -38,7 +38,7 @@ pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
 use backend::Backend;
 pub use certificates::PortTls;
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryFilter, DeliveryOutcome};
-pub use deltas::{DeltaOf, DeltaRow};
+pub use deltas::{DeltaOf, DeltaRow, NewDelta};
 pub use hosts::HostRange;
 pub use migrate::{CopiedTable, MigrateError};
 pub use outbox::{NewOutbox, OutboxItem};

@@ -8,8 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::delta::{Band, Delta, DeltaConfig, DeltaStatus, Summary};
-use crate::store::{DeltaRow, Store, StoreError};
+use crate::snapshot::entries::EntryCount;
+use crate::store::{DeltaRow, NewDelta, Store, StoreError};
 
 /// What a timeline row takes from a delta (the `head` column).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,17 +33,25 @@ fn fingerprint(config: &DeltaConfig) -> String {
     format!("{hash:016x}")
 }
 
-/// The stored form of `delta` (computed with `config`): its row and `delta.json` text;
-/// `None` when it cannot be written as JSON (not reachable with these types; the delta is
-/// then computed on read).
-pub(super) fn row_of(delta: &Delta, config: &DeltaConfig) -> Option<(DeltaRow, String)> {
+/// The stored form of `delta` (computed with `config`) of a snapshot whose per-entry counts
+/// are `entries`: its row, `delta.json` text and the counts' JSON; `None` when it cannot be
+/// written as JSON (not reachable with these types; it is then computed on read).
+pub(super) fn row_of(
+    delta: &Delta,
+    config: &DeltaConfig,
+    entries: &BTreeMap<String, EntryCount>,
+) -> Option<NewDelta> {
     let head = Head {
         status: delta.status,
         score: delta.score.overall,
         band: delta.score.band,
         summary: delta.summary.clone(),
     };
-    let (Ok(head), Ok(json)) = (serde_json::to_string(&head), serde_json::to_string(delta)) else {
+    let (Ok(head), Ok(json), Ok(entries)) = (
+        serde_json::to_string(&head),
+        serde_json::to_string(delta),
+        serde_json::to_string(entries),
+    ) else {
         log::warn!("cannot serialise a delta; it is computed on read");
         return None;
     };
@@ -49,14 +60,14 @@ pub(super) fn row_of(delta: &Delta, config: &DeltaConfig) -> Option<(DeltaRow, S
         config: fingerprint(config),
         head,
     };
-    Some((row, json))
+    Some(NewDelta { row, json, entries })
 }
 
 /// Tests: stores `delta` as snapshot `id`'s, replacing what its save stored (to doctor one).
 #[cfg(test)]
 pub fn record(store: &Store, id: i64, delta: &Delta, config: &DeltaConfig) {
-    let (row, json) = row_of(delta, config).unwrap();
-    store.test_replace_delta(id, &row, &json);
+    let new = row_of(delta, config, &BTreeMap::new()).unwrap();
+    store.test_replace_delta(id, &new.row, &new.json);
 }
 
 /// Snapshot `id`'s stored row when it still holds for `config`.
@@ -101,4 +112,15 @@ pub(super) fn delta(
     config: &DeltaConfig,
 ) -> Result<Option<Delta>, StoreError> {
     Ok(json(store, id, config)?.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+/// Snapshot `id`'s stored per-entry counts. They depend on the snapshot alone (never on what
+/// it is compared with or the configuration), so they hold as long as the row exists.
+pub(super) fn entries(
+    store: &Store,
+    id: i64,
+) -> Result<Option<BTreeMap<String, EntryCount>>, StoreError> {
+    Ok(store
+        .delta_entries(id)?
+        .and_then(|text| serde_json::from_str(&text).ok()))
 }

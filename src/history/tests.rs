@@ -6,6 +6,7 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::model::Severity;
+use crate::snapshot::entries::{self, EntryCount};
 use crate::testdata::{done, each_store, open, port, snapshot, up};
 
 fn at(day: i64) -> Timestamp {
@@ -66,6 +67,50 @@ fn the_stored_delta_is_the_computed_one() {
             ),
             (Some(a), delta.status, &delta.summary, delta.score.overall)
         );
+    });
+}
+
+#[test]
+fn the_stored_entry_counts_are_the_counted_ones() {
+    each_store(|store| {
+        let (_, _) = save(store, 1, vec![up("192.0.2.1", vec![open(22)])]);
+        let mut s = snapshot(
+            "default",
+            at(2),
+            vec![
+                done("192.0.2.0/30"),
+                done("192.0.2.4/30"),
+                done("192.0.2.9/32"),
+            ],
+            vec![
+                up(
+                    "192.0.2.1",
+                    vec![open(22), open(80), port("tcp", 81, "closed")],
+                ),
+                up("192.0.2.2", vec![]),
+                up("192.0.2.5", vec![open(443)]),
+                crate::testdata::host("192.0.2.6", "down", vec![]),
+            ],
+        );
+        s.targets[2].entry = "192.0.2.4/30".into();
+        let previous = previous_of_unsaved(store, &s).unwrap();
+        let (id, _) =
+            save_with_delta(store, &mut s, previous.as_ref(), &DeltaConfig::default()).unwrap();
+        let counted = entries::entry_counts(&s.targets, &entries::up_hosts(&s));
+        let count = |hosts_up, open_ports| EntryCount {
+            hosts_up,
+            open_ports,
+        };
+        assert_eq!(counted["192.0.2.0/30"], count(2, 2));
+        assert_eq!(counted["192.0.2.4/30"], count(1, 1));
+        let head = store.load_snapshot_head(id).unwrap();
+        assert!(store.delta_entries(id).unwrap().is_some());
+        assert_eq!(entry_counts(store, id, &head.targets).unwrap(), counted);
+        // Without the stored counts (a row from before them), counted from the store.
+        store.test_execute(&format!(
+            "UPDATE snapshot_deltas SET entries = NULL WHERE snapshot_id = {id}"
+        ));
+        assert_eq!(entry_counts(store, id, &head.targets).unwrap(), counted);
     });
 }
 

@@ -29,6 +29,9 @@ pub(super) trait Backend: Send {
     fn delta_row(&self, id: i64) -> Result<Option<DeltaRow>, StoreError>;
     /// Snapshot `id`'s stored `delta.json` text, if any.
     fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError>;
+    /// Snapshot `id`'s stored per-entry counts (JSON), if any (NULL in rows stored before
+    /// SQLite V8).
+    fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError>;
     /// Walks the hosts of snapshot `id` in `range` with every column, in one read
     /// transaction, through [`super::rows::merge_hosts`]; `false` when the snapshot does not
     /// exist.

@@ -17,9 +17,18 @@ pub struct DeltaRow {
     pub head: String,
 }
 
-/// Makes a snapshot's delta row and `delta.json` text once its id is known (inside the
-/// transaction that saves it); `None` stores none (readers then compute it).
-pub type DeltaOf<'a> = &'a mut dyn FnMut(i64) -> Option<(DeltaRow, String)>;
+/// What a run stores beside its snapshot: the row, the whole `delta.json`, and the JSON of the
+/// snapshot's per-entry host and open-port counts (what the dashboard's cards show).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelta {
+    pub row: DeltaRow,
+    pub json: String,
+    pub entries: String,
+}
+
+/// Makes a snapshot's [`NewDelta`] once its id is known (inside the transaction that saves
+/// it); `None` stores none (readers then compute it).
+pub type DeltaOf<'a> = &'a mut dyn FnMut(i64) -> Option<NewDelta>;
 
 impl Store {
     /// [`Store::save_snapshot`] with the snapshot's delta, written in the same transaction:
@@ -40,6 +49,11 @@ impl Store {
     /// Snapshot `id`'s stored `delta.json` text, if any.
     pub fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError> {
         self.db.delta_json(id)
+    }
+
+    /// Snapshot `id`'s stored per-entry counts (JSON), if any.
+    pub fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.db.delta_entries(id)
     }
 
     /// Tests: replaces snapshot `id`'s stored delta (plain SQL both backends read alike).

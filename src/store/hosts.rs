@@ -28,6 +28,15 @@ impl HostRange {
     pub(super) fn limit(&self) -> Option<i64> {
         self.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX))
     }
+
+    /// The last position the range can reach: hosts are saved at positions 0, 1, 2... with no
+    /// gap, so a page's ports lie between [`HostRange::first`] and this (an index range, not
+    /// the rest of the snapshot).
+    pub(super) fn last(&self) -> i64 {
+        self.limit().map_or(i64::MAX, |l| {
+            self.first().saturating_add(l.saturating_sub(1))
+        })
+    }
 }
 
 impl Store {

@@ -215,7 +215,11 @@ impl Backend for Postgres {
     }
 
     fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError> {
-        self.with(|c| deltas::json(c, id))
+        self.with(|c| deltas::text(c, id, false))
+    }
+
+    fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.with(|c| deltas::text(c, id, true))
     }
 
     fn for_each_host(

@@ -123,7 +123,11 @@ impl Backend for Sqlite {
     }
 
     fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError> {
-        deltas::json(&self.conn, id).map_err(|e| self.sql(e))
+        deltas::text(&self.conn, id, deltas::Text::Delta).map_err(|e| self.sql(e))
+    }
+
+    fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError> {
+        deltas::text(&self.conn, id, deltas::Text::Entries).map_err(|e| self.sql(e))
     }
 
     fn for_each_host(

@@ -13,7 +13,6 @@ use crate::history::{self, CHART_POINTS, timeline};
 use crate::model::AlertStatus;
 use crate::report::certificates::{self, CertPolicy, CertificateRow};
 use crate::report::html::dashboard;
-use crate::snapshot::parse_host_ip;
 use crate::store::{AlertFilter, Store, StoreError};
 
 /// Profiles shown (the latest snapshot of each), alerts listed, and history points charted.
@@ -86,19 +85,16 @@ fn render(
     let delta_config = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        // Head and targets, and per up host its open ports: not every port of every host.
+        // Head and targets, and per entry its up hosts and open ports (stored with the delta):
+        // not every host.
         let snapshot = store.load_snapshot_head(id)?;
         let delta = history::delta_of_id(store, id, delta_config)?;
         let counts = store.snapshot_summary(id)?;
-        let up_hosts = store
-            .up_hosts_open_ports(id)?
-            .into_iter()
-            .filter_map(|(ip, open)| Some((parse_host_ip(&ip)?, open)))
-            .collect();
+        let entries = history::entry_counts(store, id, &snapshot.targets)?;
         states.push(dashboard::ProfileState {
             snapshot,
             delta,
-            up_hosts,
+            entries,
             hosts_up: usize::try_from(counts.hosts_up).unwrap_or(usize::MAX),
             open_ports: usize::try_from(counts.open_ports).unwrap_or(usize::MAX),
         });

@@ -70,12 +70,12 @@ pub(super) fn walk(
     let ports = tx
         .bind(
             format!(
-                "SELECT {} FROM ports WHERE snapshot_id = $1 AND host_position >= $2
+                "SELECT {} FROM ports WHERE snapshot_id = $1 AND host_position BETWEEN $2 AND $3
                   ORDER BY host_position, position",
                 port_columns(true)
             )
             .as_str(),
-            &[&id, &first],
+            &[&id, &first, &range.last()],
         )
         .map_err(db)?;
     let cursor = |portal| Cursor {

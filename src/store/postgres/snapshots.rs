@@ -179,8 +179,8 @@ pub(super) fn save(
         }
     }
     w.finish()?;
-    if let Some((row, json)) = delta.and_then(|make| make(id)) {
-        deltas::save(&mut tx, id, &row, &json)?;
+    if let Some(new) = delta.and_then(|make| make(id)) {
+        deltas::save(&mut tx, id, &new)?;
     }
     tx.commit()?;
     Ok(id)

@@ -34,7 +34,7 @@ pub(super) fn walk(
         .map_err(db)?;
     let mut ports = tx
         .prepare_cached(&format!(
-            "SELECT {} FROM ports WHERE snapshot_id = ?1 AND host_position >= ?2
+            "SELECT {} FROM ports WHERE snapshot_id = ?1 AND host_position BETWEEN ?2 AND ?3
               ORDER BY host_position, position",
             port_columns(true)
         ))
@@ -43,7 +43,7 @@ pub(super) fn walk(
     // SQLite reads a negative LIMIT as none.
     let limit = range.limit().unwrap_or(-1);
     let mut host_rows = hosts.query(params![id, first, limit]).map_err(db)?;
-    let mut port_rows = ports.query(params![id, first]).map_err(db)?;
+    let mut port_rows = ports.query(params![id, first, range.last()]).map_err(db)?;
     merge_hosts(
         || {
             host_rows

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -214,6 +214,13 @@ CREATE TABLE snapshot_deltas (
     head          TEXT    NOT NULL,
     delta         TEXT    NOT NULL
 );
+"#;
+
+/// Beside each stored delta, the snapshot's per-entry counts of up hosts and open ports (JSON:
+/// entry -> {hosts_up, open_ports}), so the dashboard's cards need not read every host. NULL
+/// in rows stored by V7: the dashboard then counts from the hosts.
+const V8: &str = r#"
+ALTER TABLE snapshot_deltas ADD COLUMN entries TEXT;
 "#;
 
 /// The schema version recorded in the database.

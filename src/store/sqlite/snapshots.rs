@@ -114,8 +114,8 @@ pub(super) fn save(
             }
         }
     }
-    if let Some((row, json)) = delta.and_then(|make| make(id)) {
-        deltas::save(&tx, id, &row, &json)?;
+    if let Some(new) = delta.and_then(|make| make(id)) {
+        deltas::save(&tx, id, &new)?;
     }
     tx.commit()?;
     Ok(id)

@@ -17,7 +17,11 @@ fn migrate_store_copies_everything_and_counts_match() {
             config: "0123456789abcdef".into(),
             head: "{\"status\":\"stable\"}".into(),
         };
-        Some((row, format!("{{\"to\":{{\"snapshot\":{id}}}}}")))
+        Some(NewDelta {
+            row,
+            json: format!("{{\"to\":{{\"snapshot\":{id}}}}}"),
+            entries: "{\"lab\":{\"hosts_up\":1,\"open_ports\":2}}".into(),
+        })
     };
     let b = source
         .save_snapshot_with_delta(&snapshot("quick", "2026-11-21T02:00:00Z"), &mut stored)
@@ -76,6 +80,10 @@ fn migrate_store_copies_everything_and_counts_match() {
     }
     assert_eq!(target.delta_row(b).unwrap(), source.delta_row(b).unwrap());
     assert_eq!(target.delta_json(b).unwrap(), source.delta_json(b).unwrap());
+    assert_eq!(
+        target.delta_entries(b).unwrap(),
+        source.delta_entries(b).unwrap()
+    );
     assert_eq!(target.alert(alert.id).unwrap(), alert);
     assert_eq!(
         target.list_deliveries(10).unwrap(),
