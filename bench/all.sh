@@ -5,13 +5,17 @@
 #
 #   1. daily_scan parse FILE --format json|jsonl|csv > out   vs  xmllint --stream --noout FILE
 #   2. daily_scan diff A.xml B.xml --format json              vs  ndiff A B (--no-scripts copies)
+#   3. GET /, /api/snapshots/2/delta, /api/snapshots/2 (pages, and whole: streamed), trends,
+#      on a database holding the pair (release api_server; the previous build's beside it)
 #   4. POST /api/scan, 10 loopback targets, one port, max_concurrent_scans 2 and 8
 #                                                             vs  one nmap over the 10 targets
 #   5. alert sync of a 65,536-host run, 234k unexpected ports (cargo bench --bench alerts)
 #
 # Usage: bench/all.sh [RUNS]      (default 5; needs hyperfine, xmllint, ndiff, /usr/bin/time)
-#   OLD=DIR   also time the daily_scan and alerts bench binaries in DIR (a build of an earlier
-#             commit: DIR/daily_scan, DIR/alerts) in the same run, for old-vs-new ratios.
+#   OLD=DIR   also time the daily_scan, api_server and alerts bench binaries in DIR (a build of
+#             an earlier commit: DIR/daily_scan, DIR/api_server, DIR/alerts) in the same run,
+#             for old-vs-new ratios (each build reads a database its own daily_scan imported).
+#   ONLY=N    run only row N (1 to 5).
 #   NDIFF_RUNS=N  runs of ndiff (default 3: it takes ~20 s a run).
 # Input (generated once, ~15 s each, never committed): the 65,536-host pair of bench/batch.sh
 # and its --no-scripts twin, in /tmp.
@@ -19,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs="${1:-5}"
+want() { [[ -z "${ONLY:-}" || "${ONLY}" == "$1" ]]; }
 ndiff_runs="${NDIFF_RUNS:-3}"
 for tool in hyperfine xmllint ndiff python3 curl nmap /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
@@ -36,9 +41,9 @@ common=(--hosts 65536 --ports-per-host 5 --seed 1)
 [[ -f "$b_ns" ]] || python3 "$gen" "${common[@]}" --no-scripts --mutate 0.05 -o "$b_ns"
 
 cargo build --release --locked --bin daily_scan --bin api_server
-cargo bench --locked --bench alerts --no-run 2>/dev/null
+want 5 && cargo bench --locked --bench alerts --no-run 2>/dev/null
 bin="$PWD/target/release/daily_scan"
-alerts_bench="$(ls -t target/release/deps/alerts-* | grep -v '\.d$' | head -n 1)"
+alerts_bench="$(ls -t target/release/deps/alerts-* 2>/dev/null | grep -v '\.d$' | head -n 1 || true)"
 old="${OLD:-}"
 
 work="$(mktemp -d /tmp/bench_all.XXXXXX)"
@@ -81,9 +86,10 @@ row() { # label name [rss-command...]
 ratio() { # label name-a name-b
     local x y
     x="$(cut -f1 "$work/$2.tsv")"; y="$(cut -f1 "$work/$3.tsv")"
-    printf '  %-50s %.2fx\n' "$1" "$(python3 -c "print($x / $y)")"
+    printf '  %-50s %.3fx\n' "$1" "$(python3 -c "print($x / $y)")"
 }
 
+if want 1; then
 echo
 echo "== 1. parse (median of $runs, min-max, peak RSS of one run); $a"
 time_cmd xmllint "$runs" "xmllint --stream --noout $a"
@@ -110,6 +116,9 @@ if [[ -n "$old" ]]; then
     ratio "parse csv new / old" parse_csv old_parse_csv
 fi
 
+fi
+
+if want 2; then
 echo
 echo "== 2. diff of two 65,536-host files, --format json (exit 1: changes found)"
 time_cmd diff "$runs" -i "$bin diff $a $b --format json > $out"
@@ -145,6 +154,93 @@ PY
 fi
 ratio "diff (no-scripts pair) / ndiff" diff_ns ndiff
 
+fi
+
+if want 3; then
+echo
+echo "== 3. read API on a database with the pair (two 65,536-host snapshots), curl on loopback"
+# serve NAME API_SERVER DAILY_SCAN: imports the pair with that build's daily_scan (so its
+# schema and stored deltas are its own), starts its api_server; sets $base.
+serve() {
+    local name="$1" server="$2" ds="$3" port
+    "$ds" --db "$work/$name.db" import "$a" "$b" >/dev/null
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    {
+        echo 'log_level = "warn"'
+        echo "database = \"$work/$name.db\""
+        echo '[api]'
+        echo "bind = \"127.0.0.1:$port\""
+        echo 'rate_limit_per_minute = 0'
+    } >"$work/$name.toml"
+    "$server" --config "$work/$name.toml" 2>"$work/$name.log" &
+    pids+=($!)
+    server_pid=$!
+    base="http://127.0.0.1:$port"
+    for _ in $(seq 100); do curl -sf "$base/api/health" >/dev/null && break; sleep 0.1; done
+}
+# 16 parallel GET /api/snapshots/2 on a fresh server: its peak RSS (VmHWM) after them.
+parallel_rss() {
+    local curls=()
+    for _ in $(seq 16); do curl -sf "$base/api/snapshots/2" -o /dev/null & curls+=($!); done
+    wait "${curls[@]}"
+    awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server_pid/status"
+}
+read_rows() { # NAME
+    local n="$1"
+    time_cmd "${n}_dash" "$runs" "curl -sf $base/ -o /dev/null"
+    time_cmd "${n}_delta" "$runs" "curl -sf $base/api/snapshots/2/delta -o /dev/null"
+    time_cmd "${n}_trends" "$runs" "curl -sf '$base/api/stats/trends?days=3660' -o /dev/null"
+    time_cmd "${n}_whole" "$runs" "curl -sf $base/api/snapshots/2 -o /dev/null"
+    if [[ "$n" == new ]]; then
+        time_cmd new_page1 "$runs" "curl -sf '$base/api/snapshots/2?limit=1000' -o /dev/null"
+        time_cmd new_pagem "$runs" "curl -sf '$base/api/snapshots/2?limit=1000&after=32767' -o /dev/null"
+        time_cmd new_pagel "$runs" "curl -sf '$base/api/snapshots/2?limit=1000&after=65000' -o /dev/null"
+    fi
+}
+size() { curl -sf "$1" | wc -c | awk '{printf "%.0f KB", $1/1024}'; }
+serve new ./target/release/api_server "$bin"
+new_base="$base"
+new_rss="$(parallel_rss)"
+read_rows new
+echo "  bodies: / $(size "$base/"), delta $(size "$base/api/snapshots/2/delta")," \
+    "page of 1000 hosts $(size "$base/api/snapshots/2?limit=1000"), whole $(size "$base/api/snapshots/2")"
+row "GET / (dashboard; goal <= 0.150 s)" new_dash
+row "GET /api/snapshots/2/delta (goal <= 0.200 s)" new_delta
+row "GET /api/stats/trends?days=3660" new_trends
+row "GET /api/snapshots/2?limit=1000 (goal <= 0.100 s)" new_page1
+row "GET /api/snapshots/2?limit=1000&after=32767" new_pagem
+row "GET /api/snapshots/2?limit=1000&after=65000" new_pagel
+row "GET /api/snapshots/2 (whole, streamed)" new_whole
+echo "  server peak RSS after 16 parallel GET /api/snapshots/2: $new_rss MB"
+if [[ -n "$old" && -x "$old/api_server" ]]; then
+    serve old "$old/api_server" "$old/daily_scan"
+    old_rss="$(parallel_rss)"
+    read_rows old
+    row "previous build: GET /" old_dash
+    row "previous build: GET /api/snapshots/2/delta" old_delta
+    row "previous build: GET /api/stats/trends?days=3660" old_trends
+    row "previous build: GET /api/snapshots/2 (whole)" old_whole
+    echo "  previous build: server peak RSS after 16 parallel GET /api/snapshots/2: $old_rss MB"
+    ratio "GET / new / old" new_dash old_dash
+    ratio "GET /api/snapshots/2/delta new / old" new_delta old_delta
+    ratio "GET /api/stats/trends new / old" new_trends old_trends
+    ratio "GET /api/snapshots/2 whole new / old" new_whole old_whole
+    # The two databases were imported at different times: compare without the times.
+    same='import json, sys
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items() if k not in ("started_at", "finished_at")}
+    return [strip(x) for x in v] if isinstance(v, list) else v
+a, b = (strip(json.load(open(f))) for f in sys.argv[1:])
+print("identical" if a == b else "DIFFERENT")'
+    curl -sf "$base/api/snapshots/2/delta" -o "$work/old_delta.json"
+    curl -sf "$new_base/api/snapshots/2/delta" -o "$work/new_delta.json"
+    echo "  old and new GET /api/snapshots/2/delta (times aside):" \
+        "$(python3 -c "$same" "$work/old_delta.json" "$work/new_delta.json")"
+fi
+fi
+
+if want 4; then
 echo
 echo "== 4. POST /api/scan, 10 loopback targets, one port (listening), vs one nmap over them"
 scan_port=18931
@@ -206,9 +302,13 @@ for cap in 2 8; do
 done
 echo "  nmap arguments: ${args[*]} -oX - <the 10 addresses>"
 
+fi
+
+if want 5; then
 echo
 echo "== 5. alert sync, 65,536 hosts, ~234k unexpected ports (benches/alerts.rs, 3 runs each)"
 for i in $(seq 1 "$runs"); do
     "$alerts_bench" | sed "s/^/  new #$i /"
     [[ -n "$old" && -x "$old/alerts" ]] && "$old/alerts" | sed "s/^/  old #$i /"
 done
+fi

@@ -43,7 +43,7 @@ def install(name, target):
 
 def cmd(d, *args):
     return [bin, "--config", os.path.join(d, "config.toml"), "-f",
-            os.path.join(d, "targets.txt"), "--quiet", *args]
+            os.path.join(d, "targets.txt"), *args]
 
 counter = [0]
 def run_id():

@@ -3,18 +3,25 @@
 //! scores and deltas behind `daily_scan history`, the report's chart and the dashboard. The
 //! batch, the `report` command, the read API and the dashboard all call it, so they agree.
 //!
-//! Scores and deltas are recomputed from the stored hosts (with the current severity table)
-//! rather than stored, so a changed configuration is reflected everywhere at once. That costs
-//! one snapshot load per row; snapshots are loaded oldest first and only the latest of each
-//! profile is kept in memory.
+//! Each run stores its delta in the transaction that saves it ([`save_with_delta`]); readers
+//! use it while it holds (same previous snapshot, same severity table and `[[expect]]`: see
+//! `stored.rs`), so a changed configuration is still reflected everywhere at once. Otherwise,
+//! and for snapshots stored before SQLite V7 / PostgreSQL V4, the delta is recomputed from the stored hosts: one snapshot load per row,
+//! oldest first, keeping only the latest of each profile in memory.
 
-use std::collections::HashMap;
+mod stored;
+
+#[cfg(test)]
+pub use stored::record;
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
 use crate::delta::{self, Band, Delta, DeltaConfig, DeltaStatus, Summary};
-use crate::snapshot::{Snapshot, technique};
-use crate::store::{SnapshotSummary, Store, StoreError};
+use crate::snapshot::entries::{self, EntryCount};
+use crate::snapshot::{Snapshot, TargetRecord, parse_host_ip, technique};
+use crate::store::{DeltaOf, SnapshotSummary, Store, StoreError};
 
 /// How many timeline points the report chart and the dashboard draw.
 pub const CHART_POINTS: usize = 30;
@@ -32,14 +39,47 @@ pub fn delta_with_previous(
     Ok((snapshot, delta))
 }
 
+/// Snapshot `id`'s delta against its previous snapshot, as [`delta_with_previous`] has it:
+/// the stored one while it holds, else computed (loading both snapshots for comparison).
+pub fn delta_of_id(
+    store: &Store,
+    id: i64,
+    delta_config: &DeltaConfig,
+) -> Result<Delta, StoreError> {
+    match stored::delta(store, id, delta_config)? {
+        Some(delta) => Ok(delta),
+        None => delta_with_previous(store, id, delta_config).map(|(_, delta)| delta),
+    }
+}
+
+/// [`delta_of_id`] as `delta.json` text (what the API sends): the stored text itself while it
+/// holds, without reading it into a [`Delta`].
+pub fn delta_json_of_id(
+    store: &Store,
+    id: i64,
+    delta_config: &DeltaConfig,
+) -> Result<String, StoreError> {
+    if let Some(text) = stored::json(store, id, delta_config)? {
+        return Ok(text);
+    }
+    let (_, delta) = delta_with_previous(store, id, delta_config)?;
+    serde_json::to_string(&delta).map_err(|e| StoreError::Corrupt {
+        db: store.name().to_string(),
+        detail: format!("delta of snapshot {id}: {e}"),
+    })
+}
+
 /// [`delta_with_previous`] for a snapshot the caller already holds: stored snapshot `id`, as
-/// the run that saved it or a full load has it.
+/// the run that saved it or a full load has it. The stored delta while it holds, else computed.
 pub fn delta_of(
     store: &Store,
     id: i64,
     snapshot: &Snapshot,
     delta_config: &DeltaConfig,
 ) -> Result<Delta, StoreError> {
+    if let Some(delta) = stored::delta(store, id, delta_config)? {
+        return Ok(delta);
+    }
     let previous = previous_snapshot(store, id, None)?;
     Ok(delta::compare(previous.as_ref(), snapshot, delta_config))
 }
@@ -78,6 +118,78 @@ pub fn previous_of_unsaved(store: &Store, run: &Snapshot) -> Result<Option<Snaps
         .latest_of_technique(technique(&run.profile), run.started_at)?
         .map(|id| store.load_snapshot_for_comparison(id))
         .transpose()
+}
+
+/// Per `targets.txt` entry of stored snapshot `id` (whose targets are `targets`): its up
+/// hosts and open ports, as the dashboard's cards show them. Stored with the delta when the
+/// snapshot was saved; else counted from its up hosts (one query, no port loaded).
+pub fn entry_counts(
+    store: &Store,
+    id: i64,
+    targets: &[TargetRecord],
+) -> Result<BTreeMap<String, EntryCount>, StoreError> {
+    if let Some(counts) = stored::entries(store, id)? {
+        return Ok(counts);
+    }
+    let up_hosts: Vec<_> = store
+        .up_hosts_open_ports(id)?
+        .into_iter()
+        .filter_map(|(ip, open)| Some((parse_host_ip(&ip)?, open)))
+        .collect();
+    Ok(entries::entry_counts(targets, &up_hosts))
+}
+
+/// Saves `snapshot` (a run's or an import's, not yet saved) and its delta against
+/// `previous` (what [`previous_of_unsaved`] gives for it) in one transaction, so readers find
+/// the delta stored from the moment the snapshot is visible. Sets `snapshot.id`; returns the
+/// delta, as [`delta_of`] gives it for the saved snapshot.
+pub fn save_with_delta(
+    store: &mut Store,
+    snapshot: &mut Snapshot,
+    previous: Option<&Snapshot>,
+    delta_config: &DeltaConfig,
+) -> Result<(i64, Delta), StoreError> {
+    let saved = save_delta_with(snapshot, previous, delta_config, |s, delta| {
+        store.save_snapshot_with_delta(s, delta).map(Some)
+    })?;
+    let Some(saved) = saved else {
+        unreachable!("a plain save returns its id")
+    };
+    Ok(saved)
+}
+
+/// [`save_with_delta`] for the finalize of sharded run `run_id`: the same transaction also
+/// marks the run finalized. `None` (nothing saved) when it was finalized already.
+pub fn save_finalized_with_delta(
+    store: &mut Store,
+    run_id: &str,
+    snapshot: &mut Snapshot,
+    previous: Option<&Snapshot>,
+    delta_config: &DeltaConfig,
+) -> Result<Option<(i64, Delta)>, StoreError> {
+    save_delta_with(snapshot, previous, delta_config, |s, delta| {
+        store.save_finalized(run_id, s, delta)
+    })
+}
+
+/// Compares `snapshot` with `previous` and hands both to `save` (which gets the row maker
+/// for the new id); sets `snapshot.id` when saved.
+fn save_delta_with(
+    snapshot: &mut Snapshot,
+    previous: Option<&Snapshot>,
+    delta_config: &DeltaConfig,
+    save: impl FnOnce(&Snapshot, DeltaOf<'_>) -> Result<Option<i64>, StoreError>,
+) -> Result<Option<(i64, Delta)>, StoreError> {
+    snapshot.id = None;
+    let mut delta = delta::compare(previous, snapshot, delta_config);
+    let entries = entries::entry_counts(&snapshot.targets, &entries::up_hosts(snapshot));
+    let saved = save(snapshot, &mut |id| {
+        delta.to.snapshot = Some(id);
+        stored::row_of(&delta, delta_config, &entries)
+    })?;
+    let Some(id) = saved else { return Ok(None) };
+    snapshot.id = Some(id);
+    Ok(Some((id, delta)))
 }
 
 /// The delta of stored snapshot `to` against stored snapshot `from` (any two; the delta says
@@ -158,6 +270,17 @@ pub fn timeline(
     let mut last_of_profile: HashMap<String, Snapshot> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for summary in rows.into_iter().rev() {
+        if let Some((compared_with, head)) = stored::head(store, summary.id, delta_config)? {
+            out.push(TimelineRow {
+                snapshot: summary,
+                score: head.score,
+                band: head.band,
+                compared_with,
+                delta_status: head.status,
+                changes: head.summary,
+            });
+            continue;
+        }
         let snap = store.load_snapshot_for_comparison(summary.id)?;
         let cached = last_of_profile.remove(technique(&summary.profile));
         let previous = previous_snapshot(store, summary.id, cached)?;
@@ -175,3 +298,6 @@ pub fn timeline(
     out.reverse();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Host, ScanResult};
 
+pub mod entries;
 pub mod ports;
 pub use ports::{PortCoverage, runs_version_detection};
 
@@ -217,7 +218,11 @@ pub fn technique(profile: &str) -> &str {
 /// A host's address as the delta and the store identify it: parsed (so `::0001` and `::1` are
 /// the same host), with any IPv6 zone (`%eth0`) dropped.
 pub fn host_ip(host: &Host) -> Option<IpAddr> {
-    let text = host.ip()?;
+    parse_host_ip(host.ip()?)
+}
+
+/// [`host_ip`] of the text [`Host::ip`] gave (as the store keeps it): a zone is dropped.
+pub fn parse_host_ip(text: &str) -> Option<IpAddr> {
     let text = text.split_once('%').map_or(text, |(addr, _zone)| addr);
     text.parse().ok()
 }

@@ -16,6 +16,8 @@ mod alerts;
 mod backend;
 mod certificates;
 mod deliveries;
+mod deltas;
+mod hosts;
 mod migrate;
 mod outbox;
 mod postgres;
@@ -37,6 +39,8 @@ pub use alerts::{Alert, AlertFilter, MAX_NOTE_CHARS, NewAlert, StatusChange};
 use backend::Backend;
 pub use certificates::PortTls;
 pub use deliveries::{Delivery, DeliveryAttempt, DeliveryFilter, DeliveryOutcome};
+pub use deltas::{DeltaOf, DeltaRow, NewDelta};
+pub use hosts::HostRange;
 pub use migrate::{CopiedTable, MigrateError};
 pub use outbox::{NewOutbox, OutboxItem};
 pub use postgres::{PgPool, PgWriterLock, SCHEMA_VERSION_POSTGRES};
@@ -234,11 +238,17 @@ impl Store {
 
     /// Saves `s` as a new snapshot (ignoring `s.id`) in one transaction and returns its id.
     pub fn save_snapshot(&mut self, s: &Snapshot) -> Result<i64, StoreError> {
-        self.db.save_snapshot(s)
+        self.db.save_snapshot(s, None)
     }
 
     pub fn load_snapshot(&self, id: i64) -> Result<Snapshot, StoreError> {
         self.load(id, Detail::Full)
+    }
+
+    /// Snapshot `id` without its hosts (`hosts` is empty): its head and targets, for a reader
+    /// that walks the hosts apart ([`Store::for_each_host`]).
+    pub fn load_snapshot_head(&self, id: i64) -> Result<Snapshot, StoreError> {
+        self.load(id, Detail::Head)
     }
 
     /// Loads snapshot `id` with only what a comparison or a score reads: host state,

@@ -5,6 +5,7 @@
 
 mod notify;
 mod ops;
+mod params;
 mod read;
 mod responses;
 mod scan;

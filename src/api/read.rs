@@ -3,8 +3,9 @@
 //!
 //! Every read opens the database read-only ([`crate::store::Store::open_read_only`]): in WAL mode a
 //! reader never waits for a running batch, and sees either all of a snapshot or none of it.
-//! Deltas and scores are recomputed from the stored hosts with this server's severity table,
-//! as `daily_scan report` does, so both always agree.
+//! Deltas and scores are those stored when the run committed while they hold for this server's
+//! severity table, else recomputed from the stored hosts as `daily_scan report` does, so both
+//! always agree ([`crate::history`] decides).
 
 pub mod alerts;
 pub mod alerts_page;

@@ -30,8 +30,9 @@ pub fn commit(
 ) -> Result<RunOutput, BatchError> {
     create_output_dir(config)?;
     let out_dir = &config.output_dir;
+    // What the run is compared with: loaded once for the re-check and the delta.
+    let previous = history::previous_of_unsaved(store, &snapshot)?;
     let confirmation = if config.batch.confirm {
-        let previous = history::previous_of_unsaved(store, &snapshot)?;
         confirm::confirm(
             recheck,
             previous.as_ref(),
@@ -43,20 +44,26 @@ pub fn commit(
         confirm::Confirmation::default()
     };
     let tls = tls::pass(config, &mut snapshot);
-    let id = match finalizes {
-        None => store.save_snapshot(&snapshot)?,
-        Some(run_id) => store
-            .save_finalized(run_id, &snapshot)?
-            .ok_or_else(|| BatchError::FinalizedElsewhere(run_id.to_string()))?,
+    // The delta is stored in the snapshot's transaction, for the readers (dashboard, delta
+    // routes, timelines); a sharded run's is marked finalized in it too.
+    let (id, delta) = match finalizes {
+        None => history::save_with_delta(store, &mut snapshot, previous.as_ref(), &opts.delta)?,
+        Some(run_id) => history::save_finalized_with_delta(
+            store,
+            run_id,
+            &mut snapshot,
+            previous.as_ref(),
+            &opts.delta,
+        )?
+        .ok_or_else(|| BatchError::FinalizedElsewhere(run_id.to_string()))?,
     };
-    snapshot.id = Some(id);
+    drop(previous);
     info!(
         "saved snapshot {id} ({}): {} up, {}",
         snapshot.status.as_str(),
         report::text::count(snapshot.hosts_up() as u64, "host"),
         report::text::count(snapshot.open_ports() as u64, "open port")
     );
-    let delta = history::delta_of(store, id, &snapshot, &opts.delta)?;
     let gone_after = config.alerts.gone_after_runs;
     let gone_held = if gone_after > 1 {
         let earlier = history::earlier_runs(

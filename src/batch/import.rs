@@ -9,6 +9,8 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use crate::delta::DeltaConfig;
+use crate::history;
 use crate::model::ScanResult;
 use crate::nmap::xml::{self, XmlError};
 use crate::snapshot::{Snapshot, SnapshotStatus, TargetRecord, TargetStatus};
@@ -53,14 +55,21 @@ pub fn snapshot_of(result: ScanResult, source: &str, profile: &str) -> Snapshot 
     s
 }
 
-/// Parses `path` and saves it as a snapshot of `profile`; returns the saved snapshot.
-pub fn import_file(store: &mut Store, path: &Path, profile: &str) -> Result<Snapshot, ImportError> {
+/// Parses `path` and saves it as a snapshot of `profile`, with its delta (computed with
+/// `delta_config`) as a run's is; returns the saved snapshot.
+pub fn import_file(
+    store: &mut Store,
+    path: &Path,
+    profile: &str,
+    delta_config: &DeltaConfig,
+) -> Result<Snapshot, ImportError> {
     let result = xml::parse_file(path).map_err(|source| ImportError::Xml {
         path: path.to_path_buf(),
         source,
     })?;
     let mut s = snapshot_of(result, &path.display().to_string(), profile);
-    s.id = Some(store.save_snapshot(&s)?);
+    let previous = history::previous_of_unsaved(store, &s)?;
+    history::save_with_delta(store, &mut s, previous.as_ref(), delta_config)?;
     Ok(s)
 }
 
@@ -82,12 +91,19 @@ mod tests {
             &mut store,
             &fixture("loopback/sv_two_hosts.xml"),
             "imported",
+            &DeltaConfig::default(),
         )
         .unwrap();
         assert_eq!(ok.status, SnapshotStatus::Complete);
         assert_eq!(store.load_snapshot(ok.id.unwrap()).unwrap().hosts, ok.hosts);
 
-        let bad = import_file(&mut store, &fixture("loopback/error_exit.xml"), "imported").unwrap();
+        let bad = import_file(
+            &mut store,
+            &fixture("loopback/error_exit.xml"),
+            "imported",
+            &DeltaConfig::default(),
+        )
+        .unwrap();
         assert_eq!(bad.status, SnapshotStatus::Failed);
         assert!(!bad.targets.is_empty());
         for t in &bad.targets {
@@ -106,6 +122,7 @@ mod tests {
             &mut store,
             &fixture("peer/libnmap/libnmap__test__files__1_hosts_incomplete.xml"),
             "imported",
+            &DeltaConfig::default(),
         )
         .unwrap_err();
         assert!(err.to_string().contains("incomplete"), "{err}");

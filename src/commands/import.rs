@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::{CommandError, Outcome, emit};
 use crate::batch::{self, import};
 use crate::config::Config;
+use crate::delta::DeltaConfig;
 
 #[derive(Debug, Clone)]
 pub struct ImportCommand {
@@ -21,8 +22,9 @@ pub fn import(
     out: &mut dyn Write,
 ) -> Result<Outcome, CommandError> {
     let (mut store, _lock) = batch::open_for_writing(config, None)?;
+    let delta_config = DeltaConfig::from_config(config);
     for file in &command.files {
-        let s = import::import_file(&mut store, file, &command.profile)?;
+        let s = import::import_file(&mut store, file, &command.profile, &delta_config)?;
         let line = format!(
             "{}: snapshot {} (profile {}, {}), {} up, {}\n",
             file.display(),

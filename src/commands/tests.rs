@@ -103,3 +103,26 @@ fn import_history_diff_report_and_prune_in_process() {
     let (_, text) = printed(|out| prune(&config, &command, out));
     assert_eq!(text, "deleted 1 snapshot\n");
 }
+
+#[test]
+fn import_stores_each_delta_as_reading_would_compute_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir);
+    std::fs::create_dir_all(&config.output_dir).unwrap();
+    let files = vec![
+        fixture("peer/ndiff/random-1.xml"),
+        fixture("peer/ndiff/random-2.xml"),
+    ];
+    let profile = "imported".to_string();
+    printed(|out| import(&config, &ImportCommand { files, profile }, out));
+    let store = crate::store::Store::open(&config.database_path()).unwrap();
+    let delta_config = crate::delta::DeltaConfig::from_config(&config);
+    for (id, previous) in [(1, None), (2, Some(1))] {
+        let row = store.delta_row(id).unwrap().expect("a stored delta");
+        assert_eq!(row.compared_with, previous);
+        let stored: crate::delta::Delta =
+            serde_json::from_str(&store.delta_json(id).unwrap().unwrap()).unwrap();
+        let computed = crate::history::delta_between(&store, previous, id, &delta_config).unwrap();
+        assert_eq!(stored, computed);
+    }
+}

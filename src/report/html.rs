@@ -370,13 +370,18 @@ pub fn not_compared_table(items: &[NotCompared], snapshot: &Snapshot) -> String 
     if items.is_empty() {
         return "<p class=\"none\">Every target was compared.</p>\n".to_string();
     }
+    // The first target of each name, looked up once each (a snapshot may have 65k targets).
+    let mut errors: std::collections::HashMap<&str, Option<&str>> =
+        std::collections::HashMap::with_capacity(snapshot.targets.len());
+    for t in &snapshot.targets {
+        errors.entry(&t.target).or_insert(t.error.as_deref());
+    }
     let mut rows = String::new();
     for n in items {
-        let error = snapshot
-            .targets
-            .iter()
-            .find(|t| t.target == n.target)
-            .and_then(|t| t.error.as_deref())
+        let error = errors
+            .get(n.target.as_str())
+            .copied()
+            .flatten()
             .unwrap_or("");
         let _ = writeln!(
             rows,

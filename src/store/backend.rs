@@ -6,8 +6,10 @@ use super::StoreError;
 use super::alerts::{AlertQuery, RawAlert};
 use super::certificates::RawPortTls;
 use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use super::deltas::{DeltaOf, DeltaRow};
+use super::hosts::HostRange;
 use super::outbox::{NewOutbox, OutboxRows, RawOutbox};
-use super::rows::{Detail, HeadRow, SnapshotRows};
+use super::rows::{Detail, EachHost, HeadRow, SnapshotRows};
 use super::shards::{PartCommit, RawShardPart, RawShardRun, Registration};
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
@@ -18,7 +20,31 @@ pub(super) trait Backend: Send {
     fn name(&self) -> &str;
 
     /// Saves `s` in one transaction (a run's snapshot, or an import); returns its new id.
-    fn save_snapshot(&mut self, s: &Snapshot) -> Result<i64, StoreError>;
+    /// `delta`, given the id, makes the `snapshot_deltas` row written in that transaction.
+    fn save_snapshot(
+        &mut self,
+        s: &Snapshot,
+        delta: Option<DeltaOf<'_>>,
+    ) -> Result<i64, StoreError>;
+    /// Snapshot `id`'s `snapshot_deltas` row without the delta text, if any.
+    fn delta_row(&self, id: i64) -> Result<Option<DeltaRow>, StoreError>;
+    /// Snapshot `id`'s stored `delta.json` text, if any.
+    fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError>;
+    /// Snapshot `id`'s stored per-entry counts (JSON), if any (NULL in rows stored before
+    /// SQLite V8).
+    fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError>;
+    /// Walks the hosts of snapshot `id` in `range` with every column, in one read
+    /// transaction, through [`super::rows::merge_hosts`]; `false` when the snapshot does not
+    /// exist.
+    fn for_each_host(
+        &self,
+        id: i64,
+        range: HostRange,
+        each: EachHost<'_>,
+    ) -> Result<bool, StoreError>;
+    /// Every up host of snapshot `id`, in order: its `ip` column and how many of its ports
+    /// are open.
+    fn up_hosts_open_ports(&self, id: i64) -> Result<Vec<(String, i64)>, StoreError>;
     /// Snapshot `id`'s rows (`None` when it does not exist); `detail` says which columns.
     fn load_snapshot(&self, id: i64, detail: Detail) -> Result<Option<SnapshotRows>, StoreError>;
     /// `None` when `id` does not exist, else the latest snapshot of the same technique that
@@ -150,6 +176,7 @@ pub(super) trait Backend: Send {
         &mut self,
         _run_id: &str,
         _s: &Snapshot,
+        _delta: Option<DeltaOf<'_>>,
         _now: &str,
     ) -> Result<Option<i64>, StoreError> {
         Err(self.shards_refused())
@@ -181,6 +208,7 @@ pub(super) const COPIED_TABLES: &[&str] = &[
     "alerts",
     "outbox",
     "deliveries",
+    "snapshot_deltas",
 ];
 
 /// One open alert-sync transaction. Dropped without [`AlertTx::commit`], it rolls back.

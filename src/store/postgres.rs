@@ -6,6 +6,8 @@
 mod alerts;
 mod connect;
 mod copy;
+mod deltas;
+mod hosts;
 mod listing;
 mod lock;
 mod outbox;
@@ -24,8 +26,10 @@ use super::alerts::{AlertQuery, RawAlert};
 use super::backend::{AlertTx, Backend};
 use super::certificates::RawPortTls;
 use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use super::deltas::{DeltaOf, DeltaRow};
+use super::hosts::HostRange;
 use super::outbox::{OutboxRows, RawOutbox};
-use super::rows::{Detail, HeadRow, SnapshotRows};
+use super::rows::{Detail, EachHost, HeadRow, SnapshotRows};
 use super::shards::{PartCommit, RawShardPart, RawShardRun, Registration};
 use super::{NewAlert, StoreError};
 use crate::config::PostgresUrl;
@@ -200,8 +204,39 @@ impl Backend for Postgres {
         &self.names.name
     }
 
-    fn save_snapshot(&mut self, s: &Snapshot) -> Result<i64, StoreError> {
-        self.with(|c| snapshots::save(c, s))
+    fn save_snapshot(
+        &mut self,
+        s: &Snapshot,
+        delta: Option<DeltaOf<'_>>,
+    ) -> Result<i64, StoreError> {
+        self.with(|c| snapshots::save(c, s, delta))
+    }
+
+    fn delta_row(&self, id: i64) -> Result<Option<DeltaRow>, StoreError> {
+        self.with(|c| deltas::row(c, id))
+    }
+
+    fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.with(|c| deltas::text(c, id, false))
+    }
+
+    fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.with(|c| deltas::text(c, id, true))
+    }
+
+    fn for_each_host(
+        &self,
+        id: i64,
+        range: HostRange,
+        each: EachHost<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.borrow_mut();
+        hosts::walk(&mut conn, id, range, each)
+            .map_err(|e| e.into_store(&self.names.name, |e| self.names.error(e)))
+    }
+
+    fn up_hosts_open_ports(&self, id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.with(|c| hosts::up_open_ports(c, id))
     }
 
     fn load_snapshot(&self, id: i64, detail: Detail) -> Result<Option<SnapshotRows>, StoreError> {
@@ -335,9 +370,10 @@ impl Backend for Postgres {
         &mut self,
         run_id: &str,
         s: &Snapshot,
+        delta: Option<DeltaOf<'_>>,
         now: &str,
     ) -> Result<Option<i64>, StoreError> {
-        self.with(|c| shards::save_finalized(c, run_id, s, now))
+        self.with(|c| shards::save_finalized(c, run_id, s, delta, now))
     }
 
     fn unfinalized_shard_runs(&self, before: &str) -> Result<Vec<String>, StoreError> {

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::StoreError;
 use crate::model::{Host, Port, Service};
 use crate::snapshot::{
     PortCoverage, Snapshot, SnapshotStatus, TargetRecord, TargetStatus, technique,
@@ -55,12 +56,45 @@ fn from_json<T: DeserializeOwned + Default>(text: Option<&str>, what: &str) -> R
 /// How much of each host a load reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Detail {
+    /// The head and targets only, no hosts: the read API walks those apart
+    /// ([`merge_hosts`]).
+    Head,
     /// Everything that was saved.
     Full,
     /// What a comparison reads: host state, addresses and names; per port its protocol,
     /// number, state, service, product and version. No scripts, OS matches, CPEs or reasons
     /// (decoding their JSON is most of the cost of a full load).
     Comparison,
+}
+
+/// The `hosts` columns a backend reads into a [`HostRow`], in this order: all of them, or a
+/// comparison's.
+pub(super) fn host_columns(full: bool) -> &'static str {
+    if full {
+        "state, addresses, hostnames, reason, extraports, os_matches, scripts, starttime, endtime"
+    } else {
+        "state, addresses, hostnames"
+    }
+}
+
+/// The `ports` columns a backend reads into (host position, [`PortRow`]), in this order.
+pub(super) fn port_columns(full: bool) -> &'static str {
+    if full {
+        "host_position, protocol, port, state, service, product, version, reason, extrainfo, \
+         ostype, tunnel, method, conf, cpe, scripts, tls"
+    } else {
+        "host_position, protocol, port, state, service, product, version"
+    }
+}
+
+/// A row of either backend read by column index: just the types the row structs hold, so
+/// each struct is read by one function whatever the backend.
+pub(super) trait Columns {
+    type Error;
+    fn text(&self, at: usize) -> Result<String, Self::Error>;
+    fn text_or_null(&self, at: usize) -> Result<Option<String>, Self::Error>;
+    fn int(&self, at: usize) -> Result<i64, Self::Error>;
+    fn int_or_null(&self, at: usize) -> Result<Option<i64>, Self::Error>;
 }
 
 /// The `snapshots` row.
@@ -169,6 +203,28 @@ pub(super) struct HostRow {
 }
 
 impl HostRow {
+    /// Reads [`host_columns`] from column `at` on.
+    pub fn read<R: Columns>(r: &R, at: usize, full: bool) -> Result<HostRow, R::Error> {
+        let lean = HostRow {
+            state: r.text(at)?,
+            addresses: r.text(at + 1)?,
+            hostnames: r.text_or_null(at + 2)?,
+            ..HostRow::default()
+        };
+        if !full {
+            return Ok(lean);
+        }
+        Ok(HostRow {
+            reason: r.text(at + 3)?,
+            extraports: r.text_or_null(at + 4)?,
+            os_matches: r.text_or_null(at + 5)?,
+            scripts: r.text_or_null(at + 6)?,
+            starttime: r.int_or_null(at + 7)?,
+            endtime: r.int_or_null(at + 8)?,
+            ..lean
+        })
+    }
+
     pub fn of(h: &Host) -> HostRow {
         HostRow {
             ip: h.ip().unwrap_or("").to_string(),
@@ -231,6 +287,36 @@ pub(super) struct PortRow {
 }
 
 impl PortRow {
+    /// Reads [`port_columns`]: (host position, port).
+    pub fn read<R: Columns>(r: &R, full: bool) -> Result<(i64, PortRow), R::Error> {
+        let lean = PortRow {
+            protocol: r.text(1)?,
+            port: r.int(2)?,
+            state: r.text(3)?,
+            service: r.text(4)?,
+            product: r.text(5)?,
+            version: r.text(6)?,
+            ..PortRow::default()
+        };
+        let port = if full {
+            PortRow {
+                reason: r.text(7)?,
+                extrainfo: r.text(8)?,
+                ostype: r.text(9)?,
+                tunnel: r.text(10)?,
+                method: r.text(11)?,
+                conf: r.int(12)?,
+                cpe: r.text(13)?,
+                scripts: r.text_or_null(14)?,
+                tls: r.text_or_null(15)?,
+                ..lean
+            }
+        } else {
+            lean
+        };
+        Ok((r.int(0)?, port))
+    }
+
     pub fn of(p: &Port) -> PortRow {
         let sv = &p.service;
         PortRow {
@@ -302,6 +388,16 @@ pub(super) struct SnapshotRows {
 }
 
 impl SnapshotRows {
+    /// The rows of a [`Detail::Head`] load: no hosts, no ports.
+    pub fn head_only(head: HeadRow, targets: Vec<TargetRow>) -> SnapshotRows {
+        SnapshotRows {
+            head,
+            targets,
+            hosts: Vec::new(),
+            ports: Vec::new(),
+        }
+    }
+
     pub fn into_snapshot(self, id: i64, detail: Detail) -> Result<Snapshot, String> {
         let head = self.head;
         let status = &head.status;
@@ -343,4 +439,72 @@ impl SnapshotRows {
             hosts,
         })
     }
+}
+
+/// What a walk calls with each host: its position, row and port rows; `false` stops it.
+pub(super) type EachHost<'a> = &'a mut dyn FnMut(i64, HostRow, Vec<PortRow>) -> bool;
+
+/// Why [`merge_hosts`] stopped: the database's error, or rows that do not fit together.
+pub(super) enum WalkError<E> {
+    Db(E),
+    Corrupt(String),
+}
+
+impl<E> WalkError<E> {
+    /// The store's error for database `db`, `db_error` mapping the backend's own.
+    pub fn into_store(self, db: &str, db_error: impl FnOnce(E) -> StoreError) -> StoreError {
+        match self {
+            WalkError::Db(e) => db_error(e),
+            WalkError::Corrupt(detail) => StoreError::Corrupt {
+                db: db.to_string(),
+                detail,
+            },
+        }
+    }
+}
+
+/// A snapshot's hosts one at a time with their ports, from two cursors a backend reads side
+/// by side: `next_host` gives (position, host) and `next_port` (host position, port), both in
+/// position order and from the same first host on. Calls `each` with each host's position,
+/// row and port rows until it returns `false`. With `whole` (every host was asked for), a port
+/// left after the last host belongs to none: the rows are corrupt.
+pub(super) fn merge_hosts<E>(
+    mut next_host: impl FnMut() -> Result<Option<(i64, HostRow)>, E>,
+    mut next_port: impl FnMut() -> Result<Option<(i64, PortRow)>, E>,
+    whole: bool,
+    each: EachHost<'_>,
+) -> Result<(), WalkError<E>> {
+    let missing = |at: i64| WalkError::Corrupt(format!("port of missing host {at}"));
+    let mut pending = next_port().map_err(WalkError::Db)?;
+    while let Some((position, host)) = next_host().map_err(WalkError::Db)? {
+        let mut ports = Vec::new();
+        while let Some((at, port)) = pending.take() {
+            if at > position {
+                pending = Some((at, port));
+                break;
+            }
+            if at < position {
+                return Err(missing(at));
+            }
+            ports.push(port);
+            pending = next_port().map_err(WalkError::Db)?;
+        }
+        if !each(position, host, ports) {
+            return Ok(());
+        }
+    }
+    match pending {
+        Some((at, _)) if whole => Err(missing(at)),
+        _ => Ok(()),
+    }
+}
+
+/// A walked host and its ports as the model has them (every column read).
+pub(super) fn host_of(row: HostRow, ports: Vec<PortRow>) -> Result<Host, String> {
+    let mut host = row.into_host(Detail::Full)?;
+    host.ports = ports
+        .into_iter()
+        .map(|p| p.into_port(Detail::Full))
+        .collect::<Result<_, _>>()?;
+    Ok(host)
 }

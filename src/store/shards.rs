@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::deltas::DeltaOf;
 use super::rows::{parse_time, time_text};
 use super::{Store, StoreError};
 use crate::snapshot::Snapshot;
@@ -243,13 +244,16 @@ impl Store {
 
     /// Saves `s` as the snapshot of `run_id` and marks the run finalized, in one transaction;
     /// `None` (nothing saved) when it was finalized already.
+    /// `delta` makes the stored delta's row for the new id, as in
+    /// [`Store::save_snapshot_with_delta`].
     pub fn save_finalized(
         &mut self,
         run_id: &str,
         s: &Snapshot,
+        delta: DeltaOf<'_>,
     ) -> Result<Option<i64>, StoreError> {
         let now = time_text(Timestamp::now());
-        self.db.save_finalized(run_id, s, &now)
+        self.db.save_finalized(run_id, s, Some(delta), &now)
     }
 
     /// Runs not finalized whose first shard started before `before`, oldest first.

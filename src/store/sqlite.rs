@@ -4,6 +4,8 @@
 
 mod alerts;
 mod copy;
+mod deltas;
+mod hosts;
 mod outbox;
 pub(in crate::store) mod schema;
 mod snapshots;
@@ -16,11 +18,13 @@ use super::StoreError;
 use super::backend::{AlertTx, Backend};
 use super::certificates::RawPortTls;
 use super::deliveries::{DeliveryAttempt, DeliveryFilter, RawDelivery};
+use super::deltas::{DeltaOf, DeltaRow};
+use super::hosts::HostRange;
 use super::outbox::{OutboxRows, RawOutbox};
 use super::{BUSY_TIMEOUT, alerts::AlertQuery, alerts::RawAlert};
 use super::{
     NewAlert,
-    rows::{Detail, HeadRow, SnapshotRows},
+    rows::{Detail, EachHost, HeadRow, SnapshotRows},
 };
 use crate::model::AlertStatus;
 use crate::snapshot::Snapshot;
@@ -106,8 +110,38 @@ impl Backend for Sqlite {
         &self.name
     }
 
-    fn save_snapshot(&mut self, s: &Snapshot) -> Result<i64, StoreError> {
-        snapshots::save(&mut self.conn, s).map_err(|e| sql_error(&self.name, e))
+    fn save_snapshot(
+        &mut self,
+        s: &Snapshot,
+        delta: Option<DeltaOf<'_>>,
+    ) -> Result<i64, StoreError> {
+        snapshots::save(&mut self.conn, s, delta).map_err(|e| sql_error(&self.name, e))
+    }
+
+    fn delta_row(&self, id: i64) -> Result<Option<DeltaRow>, StoreError> {
+        deltas::row(&self.conn, id).map_err(|e| self.sql(e))
+    }
+
+    fn delta_json(&self, id: i64) -> Result<Option<String>, StoreError> {
+        deltas::text(&self.conn, id, deltas::Text::Delta).map_err(|e| self.sql(e))
+    }
+
+    fn delta_entries(&self, id: i64) -> Result<Option<String>, StoreError> {
+        deltas::text(&self.conn, id, deltas::Text::Entries).map_err(|e| self.sql(e))
+    }
+
+    fn for_each_host(
+        &self,
+        id: i64,
+        range: HostRange,
+        each: EachHost<'_>,
+    ) -> Result<bool, StoreError> {
+        hosts::walk(&self.conn, id, range, each)
+            .map_err(|e| e.into_store(&self.name, |e| self.sql(e)))
+    }
+
+    fn up_hosts_open_ports(&self, id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        hosts::up_open_ports(&self.conn, id).map_err(|e| self.sql(e))
     }
 
     fn load_snapshot(&self, id: i64, detail: Detail) -> Result<Option<SnapshotRows>, StoreError> {

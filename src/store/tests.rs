@@ -411,6 +411,7 @@ fn retention_keeps_each_profiles_latest() {
     });
 }
 
+mod hosts;
 mod migrate;
 mod postgres;
 mod sqlite;

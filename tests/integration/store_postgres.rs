@@ -94,6 +94,9 @@ fn api_answers(database: &str) -> Vec<(String, Value)> {
     let mut answers: Vec<(String, Value)> = [
         "/api/snapshots",
         "/api/snapshots/2",
+        "/api/snapshots/2?limit=1",
+        "/api/snapshots/2?limit=1&after=0",
+        "/api/snapshots/2?after=0",
         "/api/snapshots/2/delta",
         "/api/delta?from=1&to=2",
         "/api/alerts",

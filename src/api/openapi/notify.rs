@@ -4,25 +4,15 @@
 
 use serde_json::{Value, json};
 
+use super::params::{before, format, limit, query_empty};
 use super::responses::{err, retry_err};
 use crate::api::read::alerts::MAX_BULK_IDS;
-use crate::api::respond::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::store::MAX_NOTE_CHARS;
 
 pub(super) fn paths() -> Value {
     let write_security = json!([{"bearer": []}, {"basic": []}, {}]);
     let write_description = "Needs a write token (api.tokens) when tokens are configured. Refused (403) when a browser marks the request cross-site.";
-    let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
-    // An empty value (`?outcome=`) is taken as "not given", as the server does.
-    let q_empty = |name: &str, description: &str, schema: Value| {
-        let mut p = q(
-            name,
-            &format!("{description} An empty value is the same as leaving it out."),
-            schema,
-        );
-        p["allowEmptyValue"] = json!(true);
-        p
-    };
+    let q_empty = query_empty;
     json!({
         "/api/deliveries": {"get": {
           "summary": "Notification delivery attempts (webhook and email), newest first, paged with before.",
@@ -31,9 +21,9 @@ pub(super) fn paths() -> Value {
           "parameters": [
             q_empty("destination", "Only this [[webhook]] or [[email]] name.", json!({"type": "string", "minLength": 1, "maxLength": 200})),
             q_empty("outcome", "Only attempts that ended so.", json!({"type": "string", "enum": ["delivered", "retrying", "failed"]})),
-            q_empty("limit", &format!("Rows per page (default {DEFAULT_LIMIT})."), json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})),
-            q("before", "Only attempts with a smaller id (the previous page's next_before).", json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX})),
-            q_empty("format", "json (default) or csv.", json!({"type": "string", "enum": ["json", "csv"]}))
+            limit("Rows", ""),
+            before("Only attempts with a smaller id (the previous page's next_before)."),
+            format()
           ],
           "responses": {
             "200": {"description": "A page of attempts; a Link header (rel=next) when there are more.",

@@ -3,47 +3,18 @@
 
 use serde_json::{Value, json};
 
+use super::params::{after, before, format, limit, query, query_empty};
 use super::responses::{err, retry_err};
 use crate::api::read::trends::MAX_DAYS;
-use crate::api::respond::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::model::{AlertKind, Grade};
 use crate::store::MAX_NOTE_CHARS;
 
 /// The paths of the read routes.
 pub(super) fn paths() -> Value {
     let read_security = json!([{"bearer": []}, {"basic": []}, {}]);
-    let q = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema});
-    // An empty value of an optional choice (`?status=`) is taken as "not given", as the server does.
-    let q_empty = |name: &str, description: &str, schema: Value| {
-        let mut p = q(
-            name,
-            &format!("{description} An empty value is the same as leaving it out."),
-            schema,
-        );
-        p["allowEmptyValue"] = json!(true);
-        p
-    };
-    let limit = || {
-        q(
-            "limit",
-            &format!("Rows per page (default {DEFAULT_LIMIT})."),
-            json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
-        )
-    };
-    let before = |d: &str| {
-        q(
-            "before",
-            d,
-            json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}),
-        )
-    };
-    let format = || {
-        q_empty(
-            "format",
-            "json (default) or csv.",
-            json!({"type": "string", "enum": ["json", "csv"]}),
-        )
-    };
+    let q = query;
+    let q_empty = query_empty;
+    let limit = || limit("Rows", "");
     let id_param = |d: &str| {
         json!({"name": "id", "in": "path", "required": true, "description": d,
                "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX}})
@@ -108,10 +79,26 @@ pub(super) fn paths() -> Value {
         }},
         "/api/snapshots/{id}": {"get": {
           "summary": "One snapshot: its targets with their status, hosts and ports (scan.json).",
+          "description": "Without limit or after: the whole snapshot as in scan.json, streamed host by host (chunked). With limit or after: one page of its hosts, each with its position in nmap's order, and next_after for the next page (plus a Link header, rel=next).",
           "security": read_security,
-          "parameters": [id_param("Snapshot id.")],
+          "parameters": [
+            id_param("Snapshot id."),
+            super::params::limit("Hosts", "; asks for a page"),
+            after("Only hosts after this position (the previous page's next_after); asks for a page.")
+          ],
           "responses": {
-            "200": {"description": "The snapshot", "content": {"application/json": {}}},
+            "200": {"description": "The snapshot, or a page of its hosts",
+              "content": {"application/json": {"schema": {"oneOf": [
+                {"type": "object", "required": ["id", "started_at", "profile", "targets", "hosts"],
+                 "properties": {"id": {"type": "integer"}, "hosts": {"type": "array"}}},
+                {"type": "object", "required": ["id", "hosts", "next_after"], "additionalProperties": false,
+                 "properties": {
+                   "id": {"type": "integer"},
+                   "hosts": {"type": "array", "items": {"type": "object", "required": ["position"],
+                     "properties": {"position": {"type": "integer", "minimum": 0}}}},
+                   "next_after": {"type": "integer", "minimum": 0, "nullable": true}}}
+              ]}}}},
+            "400": err("Bad limit or after, or an unknown parameter."),
             "401": err("Token required or invalid."),
             "404": err("No such snapshot."),
             "429": retry_err("Rate limit reached.")

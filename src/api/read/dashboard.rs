@@ -85,8 +85,19 @@ fn render(
     let delta_config = &state.delta_config;
     let mut states = Vec::new();
     for id in store.latest_per_profile()?.into_iter().take(MAX_PROFILES) {
-        let (snapshot, delta) = history::delta_with_previous(store, id, delta_config)?;
-        states.push(dashboard::ProfileState { snapshot, delta });
+        // Head and targets, and per entry its up hosts and open ports (stored with the delta):
+        // not every host.
+        let snapshot = store.load_snapshot_head(id)?;
+        let delta = history::delta_of_id(store, id, delta_config)?;
+        let counts = store.snapshot_summary(id)?;
+        let entries = history::entry_counts(store, id, &snapshot.targets)?;
+        states.push(dashboard::ProfileState {
+            snapshot,
+            delta,
+            entries,
+            hosts_up: usize::try_from(counts.hosts_up).unwrap_or(usize::MAX),
+            open_ports: usize::try_from(counts.open_ports).unwrap_or(usize::MAX),
+        });
     }
     let history = match states.first() {
         Some(s) => timeline(

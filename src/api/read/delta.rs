@@ -11,6 +11,7 @@ use crate::api::state::State;
 use crate::delta::Delta;
 use crate::history;
 use crate::report::delta_csv;
+use crate::store::StoreError;
 
 fn delta_response(delta: &Delta, format: Format, name: &str) -> Response {
     match format {
@@ -24,9 +25,20 @@ pub fn of_snapshot(state: &State, request: &Request) -> Result<Response, ApiErro
     let id = path_id(request, 2, "snapshot")?;
     let format = Query::parse(request, &["format"])?.format()?;
     let store = store_for(&state.database, id)?;
-    let (_, delta) =
-        history::delta_with_previous(&store, id, &state.delta_config).map_err(store_err)?;
-    Ok(delta_response(&delta, format, &format!("delta-{id}.csv")))
+    let text = history::delta_json_of_id(&store, id, &state.delta_config).map_err(store_err)?;
+    Ok(match format {
+        // The stored text as it is: the same bytes `ok_json` would write for the delta.
+        Format::Json => Response::from_data("application/json", text).with_no_cache(),
+        Format::Csv => {
+            let delta: Delta = serde_json::from_str(&text).map_err(|e| {
+                store_err(StoreError::Corrupt {
+                    db: store.name().to_string(),
+                    detail: format!("stored delta of snapshot {id}: {e}"),
+                })
+            })?;
+            delta_response(&delta, format, &format!("delta-{id}.csv"))
+        }
+    })
 }
 
 /// `GET /api/delta?from=A&to=B`: any two snapshots (of the same profile, or the delta says

@@ -64,7 +64,7 @@ fn points(state: &State, store: &Store, entry: &str) -> Result<Vec<EntryPoint>, 
                 continue;
             }
             let delta = history::delta_of(store, summary.id, &snapshot, &state.delta_config)?;
-            let state = ProfileState { snapshot, delta };
+            let state = ProfileState::new(snapshot, delta);
             if let Some(p) = entry_point(&state, &summary, entry) {
                 out.push(p);
             }

@@ -1,7 +1,9 @@
 //! `GET /api/snapshots` (a page of summaries, newest first) and `GET /api/snapshots/{id}`
 //! (one snapshot as in `scan.json`).
 
-use rouille::{Request, Response};
+mod stream;
+
+use rouille::{Request, Response, ResponseBody};
 use serde::Serialize;
 
 use super::query::{Query, path_id};
@@ -11,8 +13,9 @@ use crate::api::respond::{
     store_for, with_next,
 };
 use crate::api::state::State;
+use crate::model::Host;
 use crate::report::timeline;
-use crate::store::{SnapshotSummary, StoreError};
+use crate::store::{HostRange, SnapshotSummary, Store, StoreError};
 
 #[derive(Serialize)]
 struct SnapshotPage {
@@ -45,11 +48,71 @@ pub fn list(state: &State, request: &Request) -> Result<Response, ApiError> {
     Ok(with_next(response, "/api/snapshots", limit, next, format))
 }
 
-/// `GET /api/snapshots/{id}`: the snapshot as in `scan.json` (targets, hosts, ports).
+/// Hosts per page of `GET /api/snapshots/{id}?limit=&after=`, when paged.
+#[derive(Serialize)]
+struct HostPage {
+    /// The snapshot's id.
+    id: i64,
+    /// Each host as in `scan.json`, with `position` (its place in nmap's order, from 0).
+    hosts: Vec<PagedHost>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    next_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct PagedHost {
+    position: u64,
+    #[serde(flatten)]
+    host: Host,
+}
+
+/// `GET /api/snapshots/{id}`: the snapshot as in `scan.json` (targets, hosts, ports), streamed
+/// host by host; with `limit` or `after`, one page of its hosts instead.
 pub fn one(state: &State, request: &Request) -> Result<Response, ApiError> {
     let id = path_id(request, 2, "snapshot")?;
-    Query::parse(request, &[])?;
+    let q = Query::parse(request, &["limit", "after"])?;
+    let limit = q.number("limit", 1..=MAX_LIMIT)?;
+    let after = q.number("after", 0..=i64::MAX as u64)?;
     let store = store_for(&state.database, id)?;
-    let snapshot = store.load_snapshot(id).map_err(store_err)?;
-    Ok(ok_json(&snapshot))
+    if limit.is_some() || after.is_some() {
+        return host_page(&store, id, limit.unwrap_or(DEFAULT_LIMIT), after);
+    }
+    let head = store.load_snapshot_head(id).map_err(store_err)?;
+    match stream::body(store, &head) {
+        Some(body) => Ok(Response {
+            status_code: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            data: ResponseBody::from_reader(body),
+            upgrade: None,
+        }
+        .with_no_cache()),
+        None => Err(ApiError::internal()),
+    }
+}
+
+fn host_page(store: &Store, id: i64, limit: u64, after: Option<u64>) -> Result<Response, ApiError> {
+    let mut hosts = Vec::new();
+    let range = HostRange {
+        after,
+        limit: Some(limit + 1),
+    };
+    store
+        .for_each_host(id, range, |position, host| {
+            hosts.push(PagedHost { position, host });
+            true
+        })
+        .map_err(store_err)?;
+    let next_after = next_page(&mut hosts, limit, |h| h.position as i64).map(|p| p as u64);
+    let response = ok_json(&HostPage {
+        id,
+        hosts,
+        next_after,
+    });
+    Ok(match next_after {
+        Some(p) => response.with_unique_header(
+            "Link",
+            format!("</api/snapshots/{id}?limit={limit}&after={p}>; rel=\"next\""),
+        ),
+        None => response,
+    })
 }

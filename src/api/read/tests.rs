@@ -3,6 +3,7 @@
 //! scanned). Real `daily_scan` runs feed the end-to-end tests in `tests/integration/web_*`.
 
 mod db;
+mod stored;
 mod triage;
 
 use std::io::Read;

@@ -1,20 +1,42 @@
 //! The dashboard's entry cards: one per `targets.txt` entry as of its latest scan, with its
 //! own score, status and change counts, and the filter and sort the page offers.
 
-use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::Timestamp;
 
 use crate::delta::{Band, Change, ChangeKind, Delta, DeltaStatus, Summary};
 use crate::history::TimelineRow;
+use crate::snapshot::entries::{
+    EntryCount, Key, entry_counts, in_ranges, key, merged_ranges, up_hosts,
+};
 use crate::snapshot::{Snapshot, TargetRecord};
 use crate::store::SnapshotSummary;
 
 /// The latest snapshot of one profile and its delta against the previous one.
 pub struct ProfileState {
+    /// Its head and targets; `hosts` may be left empty (`up_hosts` and the counts say what the
+    /// page needs of them), so a large snapshot's hosts need not be loaded.
     pub snapshot: Snapshot,
     pub delta: Delta,
+    /// Per entry of its targets, the up hosts and open ports they cover (stored with the
+    /// delta, or counted from the hosts).
+    pub entries: BTreeMap<String, EntryCount>,
+    pub hosts_up: usize,
+    pub open_ports: usize,
+}
+
+impl ProfileState {
+    /// The state of a snapshot loaded with its hosts.
+    pub fn new(snapshot: Snapshot, delta: Delta) -> ProfileState {
+        ProfileState {
+            entries: entry_counts(&snapshot.targets, &up_hosts(&snapshot)),
+            hosts_up: snapshot.hosts_up(),
+            open_ports: snapshot.open_ports(),
+            snapshot,
+            delta,
+        }
+    }
 }
 
 /// Card order.
@@ -136,9 +158,9 @@ pub struct EntryCard {
 /// profiles shows its most recent scan. Changes and hosts count for every entry whose
 /// targets cover their address.
 ///
-/// Addresses are looked up by binary search in each entry's merged address ranges, so a
-/// snapshot of 65,536 hosts and as many entries costs O((hosts + changes + targets) log n),
-/// not hosts × targets.
+/// Changes are looked up by binary search in each entry's merged address ranges (see
+/// [`crate::snapshot::entries`]), so a snapshot of 65,536 hosts and as many entries costs
+/// O((changes + targets) log n), not changes × targets; hosts are counted per entry already.
 pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
     let mut cards: Vec<EntryCard> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
@@ -148,13 +170,6 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
         for t in &snap.targets {
             by_entry.entry(t.entry.as_str()).or_default().push(t);
         }
-        let mut hosts: Vec<(Key, usize)> = snap
-            .hosts
-            .iter()
-            .filter(|h| h.is_up())
-            .filter_map(|h| Some((key(crate::snapshot::host_ip(h)?), h.open_ports().count())))
-            .collect();
-        hosts.sort_unstable_by_key(|(k, _)| *k);
         let mut changes: Vec<(Key, &Change)> = delta
             .changes
             .iter()
@@ -184,7 +199,7 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                 .iter()
                 .filter(|t| t.status != crate::snapshot::TargetStatus::Completed)
                 .count();
-            let up: Vec<usize> = in_ranges(&hosts, &ranges).copied().collect();
+            let up = state.entries.get(&score.entry).copied().unwrap_or_default();
             let card = EntryCard {
                 entry: score.entry.clone(),
                 profile: snap.profile.clone(),
@@ -203,8 +218,8 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
                     .iter()
                     .filter(|n| names.contains(n.target.as_str()))
                     .count(),
-                hosts_up: up.len(),
-                open_ports: up.iter().sum(),
+                hosts_up: up.hosts_up,
+                open_ports: up.open_ports,
                 targets: targets.len(),
                 targets_failed,
                 changes: mine,
@@ -220,46 +235,6 @@ pub fn entry_cards(states: &[ProfileState]) -> Vec<EntryCard> {
         }
     }
     cards
-}
-
-/// An address as a sortable number, IPv4 and IPv6 apart.
-type Key = (u8, u128);
-
-fn key(ip: IpAddr) -> Key {
-    match ip {
-        IpAddr::V4(v4) => (4, u128::from(u32::from(v4))),
-        IpAddr::V6(v6) => (6, u128::from(v6)),
-    }
-}
-
-/// The addresses the targets cover, as sorted, non-overlapping inclusive ranges.
-fn merged_ranges(targets: &[&TargetRecord]) -> Vec<(Key, Key)> {
-    let mut ranges: Vec<(Key, Key)> = targets
-        .iter()
-        .flat_map(|t| t.covers.iter())
-        .map(|n| (key(n.network()), key(n.broadcast())))
-        .collect();
-    ranges.sort_unstable();
-    let mut merged: Vec<(Key, Key)> = Vec::with_capacity(ranges.len());
-    for (start, end) in ranges {
-        match merged.last_mut() {
-            Some((_, last_end)) if start <= *last_end => *last_end = (*last_end).max(end),
-            _ => merged.push((start, end)),
-        }
-    }
-    merged
-}
-
-/// The items of `sorted` (by key) whose key lies in one of `ranges`.
-fn in_ranges<'a, T>(
-    sorted: &'a [(Key, T)],
-    ranges: &'a [(Key, Key)],
-) -> impl Iterator<Item = &'a T> + 'a {
-    ranges.iter().flat_map(move |(start, end)| {
-        let from = sorted.partition_point(|(k, _)| k < start);
-        let to = sorted.partition_point(|(k, _)| k <= end);
-        sorted[from..to].iter().map(|(_, t)| t)
-    })
 }
 
 /// The cards `filter` keeps, in its order.

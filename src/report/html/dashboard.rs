@@ -18,6 +18,10 @@ pub use super::cards::{
 use super::headline::headline;
 use crate::report::text::plural;
 
+/// Rows of the "Latest changes" and "Not compared" tables; the rest are behind links to the
+/// delta routes.
+pub const TOP_CHANGES: usize = 50;
+
 /// Everything the page shows.
 pub struct Dashboard<'a> {
     /// The latest snapshot of each profile, newest first.
@@ -130,13 +134,23 @@ pub fn render(d: &Dashboard<'_>) -> String {
     if let Some(note) = &latest.delta.note {
         let _ = writeln!(body, "<p class=\"note\">{}</p>", escape(note));
     }
-    body.push_str(&changes_table(&latest.delta.changes));
+    body.push_str(&top_changes(&latest.delta.changes, latest.snapshot.id));
     if !latest.delta.not_compared.is_empty() {
         body.push_str("<h2>Not compared</h2>\n");
-        body.push_str(&not_compared_table(
-            &latest.delta.not_compared,
-            &latest.snapshot,
-        ));
+        let not_compared = &latest.delta.not_compared;
+        let shown = &not_compared[..not_compared.len().min(TOP_CHANGES)];
+        body.push_str(&not_compared_table(shown, &latest.snapshot));
+        if shown.len() < not_compared.len() {
+            let _ = writeln!(
+                body,
+                "<p class=\"meta\">The first {} of {} targets not compared. All of them: \
+                 <a href=\"/api/snapshots/{id}/delta\">JSON</a> (<span class=\"mono\">not_compared\
+                 </span>).</p>",
+                shown.len(),
+                not_compared.len(),
+                id = opt_id(latest.snapshot.id)
+            );
+        }
     }
     let _ = writeln!(
         body,
@@ -155,6 +169,27 @@ pub fn render(d: &Dashboard<'_>) -> String {
     page_with_script("Network security dashboard", &body, Some(SCRIPT))
 }
 
+/// The [`TOP_CHANGES`] most severe changes, with links to all of them (the delta routes) when
+/// there are more: a large delta would otherwise make the page megabytes long.
+fn top_changes(changes: &[Change], id: Option<i64>) -> String {
+    if changes.len() <= TOP_CHANGES {
+        return changes_table(changes);
+    }
+    let mut sorted: Vec<&Change> = changes.iter().collect();
+    sorted.sort_by_key(|c| std::cmp::Reverse(c.severity));
+    let top: Vec<Change> = sorted.into_iter().take(TOP_CHANGES).cloned().collect();
+    let mut html = changes_table(&top);
+    let id = opt_id(id);
+    let _ = writeln!(
+        html,
+        "<p class=\"meta\">The {TOP_CHANGES} most severe of {} changes. All of them: \
+         <a href=\"/api/snapshots/{id}/delta?format=csv\">CSV</a>, \
+         <a href=\"/api/snapshots/{id}/delta\">JSON</a>.</p>",
+        changes.len()
+    );
+    html
+}
+
 fn opt_id(id: Option<i64>) -> String {
     id.map_or_else(|| "?".to_string(), |i| i.to_string())
 }
@@ -166,11 +201,7 @@ fn header(latest: Option<&ProfileState>) -> String {
              started {} &middot; {}",
             escape(&s.snapshot.profile),
             escape(&crate::report::text::time(s.snapshot.started_at)),
-            crate::report::text::counts_line(
-                s.snapshot.targets.len(),
-                s.snapshot.hosts_up(),
-                s.snapshot.open_ports()
-            ),
+            crate::report::text::counts_line(s.snapshot.targets.len(), s.hosts_up, s.open_ports),
             id = opt_id(s.snapshot.id),
         ),
         None => "no snapshots".to_string(),

@@ -17,8 +17,9 @@ use postgres::Client;
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
 /// Version 1 is the whole schema of SQLite version 3 (PostgreSQL support started there);
 /// version 2 is SQLite's 4 and 5 (the outbox, ports' TLS facts); version 3 is SQLite's 6
-/// (per-port coverage); [`SHARDS`] has no SQLite counterpart (sharded runs need PostgreSQL).
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, SHARDS];
+/// (per-port coverage); version 4 is SQLite's 7 and 8 (stored deltas, per-entry counts);
+/// version 5 ([`SHARDS`]) has no SQLite counterpart (sharded runs need PostgreSQL).
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, SHARDS];
 
 /// The schema version this binary writes and reads on PostgreSQL.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -169,6 +170,23 @@ ALTER TABLE snapshots ADD COLUMN unconfirmed TEXT;
 ALTER TABLE snapshots ADD COLUMN technique TEXT;
 UPDATE snapshots SET technique = split_part(profile, '+', 1);
 CREATE INDEX snapshots_technique_started ON snapshots (technique, started_at, id);
+"#;
+
+/// SQLite V7 and V8: each snapshot's delta, written in the transaction that saves the
+/// snapshot, so the dashboard, the delta routes and the timelines read it instead of
+/// recomputing it. `compared_with` is a plain id (retention may delete that snapshot),
+/// `config` a fingerprint of the severity table and `[[expect]]`; a reader whose comparison
+/// would differ recomputes. `entries`: the snapshot's per-entry counts of up hosts and open
+/// ports (JSON), for the dashboard's cards.
+const V4: &str = r#"
+CREATE TABLE snapshot_deltas (
+    snapshot_id   BIGINT PRIMARY KEY REFERENCES snapshots (id) ON DELETE CASCADE,
+    compared_with BIGINT,
+    config        TEXT   NOT NULL,
+    head          TEXT   NOT NULL,
+    delta         TEXT   NOT NULL,
+    entries       TEXT
+);
 "#;
 
 /// Sharded runs (PostgreSQL only): a run's plan, registered by its first shard, and each

@@ -6,6 +6,7 @@ use postgres::{Client, Row, Transaction};
 
 use super::snapshots;
 use crate::snapshot::Snapshot;
+use crate::store::deltas::DeltaOf;
 use crate::store::shards::{PartCommit, RawShardPart, RawShardRun, Registration};
 
 /// Registers shard `shard` of `run_id` as running (one more attempt); the first shard of a
@@ -208,6 +209,7 @@ pub(super) fn save_finalized(
     client: &mut Client,
     run_id: &str,
     s: &Snapshot,
+    delta: Option<DeltaOf<'_>>,
     now: &str,
 ) -> Result<Option<i64>, postgres::Error> {
     let mut tx = client.transaction()?;
@@ -221,7 +223,7 @@ pub(super) fn save_finalized(
     if finalized.is_none() {
         return Ok(None);
     }
-    let id = snapshots::save_in(&mut tx, s)?;
+    let id = snapshots::save_in(&mut tx, s, delta)?;
     finish(&mut tx, run_id, id, now)?;
     tx.commit()?;
     Ok(Some(id))

@@ -6,20 +6,34 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Row, Transaction};
 
+use super::deltas;
 use crate::snapshot::Snapshot;
-use crate::store::rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count};
+use crate::store::deltas::DeltaOf;
+use crate::store::rows::{
+    Columns, Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count, host_columns,
+    port_columns,
+};
 
 /// Saves `s` in one transaction: the head with INSERT, targets, hosts and ports with binary
 /// COPY (a 65,536-host snapshot is three streams, not 400,000 statements).
-pub(super) fn save(client: &mut Client, s: &Snapshot) -> Result<i64, postgres::Error> {
+/// `delta`, given the new id, makes the `snapshot_deltas` row written in the same transaction.
+pub(super) fn save(
+    client: &mut Client,
+    s: &Snapshot,
+    delta: Option<DeltaOf<'_>>,
+) -> Result<i64, postgres::Error> {
     let mut tx = client.transaction()?;
-    let id = save_in(&mut tx, s)?;
+    let id = save_in(&mut tx, s, delta)?;
     tx.commit()?;
     Ok(id)
 }
 
-/// Writes `s` inside the caller's transaction; returns its new id.
-pub(super) fn save_in(tx: &mut Transaction<'_>, s: &Snapshot) -> Result<i64, postgres::Error> {
+/// [`save`] inside the caller's transaction; returns the new id.
+pub(super) fn save_in(
+    tx: &mut Transaction<'_>,
+    s: &Snapshot,
+    delta: Option<DeltaOf<'_>>,
+) -> Result<i64, postgres::Error> {
     let h = HeadRow::of(s);
     let id: i64 = tx
         .query_one(
@@ -176,6 +190,9 @@ pub(super) fn save_in(tx: &mut Transaction<'_>, s: &Snapshot) -> Result<i64, pos
         }
     }
     w.finish()?;
+    if let Some(new) = delta.and_then(|make| make(id)) {
+        deltas::save(tx, id, &new)?;
+    }
     Ok(id)
 }
 
@@ -248,74 +265,40 @@ pub(super) fn load(
             })
         },
     )?;
+    if detail == Detail::Head {
+        return Ok(Some(SnapshotRows::head_only(head, targets)));
+    }
     let full = detail == Detail::Full;
-    let hosts_sql = if full {
-        "SELECT state, addresses, hostnames, reason, extraports, os_matches, scripts,
-                starttime, endtime
-           FROM hosts WHERE snapshot_id = $1 ORDER BY position"
-    } else {
-        "SELECT state, addresses, hostnames FROM hosts WHERE snapshot_id = $1 ORDER BY position"
-    };
-    let hosts = each(client, hosts_sql, id, |r| {
-        let lean = HostRow {
-            state: r.try_get(0)?,
-            addresses: r.try_get(1)?,
-            hostnames: r.try_get(2)?,
-            ..HostRow::default()
-        };
-        if !full {
-            return Ok(lean);
-        }
-        Ok(HostRow {
-            reason: r.try_get(3)?,
-            extraports: r.try_get(4)?,
-            os_matches: r.try_get(5)?,
-            scripts: r.try_get(6)?,
-            starttime: r.try_get(7)?,
-            endtime: r.try_get(8)?,
-            ..lean
-        })
-    })?;
-    let ports_sql = if full {
-        "SELECT host_position, protocol, port, state, service, product, version, reason,
-                extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
-           FROM ports WHERE snapshot_id = $1 ORDER BY host_position, position"
-    } else {
-        "SELECT host_position, protocol, port, state, service, product, version
-           FROM ports WHERE snapshot_id = $1 ORDER BY host_position, position"
-    };
-    let ports = each(client, ports_sql, id, |r| {
-        let lean = PortRow {
-            protocol: r.try_get(1)?,
-            port: r.try_get(2)?,
-            state: r.try_get(3)?,
-            service: r.try_get(4)?,
-            product: r.try_get(5)?,
-            version: r.try_get(6)?,
-            ..PortRow::default()
-        };
-        let port = if full {
-            PortRow {
-                reason: r.try_get(7)?,
-                extrainfo: r.try_get(8)?,
-                ostype: r.try_get(9)?,
-                tunnel: r.try_get(10)?,
-                method: r.try_get(11)?,
-                conf: r.try_get(12)?,
-                cpe: r.try_get(13)?,
-                scripts: r.try_get(14)?,
-                tls: r.try_get(15)?,
-                ..lean
-            }
-        } else {
-            lean
-        };
-        Ok((r.try_get(0)?, port))
-    })?;
+    let hosts_sql = format!(
+        "SELECT {} FROM hosts WHERE snapshot_id = $1 ORDER BY position",
+        host_columns(full)
+    );
+    let hosts = each(client, &hosts_sql, id, |r| HostRow::read(r, 0, full))?;
+    let ports_sql = format!(
+        "SELECT {} FROM ports WHERE snapshot_id = $1 ORDER BY host_position, position",
+        port_columns(full)
+    );
+    let ports = each(client, &ports_sql, id, |r| PortRow::read(r, full))?;
     Ok(Some(SnapshotRows {
         head,
         targets,
         hosts,
         ports,
     }))
+}
+
+impl Columns for Row {
+    type Error = postgres::Error;
+    fn text(&self, at: usize) -> Result<String, postgres::Error> {
+        self.try_get(at)
+    }
+    fn text_or_null(&self, at: usize) -> Result<Option<String>, postgres::Error> {
+        self.try_get(at)
+    }
+    fn int(&self, at: usize) -> Result<i64, postgres::Error> {
+        self.try_get(at)
+    }
+    fn int_or_null(&self, at: usize) -> Result<Option<i64>, postgres::Error> {
+        self.try_get(at)
+    }
 }

@@ -20,6 +20,7 @@ fn order_of(table: &str) -> &'static str {
     match table {
         "snapshot_targets" | "hosts" => "snapshot_id, position",
         "ports" => "snapshot_id, host_position, position",
+        "snapshot_deltas" => "snapshot_id",
         _ => "id",
     }
 }

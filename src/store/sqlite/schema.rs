@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -196,6 +196,31 @@ UPDATE snapshots SET technique = CASE WHEN instr(profile, '+') > 0
                                       THEN substr(profile, 1, instr(profile, '+') - 1)
                                       ELSE profile END;
 CREATE INDEX snapshots_technique_started ON snapshots (technique, started_at, id);
+"#;
+
+/// Each snapshot's delta, stored when the run that made it commits, so that the dashboard, the
+/// delta routes and the timelines read it instead of recomputing it from two full snapshots.
+/// `compared_with` is the snapshot it was compared with (NULL for a baseline; a plain id, as
+/// retention may delete that snapshot) and `config` a fingerprint of the severity table and
+/// `[[expect]]` it was computed with: a reader whose comparison would differ (another previous
+/// snapshot, another configuration) recomputes instead. `head` is the JSON of what a timeline
+/// row needs (status, score, band, summary), `delta` the whole `delta.json`. Snapshots stored
+/// before this version have no row and are compared on read, as before.
+const V7: &str = r#"
+CREATE TABLE snapshot_deltas (
+    snapshot_id   INTEGER PRIMARY KEY REFERENCES snapshots (id) ON DELETE CASCADE,
+    compared_with INTEGER,
+    config        TEXT    NOT NULL,
+    head          TEXT    NOT NULL,
+    delta         TEXT    NOT NULL
+);
+"#;
+
+/// Beside each stored delta, the snapshot's per-entry counts of up hosts and open ports (JSON:
+/// entry -> {hosts_up, open_ports}), so the dashboard's cards need not read every host. NULL
+/// in rows stored by V7: the dashboard then counts from the hosts.
+const V8: &str = r#"
+ALTER TABLE snapshot_deltas ADD COLUMN entries TEXT;
 "#;
 
 /// The schema version recorded in the database.

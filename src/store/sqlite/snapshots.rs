@@ -2,10 +2,20 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
+use super::deltas;
 use crate::snapshot::Snapshot;
-use crate::store::rows::{Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count};
+use crate::store::deltas::DeltaOf;
+use crate::store::rows::{
+    Columns, Detail, HeadRow, HostRow, PortRow, SnapshotRows, TargetRow, count, host_columns,
+    port_columns,
+};
 
-pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64> {
+/// Saves `s` in one transaction, with the delta `delta` makes of its new id when given.
+pub(super) fn save(
+    conn: &mut Connection,
+    s: &Snapshot,
+    delta: Option<DeltaOf<'_>>,
+) -> rusqlite::Result<i64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let h = HeadRow::of(s);
     tx.execute(
@@ -104,6 +114,9 @@ pub(super) fn save(conn: &mut Connection, s: &Snapshot) -> rusqlite::Result<i64>
             }
         }
     }
+    if let Some(new) = delta.and_then(|make| make(id)) {
+        deltas::save(&tx, id, &new)?;
+    }
     tx.commit()?;
     Ok(id)
 }
@@ -163,87 +176,46 @@ pub(super) fn load(
             })
         })?
         .collect::<Result<_, _>>()?;
+    if detail == Detail::Head {
+        return Ok(Some(SnapshotRows::head_only(head, targets)));
+    }
     let full = detail == Detail::Full;
-    let hosts = if full {
-        conn.prepare_cached(
-            "SELECT state, addresses, hostnames, reason, extraports, os_matches, scripts,
-                    starttime, endtime
-               FROM hosts WHERE snapshot_id = ?1 ORDER BY position",
-        )?
-    } else {
-        conn.prepare_cached(
-            "SELECT state, addresses, hostnames FROM hosts WHERE snapshot_id = ?1
-              ORDER BY position",
-        )?
-    }
-    .query_map([id], |r| {
-        let lean = HostRow {
-            state: r.get(0)?,
-            addresses: r.get(1)?,
-            hostnames: r.get(2)?,
-            ..HostRow::default()
-        };
-        if !full {
-            return Ok(lean);
-        }
-        Ok(HostRow {
-            reason: r.get(3)?,
-            extraports: r.get(4)?,
-            os_matches: r.get(5)?,
-            scripts: r.get(6)?,
-            starttime: r.get(7)?,
-            endtime: r.get(8)?,
-            ..lean
-        })
-    })?
-    .collect::<Result<_, _>>()?;
-    let ports = if full {
-        conn.prepare_cached(
-            "SELECT host_position, protocol, port, state, service, product, version, reason,
-                    extrainfo, ostype, tunnel, method, conf, cpe, scripts, tls
-               FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
-        )?
-    } else {
-        conn.prepare_cached(
-            "SELECT host_position, protocol, port, state, service, product, version
-               FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
-        )?
-    }
-    .query_map([id], |r| {
-        let lean = PortRow {
-            protocol: r.get(1)?,
-            port: r.get(2)?,
-            state: r.get(3)?,
-            service: r.get(4)?,
-            product: r.get(5)?,
-            version: r.get(6)?,
-            ..PortRow::default()
-        };
-        let port = if full {
-            PortRow {
-                reason: r.get(7)?,
-                extrainfo: r.get(8)?,
-                ostype: r.get(9)?,
-                tunnel: r.get(10)?,
-                method: r.get(11)?,
-                conf: r.get(12)?,
-                cpe: r.get(13)?,
-                scripts: r.get(14)?,
-                tls: r.get(15)?,
-                ..lean
-            }
-        } else {
-            lean
-        };
-        Ok((r.get(0)?, port))
-    })?
-    .collect::<Result<_, _>>()?;
+    let hosts = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM hosts WHERE snapshot_id = ?1 ORDER BY position",
+            host_columns(full)
+        ))?
+        .query_map([id], |r| HostRow::read(r, 0, full))?
+        .collect::<Result<_, _>>()?;
+    let ports = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM ports WHERE snapshot_id = ?1 ORDER BY host_position, position",
+            port_columns(full)
+        ))?
+        .query_map([id], |r| PortRow::read(r, full))?
+        .collect::<Result<_, _>>()?;
     Ok(Some(SnapshotRows {
         head,
         targets,
         hosts,
         ports,
     }))
+}
+
+impl Columns for Row<'_> {
+    type Error = rusqlite::Error;
+    fn text(&self, at: usize) -> rusqlite::Result<String> {
+        self.get(at)
+    }
+    fn text_or_null(&self, at: usize) -> rusqlite::Result<Option<String>> {
+        self.get(at)
+    }
+    fn int(&self, at: usize) -> rusqlite::Result<i64> {
+        self.get(at)
+    }
+    fn int_or_null(&self, at: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(at)
+    }
 }
 
 pub(super) fn previous(conn: &Connection, id: i64) -> rusqlite::Result<Option<Option<i64>>> {

@@ -11,8 +11,20 @@ fn migrate_store_copies_everything_and_counts_match() {
     let a = source
         .save_snapshot(&snapshot("default", "2026-11-20T02:00:00.123456789Z"))
         .unwrap();
+    let mut stored = |id: i64| {
+        let row = DeltaRow {
+            compared_with: None,
+            config: "0123456789abcdef".into(),
+            head: "{\"status\":\"stable\"}".into(),
+        };
+        Some(NewDelta {
+            row,
+            json: format!("{{\"to\":{{\"snapshot\":{id}}}}}"),
+            entries: "{\"lab\":{\"hosts_up\":1,\"open_ports\":2}}".into(),
+        })
+    };
     let b = source
-        .save_snapshot(&snapshot("quick", "2026-11-21T02:00:00Z"))
+        .save_snapshot_with_delta(&snapshot("quick", "2026-11-21T02:00:00Z"), &mut stored)
         .unwrap();
     let alert = source
         .insert_alert(&crate::testdata::port_alert(
@@ -55,7 +67,7 @@ fn migrate_store_copies_everything_and_counts_match() {
     let db = Database::Postgres(url);
     let mut target = Store::connect(&db).unwrap();
     let copied = source.copy_into(&mut target).unwrap();
-    assert_eq!(copied.len(), 7);
+    assert_eq!(copied.len(), 8);
     assert!(
         copied.iter().all(|c| c.source == c.target && c.source > 0),
         "{copied:?}"
@@ -66,6 +78,12 @@ fn migrate_store_copies_everything_and_counts_match() {
             source.load_snapshot(id).unwrap()
         );
     }
+    assert_eq!(target.delta_row(b).unwrap(), source.delta_row(b).unwrap());
+    assert_eq!(target.delta_json(b).unwrap(), source.delta_json(b).unwrap());
+    assert_eq!(
+        target.delta_entries(b).unwrap(),
+        source.delta_entries(b).unwrap()
+    );
     assert_eq!(target.alert(alert.id).unwrap(), alert);
     assert_eq!(
         target.list_deliveries(10).unwrap(),

@@ -402,8 +402,8 @@ fn a_retried_shard_replaces_its_part_and_a_run_is_finalized_once() {
                 let db = db.clone();
                 scope.spawn(move || {
                     let mut s = Store::connect(&db).unwrap();
-                    s.save_finalized("r1", &super::snapshot("quick", "2026-12-05T02:00:00Z"))
-                        .unwrap()
+                    let snapshot = super::snapshot("quick", "2026-12-05T02:00:00Z");
+                    s.save_finalized("r1", &snapshot, &mut |_| None).unwrap()
                 })
             })
             .collect();

@@ -53,10 +53,7 @@ fn snapshot(id: i64, profile: &str, lan: &[u16], dmz: &[u16]) -> Snapshot {
 
 fn state(before: &Snapshot, after: Snapshot) -> ProfileState {
     let delta = compare(Some(before), &after, &DeltaConfig::default());
-    ProfileState {
-        snapshot: after,
-        delta,
-    }
+    ProfileState::new(after, delta)
 }
 
 fn alert(id: i64, severity: Severity) -> Alert {
@@ -260,10 +257,10 @@ fn the_headline_says_baseline_stable_or_what_opened() {
         })
     };
     let first = snapshot(1, "default", &[80], &[]);
-    let baseline = ProfileState {
-        delta: compare(None, &first, &DeltaConfig::default()),
-        snapshot: first.clone(),
-    };
+    let baseline = ProfileState::new(
+        first.clone(),
+        compare(None, &first, &DeltaConfig::default()),
+    );
     let html = render_one(baseline, 0);
     assert!(html.contains("headline-stable\"><b>Baseline</b>"), "{html}");
     assert!(html.contains("no open alerts"));
@@ -272,4 +269,35 @@ fn the_headline_says_baseline_stable_or_what_opened() {
     let html = render_one(state(&first, snapshot(2, "default", &[80, 3389], &[])), 2);
     assert!(html.contains("headline-critical\"><b>Critical change</b>: opened since snapshot #1: <b>3389/tcp</b> on <b>192.0.2.1</b> (critical)"));
     assert!(html.contains("2 open alerts"));
+}
+
+#[test]
+fn long_not_compared_lists_show_the_first_ones_and_link_to_all() {
+    let first = snapshot(1, "default", &[80], &[]);
+    let mut s = state(&first, snapshot(2, "default", &[80], &[]));
+    let render_it = |s: &ProfileState| {
+        render(&Dashboard {
+            certificates: &[],
+            states: std::slice::from_ref(s),
+            timeline: &[],
+            alerts: &[],
+            open_alerts: 0,
+            filter: &CardFilter::default(),
+            message: None,
+        })
+    };
+    s.delta.not_compared = (0..60)
+        .map(|i| crate::delta::NotCompared {
+            target: format!("198.51.100.{i}"),
+            reason: crate::delta::NotComparedReason::Failed,
+        })
+        .collect();
+    let html = render_it(&s);
+    assert!(
+        html.contains("The first 50 of 60 targets not compared."),
+        "{html}"
+    );
+    assert!(html.contains("198.51.100.49<") && !html.contains("198.51.100.50<"));
+    s.delta.not_compared.truncate(50);
+    assert!(!render_it(&s).contains("targets not compared."));
 }
