@@ -476,6 +476,7 @@ pub mod entry_page;
 mod headline;
 mod report;
 pub mod run_page;
+mod shards_view;
 mod timeline;
 pub use cards::{EntryPoint, entry_point};
 pub use certificates_view::certificates_table;

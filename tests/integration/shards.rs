@@ -323,6 +323,12 @@ fn a_shard_that_never_came_leaves_its_targets_not_compared() {
     }
     // api_server's /metrics says the same from the database.
     let server = Server::start(&[("database", &format!("\"{url}\""))]);
+    let page = server.get("/").body;
+    assert!(
+        page.contains("Sharded runs in progress") && page.contains(">day-2<"),
+        "{page}"
+    );
+    assert!(page.contains("<td>1 of 2</td>"), "{page}");
     let metrics = server.get("/metrics").body;
     assert!(
         metrics

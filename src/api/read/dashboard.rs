@@ -19,6 +19,8 @@ use crate::store::{AlertFilter, Store, StoreError};
 const MAX_PROFILES: usize = 20;
 const MAX_ALERT_ROWS: usize = 100;
 const MAX_ALERTS_COUNTED: usize = 10_000;
+/// Newest sharded runs looked at for the "in progress" panel.
+const MAX_SHARDED_RUNS: u32 = 10;
 /// Longest search text kept.
 const MAX_SEARCH_CHARS: usize = 200;
 
@@ -40,6 +42,7 @@ pub fn page(state: &State, request: &Request) -> Result<Response, ApiError> {
             certificates: &[],
             filter: &filter,
             message: message.as_deref(),
+            sharded: &[],
         }),
     };
     let response = html_response(html, Some(dashboard::SCRIPT));
@@ -125,6 +128,8 @@ fn render(
     let mut certificates = certificates::of_ports(&store.latest_port_tls(None)?, &policy);
     certificates.retain(CertificateRow::flagged);
     certificates::sort_by_urgency(&mut certificates);
+    let mut sharded = store.shard_runs(None, MAX_SHARDED_RUNS)?;
+    sharded.retain(|r| r.finalized_at.is_none());
     Ok(dashboard::render(&dashboard::Dashboard {
         states: &states,
         timeline: &history,
@@ -133,5 +138,6 @@ fn render(
         certificates: &certificates,
         filter,
         message,
+        sharded: &sharded,
     }))
 }

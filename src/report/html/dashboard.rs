@@ -9,13 +9,14 @@ use std::fmt::Write as _;
 
 use super::*;
 use crate::report::certificates::CertificateRow;
-use crate::store::Alert;
+use crate::store::{Alert, ShardRun};
 
 use super::alerts_view::{alerts_card, alerts_table};
 pub use super::cards::{
     BandFilter, CardFilter, EntryCard, ProfileState, Sort, entry_cards, filter_cards,
 };
 use super::headline::headline;
+use super::shards_view::waiting_runs;
 use crate::report::text::plural;
 
 /// Rows of the "Latest changes" and "Not compared" tables; the rest are behind links to the
@@ -37,6 +38,8 @@ pub struct Dashboard<'a> {
     pub filter: &'a CardFilter,
     /// Why the filters in the address were not applied (a bad value), shown above the cards.
     pub message: Option<&'a str>,
+    /// Sharded runs not finalized yet, newest first.
+    pub sharded: &'a [ShardRun],
 }
 
 /// The alert buttons: POST to the alert's action and show its new state in the row. No
@@ -77,10 +80,13 @@ pub fn render(d: &Dashboard<'_>) -> String {
         );
     }
     let Some(latest) = latest else {
-        body.push_str(
-            "<p class=\"none\">No scans yet. Run <span class=\"mono\">daily_scan -f \
-             targets.txt</span>; its snapshots show here.</p>\n",
-        );
+        if d.sharded.is_empty() {
+            body.push_str(
+                "<p class=\"none\">No scans yet. Run <span class=\"mono\">daily_scan -f \
+                 targets.txt</span>; its snapshots show here.</p>\n",
+            );
+        }
+        body.push_str(&waiting_runs(d.sharded));
         return page_with_script("Network security dashboard", &body, None);
     };
     body.push_str(&headline(latest, d.open_alerts));
@@ -89,6 +95,7 @@ pub fn render(d: &Dashboard<'_>) -> String {
     body.push_str(&summary_card(&latest.delta));
     body.push_str(&alerts_card(d.alerts, d.open_alerts));
     body.push_str("</div>\n");
+    body.push_str(&waiting_runs(d.sharded));
 
     let all = entry_cards(d.states);
     let total = all.len();

@@ -181,6 +181,7 @@ fn page_escapes_scan_text_and_allows_only_its_own_script() {
         open_alerts: 1,
         filter: &filter,
         message: None,
+        sharded: &[],
     });
     assert_eq!(
         html.matches("<script").count(),
@@ -223,6 +224,7 @@ fn an_empty_database_says_how_to_fill_it() {
         open_alerts: 0,
         filter: &CardFilter::default(),
         message: None,
+        sharded: &[],
     });
     assert!(html.contains("No scans yet") && !html.contains("<script"));
 }
@@ -254,6 +256,7 @@ fn the_headline_says_baseline_stable_or_what_opened() {
             open_alerts,
             filter: &CardFilter::default(),
             message: None,
+            sharded: &[],
         })
     };
     let first = snapshot(1, "default", &[80], &[]);
@@ -284,6 +287,7 @@ fn long_not_compared_lists_show_the_first_ones_and_link_to_all() {
             open_alerts: 0,
             filter: &CardFilter::default(),
             message: None,
+            sharded: &[],
         })
     };
     s.delta.not_compared = (0..60)
@@ -300,4 +304,52 @@ fn long_not_compared_lists_show_the_first_ones_and_link_to_all() {
     assert!(html.contains("198.51.100.49<") && !html.contains("198.51.100.50<"));
     s.delta.not_compared.truncate(50);
     assert!(!render_it(&s).contains("targets not compared."));
+}
+
+#[test]
+fn sharded_runs_still_waiting_are_shown_with_their_shards() {
+    use crate::store::{ShardPart, ShardRun, ShardState};
+    let at: jiff::Timestamp = "2026-12-05T02:00:00Z".parse().unwrap();
+    let part = |shard, state, stored| ShardPart {
+        shard,
+        state,
+        attempts: 1,
+        started_at: at,
+        finished_at: None,
+        error: None,
+        stored,
+    };
+    let run = ShardRun {
+        run_id: "scan-2912<b>".into(),
+        shards: 4,
+        profile: "default".into(),
+        created_at: at,
+        snapshot_id: None,
+        finalized_at: None,
+        parts: vec![
+            part(0, ShardState::Done, true),
+            part(1, ShardState::Running, false),
+            part(3, ShardState::Failed, true),
+        ],
+    };
+    let html = render(&Dashboard {
+        certificates: &[],
+        states: &[],
+        timeline: &[],
+        alerts: &[],
+        open_alerts: 0,
+        filter: &CardFilter::default(),
+        message: None,
+        sharded: std::slice::from_ref(&run),
+    });
+    assert!(html.contains("Sharded runs in progress"), "{html}");
+    assert!(html.contains("scan-2912&lt;b&gt;") && !html.contains("scan-2912<b>"));
+    assert!(
+        html.contains(
+            "<td>2 of 4</td><td>1</td><td>1</td><td class=\"mono\">1, 2</td><td>waiting</td>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("daily_scan finalize --run-id RUN"));
+    assert!(!html.contains("No scans yet"));
 }
