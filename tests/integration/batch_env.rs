@@ -122,6 +122,17 @@ impl Install {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
+    /// Whether the newest scan.json has `port` open on some host.
+    pub fn latest_scan_has_open(&self, port: u16) -> bool {
+        let doc: Value = serde_json::from_str(&self.latest_scan_text()).unwrap();
+        doc["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|h| h["ports"].as_array().unwrap())
+            .any(|p| p["portid"] == port && p["state"] == "open")
+    }
+
     /// A copy of config.toml named `name` whose nmap is `nmap` (a wrapper script).
     pub fn config_with_nmap(&self, name: &str, nmap: &Path) -> String {
         let config = std::fs::read_to_string(self.path("config.toml")).unwrap();

@@ -12,7 +12,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
 
 use crate::batch_env::{Install, Service, describe};
 use crate::kube_env::{DAILY_SCAN, find, manifests, venv_bin};
@@ -114,13 +113,7 @@ fn the_scan_pods_security_context_lets_nmap_syn_scan_and_no_new_privs_would_not(
         scan.contains("-sS") && scan.contains("--privileged"),
         "{scan}"
     );
-    let doc: Value = serde_json::from_str(&scan).unwrap();
-    let open = doc["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|h| h["ports"].as_array().unwrap())
-        .any(|p| p["portid"] == svc.port() && p["state"] == "open");
+    let open = install.latest_scan_has_open(svc.port());
     assert!(open, "the SYN scan found the open port: {scan}");
 
     // With allowPrivilegeEscalation: false the file capability is withheld: nmap cannot open
