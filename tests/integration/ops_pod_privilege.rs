@@ -12,7 +12,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-
 use crate::batch_env::{Install, Service, describe};
 use crate::kube_env::{DAILY_SCAN, find, manifests, venv_bin};
 
