@@ -114,17 +114,26 @@ fn deleted(rows: Vec<postgres::Row>) -> Result<Vec<(i64, String)>, postgres::Err
         .collect()
 }
 
+/// Also deletes the bookkeeping of finalized sharded runs that started before `cutoff` (their
+/// parts with them); a run never finalized stays, to be seen and finalized.
 pub(super) fn delete_older_than(
     client: &mut Client,
     cutoff: &str,
 ) -> Result<Vec<(i64, String)>, postgres::Error> {
-    deleted(client.query(
+    let mut tx = client.transaction()?;
+    let rows = tx.query(
         "DELETE FROM snapshots WHERE started_at < $1 AND id NOT IN (
              SELECT DISTINCT ON (profile) id FROM snapshots
               ORDER BY profile, started_at DESC, id DESC)
          RETURNING id, started_at",
         &[&cutoff],
-    )?)
+    )?;
+    tx.execute(
+        "DELETE FROM shard_runs WHERE finalized_at IS NOT NULL AND created_at < $1",
+        &[&cutoff],
+    )?;
+    tx.commit()?;
+    deleted(rows)
 }
 
 pub(super) fn keep_latest(

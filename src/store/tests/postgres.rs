@@ -429,6 +429,20 @@ fn a_retried_shard_replaces_its_part_and_a_run_is_finalized_once() {
             .unwrap()
             .is_empty()
     );
+    // Retention takes a finalized run's bookkeeping; a waiting run stays.
+    assert_eq!(
+        store.register_shard("r1b", 1, "quick", "P", 0).unwrap(),
+        Registration::Running
+    );
+    let later = Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    store.delete_older_than(later).unwrap();
+    let left: Vec<String> = store
+        .shard_runs(None, 5)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    assert_eq!(left, ["r1b"]);
 }
 
 #[test]
