@@ -128,6 +128,39 @@ fn save_load_round_trips_everything() {
 }
 
 #[test]
+fn every_target_status_round_trips_on_both_backends() {
+    each_store(|store| {
+        let mut s = snapshot("default", "2026-11-20T02:00:00Z");
+        let template = s.targets[0].clone();
+        s.targets = [
+            TargetStatus::Completed,
+            TargetStatus::Failed,
+            TargetStatus::Timeout,
+            TargetStatus::Unresolved,
+            TargetStatus::ShardMissing,
+        ]
+        .into_iter()
+        .map(|status| TargetRecord {
+            status,
+            ..template.clone()
+        })
+        .collect();
+        let id = store.save_snapshot(&s).unwrap();
+        let statuses: Vec<TargetStatus> = store
+            .load_snapshot(id)
+            .unwrap()
+            .targets
+            .iter()
+            .map(|t| t.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            s.targets.iter().map(|t| t.status).collect::<Vec<_>>()
+        );
+    });
+}
+
+#[test]
 fn comparison_load_keeps_exactly_what_a_delta_reads() {
     each_store(|store| {
         let s = snapshot("default", "2026-11-20T02:00:00Z");

@@ -10,7 +10,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
-pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub(in crate::store) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this binary writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -221,6 +221,27 @@ CREATE TABLE snapshot_deltas (
 /// in rows stored by V7: the dashboard then counts from the hosts.
 const V8: &str = r#"
 ALTER TABLE snapshot_deltas ADD COLUMN entries TEXT;
+"#;
+
+/// V9: a target may be `shard_missing` (a sharded run finalized without the shard that held
+/// it; PostgreSQL V5). Sharded runs need PostgreSQL, but `migrate-store` may bring their
+/// snapshots here. SQLite cannot change a CHECK in place: the table is rebuilt, same columns.
+const V9: &str = r#"
+CREATE TABLE snapshot_targets_v9 (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    entry       TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    status      TEXT    NOT NULL
+                CHECK (status IN ('completed', 'failed', 'timeout', 'unresolved', 'shard_missing')),
+    error       TEXT,
+    covers      TEXT    NOT NULL, -- JSON array of CIDR strings
+    PRIMARY KEY (snapshot_id, position)
+) WITHOUT ROWID;
+INSERT INTO snapshot_targets_v9 (snapshot_id, position, entry, target, status, error, covers)
+    SELECT snapshot_id, position, entry, target, status, error, covers FROM snapshot_targets;
+DROP TABLE snapshot_targets;
+ALTER TABLE snapshot_targets_v9 RENAME TO snapshot_targets;
 "#;
 
 /// The schema version recorded in the database.
