@@ -383,6 +383,23 @@ fn a_shard_that_never_came_leaves_its_targets_not_compared() {
         describe(&again)
     );
     assert_eq!(snapshot_ids(&sharded).len(), 2);
+    // The runs move to SQLite like any others, shard_missing targets included.
+    let copy = sharded.path("copy.db");
+    let moved = sharded.run(&["migrate-store", "--to", copy.to_str().unwrap()]);
+    assert_eq!(moved.status.code(), Some(0), "{}", describe(&moved));
+    let report = |db: &str| {
+        let out = sharded.run(&["--db", db, "report", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+        let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["to"]["finished_at"] = Value::Null;
+        v
+    };
+    let there = report(copy.to_str().unwrap());
+    assert_eq!(
+        not_compared(&there),
+        [format!("{} shard_missing", span(MISSING))]
+    );
+    assert_eq!(there, report(&url));
 }
 
 #[test]
