@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use crate::config::{Config, Database};
 use crate::delta::{Delta, DeltaConfig};
 use crate::history::TimelineRow;
-use crate::nmap::run::{DEFAULT_MAX_OUTPUT_BYTES, NmapInvocation};
+use crate::nmap::run::{NmapInvocation, output_budget};
 use crate::nmap::{self, ScanOutcome};
 use crate::notify::{Backoff, WebhookResult};
 use crate::profile::{PortSpec, PortSpecError, Profile, ProfileError};
@@ -199,22 +199,6 @@ impl Prepared {
 
 /// Port count assumed when the profile picks its own ports (nmap's default is the top 1000).
 const PORTS_WHEN_UNSPECIFIED: u32 = 1000;
-/// Smallest stdout cap for one nmap run.
-const MIN_OUTPUT_BYTES: usize = 8 * 1024 * 1024;
-
-/// The stdout cap for one nmap run over `addresses` hosts and `ports` ports: 16 KiB per host
-/// plus 4 KiB per host and port (far above what nmap writes, scripts included), between 8 MiB
-/// and [`DEFAULT_MAX_OUTPUT_BYTES`]. Output is held in memory until nmap exits, so a broken
-/// nmap printing garbage costs memory in proportion to the work asked of it, not always the
-/// largest cap (a one-host run used to buffer up to 256 MiB; measured 402 MB RSS on 200 MB).
-fn output_budget(addresses: u64, ports: u32) -> usize {
-    let per_host = 16 * 1024 + 4 * 1024 * u64::from(ports);
-    let budget = addresses.saturating_mul(per_host);
-    usize::try_from(budget)
-        .unwrap_or(usize::MAX)
-        .clamp(MIN_OUTPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES)
-}
-
 /// Runs every chunk (at most `parallel` nmap processes at once, on a pool of our own) and
 /// assembles the snapshot. Saves nothing.
 pub fn scan(p: &Prepared, show_progress: bool) -> Result<Snapshot, BatchError> {

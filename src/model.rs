@@ -215,6 +215,10 @@ pub struct PortReport {
     pub version: String,
     pub extrainfo: String,
     pub cpe: Vec<String>,
+    /// What a TLS pass read on this port (`POST /api/scan` with `"tls": true`), in the shape of
+    /// [`Port::tls`]; absent when no TLS pass examined it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
 }
 
 impl From<&Port> for PortReport {
@@ -228,6 +232,8 @@ impl From<&Port> for PortReport {
             version: p.service.version.clone(),
             extrainfo: p.service.extrainfo.clone(),
             cpe: p.service.cpe.clone(),
+            // Only a TLS pass fills it (a profile's own scripts do not).
+            tls: None,
         }
     }
 }

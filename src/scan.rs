@@ -17,6 +17,7 @@
 
 pub mod capacity;
 mod group;
+pub mod tls;
 
 use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,9 +27,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::model::HostReport;
+use crate::model::{Host, HostReport};
 use crate::nmap::{self, ScanOutcome, run::NmapInvocation};
 pub use capacity::{AcquireError, Capacity, Reservation};
+pub use tls::{TlsPass, TlsPassSpec};
 
 /// stdout cap for one target's nmap run: a single host's XML is a few hundred KiB at most.
 const MAX_OUTPUT_BYTES: usize = 32 * 1024 * 1024;
@@ -73,6 +75,9 @@ pub struct TargetOutcome {
     pub ip: Option<IpAddr>,
     /// The host as nmap saw it; `Some` exactly when `status` is `Completed`.
     pub report: Option<HostReport>,
+    /// nmap's full record of the host (service tunnels, scripts) when it listed it: what a
+    /// later pass over the host ([`ScanEngine::tls_pass`]) reads.
+    pub host: Option<Host>,
     /// Why the target failed or timed out.
     pub error: Option<String>,
     /// Wall time spent on this target.
@@ -95,6 +100,8 @@ pub struct ScanEngine {
     queue_timeout: Duration,
     nmap_path: PathBuf,
     nmap_timeout: Duration,
+    /// What a request's TLS pass runs with, or why it cannot run (a bad nmap tuning).
+    tls: Result<TlsPassSpec, String>,
 }
 
 impl ScanEngine {
@@ -112,6 +119,7 @@ impl ScanEngine {
             queue_timeout: Duration::from_secs(config.api.queue_timeout),
             nmap_path: config.nmap_path.clone(),
             nmap_timeout: config.nmap_timeout(),
+            tls: TlsPassSpec::from_config(config),
         })
     }
 
@@ -253,6 +261,7 @@ impl ScanEngine {
                         status: Status::Completed,
                         ip: Some(ip),
                         report: Some(host_report(&result, ip, target.hostname.as_deref())),
+                        host: nmap_host(&result, ip),
                         error: None,
                         duration: target.spent + scan.duration,
                         nmap_duration: Some(scan.duration),
@@ -302,6 +311,7 @@ impl ScanEngine {
             status: Status::Failed,
             ip: Some(ip),
             report: None,
+            host: None,
             error: None,
             duration: target.spent + scan.duration,
             nmap_duration: Some(scan.duration),
@@ -310,6 +320,7 @@ impl ScanEngine {
             ScanOutcome::Completed(result) => TargetOutcome {
                 status: Status::Completed,
                 report: Some(host_report(&result, ip, target.hostname.as_deref())),
+                host: nmap_host(&result, ip),
                 ..base
             },
             ScanOutcome::Failed(reason) => {
@@ -342,10 +353,21 @@ fn unscanned(target: &PlannedTarget) -> TargetOutcome {
         status: Status::Failed,
         ip,
         report: None,
+        host: None,
         error: Some(error),
         duration: target.spent,
         nmap_duration: None,
     }
+}
+
+/// The scanned host's record in nmap's document, when nmap listed it.
+fn nmap_host(result: &crate::model::ScanResult, ip: IpAddr) -> Option<Host> {
+    let wanted = ip.to_string();
+    result
+        .hosts
+        .iter()
+        .find(|h| h.ip() == Some(wanted.as_str()))
+        .cloned()
 }
 
 /// The scanned host in nmap's document. nmap leaves a host that did not answer out of its XML,

@@ -16,13 +16,16 @@ use super::error::ApiError;
 use super::respond::ok_json;
 use super::state::State;
 use crate::model::PortReport;
-use crate::scan::TargetOutcome;
+use crate::scan::{TargetOutcome, TlsPass};
 
 #[derive(Serialize)]
 struct ScanResponse<'a> {
     total_targets: usize,
     scan_type: &'a str,
     duration_seconds: f64,
+    /// How the TLS pass went; present exactly when the request asked for it (`"tls": true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_pass: Option<TlsPass>,
     results: Vec<TargetResult>,
 }
 
@@ -80,7 +83,9 @@ fn seconds(d: Duration) -> f64 {
 }
 
 /// `POST /api/scan`: validate everything, resolve once, then run nmap per target under the
-/// global limit. 200 carries every target's outcome in request order.
+/// global limit, and with `"tls": true` the TLS pass over the completed targets' open TLS
+/// ports. 200 carries every target's outcome in request order; a failed TLS pass is reported
+/// in `tls_pass` and leaves the port scan's results as they are.
 pub fn scan(state: &State, request: &Request) -> Result<Response, ApiError> {
     let started = Instant::now();
     let value = body::read_json(request)?;
@@ -90,10 +95,11 @@ pub fn scan(state: &State, request: &Request) -> Result<Response, ApiError> {
     if !state.nmap.status().available() {
         return Err(ApiError::nmap_unavailable());
     }
-    let outcomes = state
+    let mut outcomes = state
         .engine
         .run(&valid.nmap_args, &planned)
         .map_err(|e| ApiError::from_capacity(e, state.engine.queue_timeout()))?;
+    let tls_pass = body.tls.then(|| state.engine.tls_pass(&mut outcomes));
     let profile = valid.profile.name();
     for o in &outcomes {
         state
@@ -104,6 +110,7 @@ pub fn scan(state: &State, request: &Request) -> Result<Response, ApiError> {
         total_targets: outcomes.len(),
         scan_type: profile,
         duration_seconds: seconds(started.elapsed()),
+        tls_pass,
         results: outcomes.into_iter().map(TargetResult::from).collect(),
     };
     Ok(ok_json(&response))

@@ -21,6 +21,22 @@ use text::{exit_reason, parse_version, truncate_chars};
 
 /// A reasonable `max_output_bytes`: far above any real XML report, far below memory trouble.
 pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 256 * 1024 * 1024;
+/// Smallest stdout cap for one nmap run.
+pub const MIN_OUTPUT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The stdout cap for one nmap run over `addresses` hosts and `ports` ports: 16 KiB per host
+/// plus 4 KiB per host and port (far above what nmap writes, scripts included), between 8 MiB
+/// and [`DEFAULT_MAX_OUTPUT_BYTES`]. Output is held in memory until nmap exits, so a broken
+/// nmap printing garbage costs memory in proportion to the work asked of it, not always the
+/// largest cap (a one-host run used to buffer up to 256 MiB; measured 402 MB RSS on 200 MB).
+pub fn output_budget(addresses: u64, ports: u32) -> usize {
+    let per_host = 16 * 1024 + 4 * 1024 * u64::from(ports);
+    let budget = addresses.saturating_mul(per_host);
+    usize::try_from(budget)
+        .unwrap_or(usize::MAX)
+        .clamp(MIN_OUTPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES)
+}
+
 /// How much of nmap's stderr a report keeps (the end, where nmap explains why it stopped).
 pub const STDERR_TAIL_BYTES: usize = 64 * 1024;
 /// How long `probe_version` lets `nmap --version` take.
@@ -263,6 +279,15 @@ fn shown(program: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stdout_cap_grows_with_the_work_between_its_bounds() {
+        assert_eq!(output_budget(1, 1), MIN_OUTPUT_BYTES);
+        assert_eq!(output_budget(0, 0), MIN_OUTPUT_BYTES);
+        assert_eq!(output_budget(64, 100), 64 * (16 + 400) * 1024);
+        assert_eq!(output_budget(65_536, 1000), DEFAULT_MAX_OUTPUT_BYTES);
+        assert_eq!(output_budget(u64::MAX, u32::MAX), DEFAULT_MAX_OUTPUT_BYTES);
+    }
 
     fn inv(args: &[&str], targets: &[&str]) -> NmapInvocation {
         NmapInvocation {

@@ -17,7 +17,7 @@ const MAX_SCAN_TYPE_LEN: usize = 32;
 /// Longest `ports` text (1000 single ports written out fit comfortably).
 pub const MAX_PORTS_LEN: usize = 8192;
 
-const FIELDS: [&str; 4] = ["target", "targets", "scan_type", "ports"];
+const FIELDS: [&str; 5] = ["target", "targets", "scan_type", "ports", "tls"];
 
 /// A scan request as the client wrote it, structurally valid; the meaning of each string
 /// (address, profile, port spec) is checked by the next step.
@@ -27,6 +27,8 @@ pub struct ScanBody {
     pub targets: Vec<BodyTarget>,
     pub scan_type: String,
     pub ports: Option<String>,
+    /// Run the TLS pass over the open TLS ports found (`"tls": true`; default false).
+    pub tls: bool,
 }
 
 /// One target string and the field it came from (`target` or `targets[i]`).
@@ -37,7 +39,8 @@ pub struct BodyTarget {
 }
 
 /// Checks the body's structure: an object with known keys, exactly one of `target`/`targets`,
-/// 1 to [`MAX_TARGETS`] distinct target strings, string-typed `scan_type` and `ports`.
+/// 1 to [`MAX_TARGETS`] distinct target strings, string-typed `scan_type` and `ports`, a
+/// boolean `tls`.
 pub fn parse_scan_body(value: &Value) -> Result<ScanBody, ApiError> {
     let Value::Object(map) = value else {
         return Err(ApiError::bad_request(
@@ -49,7 +52,7 @@ pub fn parse_scan_body(value: &Value) -> Result<ScanBody, ApiError> {
         let shown: String = key.chars().take(40).collect();
         return Err(ApiError::bad_request(
             "unknown_field",
-            format!("unknown field `{shown}`; expected target, targets, scan_type or ports"),
+            format!("unknown field `{shown}`; expected target, targets, scan_type, ports or tls"),
         )
         .with_field(shown));
     }
@@ -62,10 +65,16 @@ pub fn parse_scan_body(value: &Value) -> Result<ScanBody, ApiError> {
         .get("ports")
         .map(|v| bounded_string(v, "ports", MAX_PORTS_LEN, "invalid_ports"))
         .transpose()?;
+    let tls = match map.get("tls") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(wrong_type("tls", "a boolean (true or false)")),
+    };
     Ok(ScanBody {
         targets,
         scan_type,
         ports,
+        tls,
     })
 }
 
@@ -188,6 +197,31 @@ mod tests {
         assert_eq!(b.targets[0].field, "target");
         assert_eq!(b.scan_type, "default");
         assert_eq!(b.ports, None);
+        assert!(!b.tls);
+    }
+
+    #[test]
+    fn tls_is_a_boolean() {
+        for (v, want) in [(json!(true), true), (json!(false), false)] {
+            let b = parse_scan_body(&json!({"target": "127.0.0.1", "tls": v})).unwrap();
+            assert_eq!(b.tls, want);
+        }
+        for v in [
+            json!("yes"),
+            json!("true"),
+            json!(1),
+            json!(0),
+            json!(null),
+            json!([true]),
+            json!({"on": true}),
+        ] {
+            let body = json!({"target": "127.0.0.1", "tls": v});
+            assert_eq!(
+                err(body.clone()),
+                ("invalid_type".into(), Some("tls".into())),
+                "{body}"
+            );
+        }
     }
 
     #[test]
