@@ -11,6 +11,7 @@ mod api_hostile;
 mod api_lifecycle;
 mod api_limits;
 mod api_scan;
+mod api_tls;
 mod batch_cli;
 mod batch_crash;
 mod batch_delta;

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::responses::{err, retry_err};
 use crate::api::body::MAX_BODY_BYTES;
 use crate::api::scan::request::{MAX_PORTS_LEN, MAX_TARGET_LEN, MAX_TARGETS};
+use crate::model::Grade;
 
 /// The paths of the scan routes.
 pub(super) fn paths() -> Value {
@@ -56,6 +57,7 @@ pub const TARGET_PATTERN: &str = concat!(
 
 /// The schemas those paths refer to; `scan_type` may name only `api_profiles`.
 pub(super) fn schemas(api_profiles: &[&str]) -> Value {
+    let grades: Vec<&str> = Grade::ALL.iter().map(|g| g.as_str()).collect();
     json!({
           "ScanRequest": {
             "type": "object", "additionalProperties": false,
@@ -70,7 +72,46 @@ pub(super) fn schemas(api_profiles: &[&str]) -> Value {
               "scan_type": {"type": "string", "enum": api_profiles, "default": "default"},
               "ports": {"type": "string", "maxLength": MAX_PORTS_LEN,
                 "description": "Port selection such as \"22,80,8000-8100\" ; protocol prefixes (T:, U:) are refused (the profile decides TCP or UDP). Limited by the server's api.max_ports.",
-                "example": "22,80,443"}
+                "example": "22,80,443"},
+              "tls": {"type": "boolean", "default": false,
+                "description": "After the port scan, run the TLS pass (nmap ssl-cert and ssl-enum-ciphers, one more nmap process under the same capacity and timeouts) over the open ports that speak TLS (a TLS tunnel, a TLS service name, or the server's [tls] ports) of the completed targets; their facts appear as open_ports[].tls and the pass's outcome as tls_pass."}
+            }
+          },
+          "TlsInfo": {
+            "type": "object", "required": ["versions"],
+            "description": "What the TLS pass read on one port: the same shape as Port.tls in a run's scan.json.",
+            "properties": {
+              "cert": {"$ref": "#/components/schemas/CertInfo"},
+              "versions": {"type": "array", "items": {"type": "string"},
+                "description": "Protocol versions offered (ssl-enum-ciphers), oldest first."},
+              "least_grade": {"type": "string", "enum": grades,
+                "description": "The worst cipher grade offered (ssl-enum-ciphers)."}
+            }
+          },
+          "CertInfo": {
+            "type": "object",
+            "required": ["subject_cn", "issuer", "sans", "not_before", "not_after", "self_signed",
+              "key_type", "key_bits", "signature_algorithm", "sha256"],
+            "properties": {
+              "subject_cn": {"type": "string"}, "issuer": {"type": "string"},
+              "sans": {"type": "array", "items": {"type": "string"}},
+              "not_before": {"type": "string"}, "not_after": {"type": "string",
+                "description": "Expiry, RFC 3339 UTC (2027-01-01T00:00:00Z)."},
+              "self_signed": {"type": "boolean"},
+              "key_type": {"type": "string"}, "key_bits": {"type": "integer", "nullable": true},
+              "signature_algorithm": {"type": "string"},
+              "sha256": {"type": "string", "description": "SHA-256 of the DER certificate, hex."}
+            }
+          },
+          "TlsPass": {
+            "type": "object", "required": ["status"],
+            "description": "How the request's TLS pass went. A failed pass never changes the port scan's results: its ports simply carry no tls.",
+            "properties": {
+              "status": {"type": "string", "enum": ["no_ports", "completed", "failed"],
+                "description": "no_ports: no open port of a completed target looked like TLS (nmap not run); completed: nmap ran; failed: nmap failed, timed out, or no capacity was free within the queue timeout."},
+              "selected": {"type": "integer", "description": "TLS-looking ports the pass was run over."},
+              "examined": {"type": "integer", "description": "Of those, ports that answered with TLS (completed only)."},
+              "error": {"type": "string", "description": "Why the pass failed (failed only)."}
             }
           },
           "OpenPort": {
@@ -81,7 +122,8 @@ pub(super) fn schemas(api_profiles: &[&str]) -> Value {
               "state": {"type": "string"}, "service": {"type": "string"},
               "product": {"type": "string"}, "version": {"type": "string"},
               "extrainfo": {"type": "string"},
-              "cpe": {"type": "array", "items": {"type": "string"}}
+              "cpe": {"type": "array", "items": {"type": "string"}},
+              "tls": {"$ref": "#/components/schemas/TlsInfo"}
             }
           },
           "TargetResult": {
@@ -104,6 +146,7 @@ pub(super) fn schemas(api_profiles: &[&str]) -> Value {
               "total_targets": {"type": "integer"},
               "scan_type": {"type": "string"},
               "duration_seconds": {"type": "number", "description": "Wall time of the request."},
+              "tls_pass": {"$ref": "#/components/schemas/TlsPass"},
               "results": {"type": "array", "items": {"$ref": "#/components/schemas/TargetResult"},
                 "description": "One result per distinct target, in request order."}
             }
