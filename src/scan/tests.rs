@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-fn engine(nmap: &Path, max: usize, nmap_timeout: u64, queue_timeout: u64) -> ScanEngine {
+pub(super) fn engine(nmap: &Path, max: usize, nmap_timeout: u64, queue_timeout: u64) -> ScanEngine {
     let mut config = Config {
         nmap_path: nmap.to_path_buf(),
         nmap_timeout,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use serde::Serialize;
 
-use super::{AcquireError, ScanEngine, TargetOutcome};
+use super::{AcquireError, ScanEngine, Status, TargetOutcome};
 use crate::config::Config;
 use crate::model::{Host, Port};
 use crate::nmap::run::{NmapInvocation, output_budget};
@@ -201,7 +201,11 @@ impl ScanEngine {
     /// `max_concurrent_scans` and runs at most `nmap_timeout`. The ports it examined carry
     /// their facts in `report.open_ports[..].tls`; a failed pass leaves every outcome as it was.
     pub fn tls_pass(&self, outcomes: &mut [TargetOutcome]) -> TlsPass {
-        let mut hosts: Vec<Host> = outcomes.iter().filter_map(|o| o.host.clone()).collect();
+        let mut hosts: Vec<Host> = outcomes
+            .iter()
+            .filter(|o| o.status == Status::Completed)
+            .filter_map(|o| o.host.clone())
+            .collect();
         let spec = match &self.tls {
             Ok(spec) => spec,
             Err(why) => {

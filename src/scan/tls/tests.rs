@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
@@ -108,7 +108,10 @@ fn one_run_over_every_wanted_address_and_port() {
     assert_eq!(inv.timeout, Duration::from_secs(7));
     let p = inv.args.iter().position(|a| a == "-p").unwrap();
     assert_eq!(inv.args[p + 1], "8443,9443");
-    assert!(inv.args.contains(&"+ssl-cert,+ssl-enum-ciphers".to_string()));
+    assert!(
+        inv.args
+            .contains(&"+ssl-cert,+ssl-enum-ciphers".to_string())
+    );
 }
 
 #[test]
@@ -165,7 +168,11 @@ fn facts_join_the_wanted_ports_and_replace_old_script_output() {
 
 #[test]
 fn a_failed_or_timed_out_run_leaves_the_hosts_untouched() {
-    let before = [host("127.0.0.2", "up", vec![port(443, "open", "https", "")])];
+    let before = [host(
+        "127.0.0.2",
+        "up",
+        vec![port(443, "open", "https", "")],
+    )];
     for (outcome, error) in [
         (ScanOutcome::Failed("crashed".into()), "crashed".to_string()),
         (
@@ -178,4 +185,57 @@ fn a_failed_or_timed_out_run_leaves_the_hosts_untouched() {
         assert_eq!(pass, TlsPass::Failed { selected: 1, error });
         assert_eq!(hosts, before);
     }
+}
+
+/// A completed outcome whose host has one open https port.
+fn completed_with_https(ip: &str) -> TargetOutcome {
+    let h = host(ip, "up", vec![port(443, "open", "https", "")]);
+    TargetOutcome {
+        target: ip.into(),
+        status: super::super::Status::Completed,
+        ip: ip.parse().ok(),
+        report: Some(crate::model::HostReport::from(&h)),
+        host: Some(h),
+        error: None,
+        duration: Duration::ZERO,
+        nmap_duration: None,
+    }
+}
+
+#[test]
+fn the_engine_pass_waits_for_capacity_and_fails_alone_when_none_frees() {
+    // nmap would fail differently: the pass must not start it without a slot.
+    let engine = super::super::tests::engine(Path::new("/nonexistent/nmap"), 1, 5, 0);
+    let held = engine.capacity.acquire(1, Instant::now()).unwrap();
+    let mut outcomes = vec![completed_with_https("127.0.0.2")];
+    let before = outcomes.clone();
+    assert_eq!(
+        engine.tls_pass(&mut outcomes),
+        TlsPass::Failed {
+            selected: 1,
+            error: "no scan capacity free within 0 s".into()
+        }
+    );
+    assert_eq!(outcomes, before);
+    drop(held);
+    engine.close();
+    assert_eq!(
+        engine.tls_pass(&mut outcomes),
+        TlsPass::Failed {
+            selected: 1,
+            error: "not run: the server is shutting down".into()
+        }
+    );
+    assert_eq!(outcomes, before);
+}
+
+#[test]
+fn the_engine_pass_skips_targets_without_a_completed_scan() {
+    let engine = super::super::tests::engine(Path::new("/nonexistent/nmap"), 1, 5, 0);
+    let _held = engine.capacity.acquire(1, Instant::now()).unwrap();
+    let mut failed_target = completed_with_https("127.0.0.2");
+    failed_target.status = super::super::Status::Failed;
+    failed_target.report = None;
+    let mut outcomes = vec![failed_target];
+    assert_eq!(engine.tls_pass(&mut outcomes), TlsPass::NoPorts);
 }
