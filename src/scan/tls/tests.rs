@@ -2,7 +2,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::model::{Address, CertInfo, Grade, Script, Service, TlsInfo};
+use crate::model::{CertInfo, Grade, Script, TlsInfo};
+use crate::testdata::{self, host};
 
 fn spec() -> TlsPassSpec {
     TlsPassSpec {
@@ -13,31 +14,11 @@ fn spec() -> TlsPassSpec {
     }
 }
 
+/// A TCP port in `state` whose service nmap named `name`, over a `tunnel` (`ssl` or none).
 fn port(portid: u16, state: &str, name: &str, tunnel: &str) -> Port {
-    Port {
-        protocol: "tcp".into(),
-        portid,
-        state: state.into(),
-        service: Service {
-            name: name.into(),
-            tunnel: tunnel.into(),
-            ..Service::default()
-        },
-        ..Port::default()
-    }
-}
-
-fn host(ip: &str, state: &str, ports: Vec<Port>) -> Host {
-    Host {
-        state: state.into(),
-        addresses: vec![Address {
-            addr: ip.into(),
-            addrtype: "ipv4".into(),
-            vendor: String::new(),
-        }],
-        ports,
-        ..Host::default()
-    }
+    let mut p = testdata::service_port("tcp", portid, state, name, "");
+    p.service.tunnel = tunnel.into();
+    p
 }
 
 fn facts(cn: &str) -> TlsInfo {
@@ -66,7 +47,7 @@ fn scan_of(outcome: ScanOutcome) -> nmap::Scan {
 fn selection_takes_open_tls_ports_of_up_hosts_only() {
     let hosts = [
         host(
-            "127.0.0.2",
+            "192.0.2.2",
             "up",
             vec![
                 port(8443, "open", "http", "ssl"),
@@ -76,10 +57,10 @@ fn selection_takes_open_tls_ports_of_up_hosts_only() {
                 port(7000, "open", "unknown", ""),
             ],
         ),
-        host("127.0.0.3", "down", vec![port(443, "open", "https", "")]),
+        host("192.0.2.3", "down", vec![port(443, "open", "https", "")]),
     ];
     let got = selected(&hosts, &[7000]);
-    let ip: IpAddr = "127.0.0.2".parse().unwrap();
+    let ip: IpAddr = "192.0.2.2".parse().unwrap();
     let want: HashSet<(IpAddr, u16)> = [(ip, 8443), (ip, 9001), (ip, 7000)].into();
     assert_eq!(got, want);
     assert!(selected(&hosts[1..], &[]).is_empty());
@@ -87,7 +68,7 @@ fn selection_takes_open_tls_ports_of_up_hosts_only() {
 
 #[test]
 fn no_tls_port_runs_no_nmap() {
-    let mut hosts = [host("127.0.0.2", "up", vec![port(22, "open", "ssh", "")])];
+    let mut hosts = [host("192.0.2.2", "up", vec![port(22, "open", "ssh", "")])];
     let pass = pass_hosts_with(&spec(), &mut hosts, |_| panic!("nmap must not run"));
     assert_eq!(pass, TlsPass::NoPorts);
 }
@@ -95,8 +76,8 @@ fn no_tls_port_runs_no_nmap() {
 #[test]
 fn one_run_over_every_wanted_address_and_port() {
     let mut hosts = [
-        host("127.0.0.3", "up", vec![port(8443, "open", "https", "")]),
-        host("127.0.0.2", "up", vec![port(9443, "open", "x", "ssl")]),
+        host("192.0.2.3", "up", vec![port(8443, "open", "https", "")]),
+        host("192.0.2.2", "up", vec![port(9443, "open", "x", "ssl")]),
     ];
     let mut seen = None;
     let _ = pass_hosts_with(&spec(), &mut hosts, |inv| {
@@ -104,7 +85,7 @@ fn one_run_over_every_wanted_address_and_port() {
         scan_of(ScanOutcome::Failed("x".into()))
     });
     let inv = seen.expect("one nmap run");
-    assert_eq!(inv.targets, ["127.0.0.2", "127.0.0.3"]);
+    assert_eq!(inv.targets, ["192.0.2.2", "192.0.2.3"]);
     assert_eq!(inv.timeout, Duration::from_secs(7));
     let p = inv.args.iter().position(|a| a == "-p").unwrap();
     assert_eq!(inv.args[p + 1], "8443,9443");
@@ -128,7 +109,7 @@ fn facts_join_the_wanted_ports_and_replace_old_script_output() {
         },
     ];
     let mut hosts = [host(
-        "127.0.0.2",
+        "192.0.2.2",
         "up",
         vec![wanted_port, port(22, "open", "ssh", "")],
     )];
@@ -142,7 +123,7 @@ fn facts_join_the_wanted_ports_and_replace_old_script_output() {
     let mut stray = port(22, "open", "ssh", "");
     stray.tls = Some(facts("stray"));
     let result = crate::model::ScanResult {
-        hosts: vec![host("127.0.0.2", "up", vec![answered, stray])],
+        hosts: vec![host("192.0.2.2", "up", vec![answered, stray])],
         ..Default::default()
     };
     let pass = pass_hosts_with(&spec(), &mut hosts, |_| {
@@ -169,7 +150,7 @@ fn facts_join_the_wanted_ports_and_replace_old_script_output() {
 #[test]
 fn a_failed_or_timed_out_run_leaves_the_hosts_untouched() {
     let before = [host(
-        "127.0.0.2",
+        "192.0.2.2",
         "up",
         vec![port(443, "open", "https", "")],
     )];
@@ -207,33 +188,27 @@ fn the_engine_pass_waits_for_capacity_and_fails_alone_when_none_frees() {
     // nmap would fail differently: the pass must not start it without a slot.
     let engine = super::super::tests::engine(Path::new("/nonexistent/nmap"), 1, 5, 0);
     let held = engine.capacity.acquire(1, Instant::now()).unwrap();
-    let mut outcomes = vec![completed_with_https("127.0.0.2")];
+    let mut outcomes = vec![completed_with_https("192.0.2.2")];
     let before = outcomes.clone();
-    assert_eq!(
-        engine.tls_pass(&mut outcomes),
-        TlsPass::Failed {
+    let mut failed_alone = |error: &str| {
+        let want = TlsPass::Failed {
             selected: 1,
-            error: "no scan capacity free within 0 s".into()
-        }
-    );
-    assert_eq!(outcomes, before);
+            error: error.into(),
+        };
+        assert_eq!(engine.tls_pass(&mut outcomes), want);
+        assert_eq!(outcomes, before);
+    };
+    failed_alone("no scan capacity free within 0 s");
     drop(held);
     engine.close();
-    assert_eq!(
-        engine.tls_pass(&mut outcomes),
-        TlsPass::Failed {
-            selected: 1,
-            error: "not run: the server is shutting down".into()
-        }
-    );
-    assert_eq!(outcomes, before);
+    failed_alone("not run: the server is shutting down");
 }
 
 #[test]
 fn the_engine_pass_skips_targets_without_a_completed_scan() {
     let engine = super::super::tests::engine(Path::new("/nonexistent/nmap"), 1, 5, 0);
     let _held = engine.capacity.acquire(1, Instant::now()).unwrap();
-    let mut failed_target = completed_with_https("127.0.0.2");
+    let mut failed_target = completed_with_https("192.0.2.2");
     failed_target.status = super::super::Status::Failed;
     failed_target.report = None;
     let mut outcomes = vec![failed_target];
