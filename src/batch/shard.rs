@@ -197,7 +197,8 @@ pub fn finalize(
     let url = postgres(config)?;
     let id = run_id.as_str();
     let db = Database::Postgres(url.clone());
-    let run = load_run(&Store::connect(&db)?, id)?;
+    let mut store = Store::connect(&db)?;
+    let run = load_run(&store, id)?;
     if run.finalized_at.is_some() {
         return Ok(Finalized::Already(run.snapshot_id));
     }
@@ -214,7 +215,6 @@ pub fn finalize(
         return Ok(Finalized::Busy);
     };
     // Read again under the lock: another finalizer may have finished meanwhile.
-    let mut store = Store::connect(&db)?;
     let run = load_run(&store, id)?;
     if run.finalized_at.is_some() {
         return Ok(Finalized::Already(run.snapshot_id));
